@@ -1,0 +1,283 @@
+"""``build_release``: stream records into versioned, verifiable release files."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import Any
+
+from exports.datasheet import DatasheetInfo, render_datasheet
+from exports.errors import ReleaseInputError
+from exports.keys import salt_fingerprint, sha256_file
+from exports.manifest import DATASHEET_NAME, MANIFEST_NAME, FileEntry, Manifest, ReleaseMeta
+from exports.records import ReleaseRecord, label_space
+from exports.rows import Row, RowMaker
+from exports.splits import SplitAssigner, SplitRatios
+from exports.writers import FORMATS, RowWriter, TrlWriter, open_writer, relative_path
+
+DEFAULT_FORMATS: tuple[str, ...] = ("jsonl", "csv", "parquet")
+DEFAULT_CHUNK_ROWS = 8192
+
+
+def build_release(
+    records: Iterable[ReleaseRecord],
+    *,
+    kind: str,
+    out_dir: Path | str,
+    salt: bytes | str,
+    release_meta: ReleaseMeta,
+    formats: Sequence[str] = DEFAULT_FORMATS,
+    split_ratios: SplitRatios | None = None,
+    classes: Sequence[str] | None = None,
+    datasheet: DatasheetInfo | None = None,
+    chunk_rows: int = DEFAULT_CHUNK_ROWS,
+) -> Manifest:
+    """Write a release of ``records`` into the new folder ``out_dir`` and return its manifest.
+
+    ``records`` must come **sorted by strictly increasing ``item_id``** (e.g.
+    ``Item.objects.order_by("id").iterator()``); the builder checks this and never sorts, so
+    memory stays constant in the number of records: it holds at most ``chunk_rows`` rows per
+    split, plus the set of distinct annotator pseudonyms.
+
+    Layout: ``<format>/<split>.<ext>`` for each format and split with a non-zero ratio,
+    ``DATASHEET.md`` and ``manifest.json`` (which lists every other file with sha256 and size).
+    Files are built in a hidden sibling folder and renamed into place at the end, so
+    ``out_dir`` never holds half a release; it must not exist yet (releases are immutable).
+
+    Raises :class:`~exports.errors.ReleaseInputError` for bad arguments or a bad record (the
+    message names the record position, its ``item_id`` and the field).
+    """
+    space = label_space(kind, classes)
+    ratios = split_ratios if split_ratios is not None else SplitRatios()
+    if not isinstance(ratios, SplitRatios):
+        raise ReleaseInputError("split_ratios must be a SplitRatios", field="split_ratios")
+    if not isinstance(release_meta, ReleaseMeta):
+        raise ReleaseInputError("release_meta must be a ReleaseMeta", field="release_meta")
+    fmts = _check_formats(formats, kind)
+    if type(chunk_rows) is not int or chunk_rows < 1:
+        raise ReleaseInputError(
+            f"chunk_rows must be a positive int, got {chunk_rows!r}", field="chunk_rows"
+        )
+    assign = SplitAssigner(salt, ratios)
+    target = Path(out_dir)
+    if target.exists():
+        raise ReleaseInputError(
+            f"{target} already exists; a release folder is written once and never updated",
+            field="out_dir",
+        )
+    target.parent.mkdir(parents=True, exist_ok=True)
+    staging = target.parent / f".{target.name}.building-{os.getpid()}"
+    if staging.exists():
+        shutil.rmtree(staging)
+    staging.mkdir()
+    try:
+        manifest = _build(
+            records,
+            space_kind=kind,
+            classes=space.classes,
+            staging=staging,
+            fmts=fmts,
+            ratios=ratios,
+            assign=assign,
+            salt=salt,
+            meta=release_meta,
+            info=datasheet,
+            chunk_rows=chunk_rows,
+        )
+        os.replace(staging, target)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    return manifest
+
+
+def _check_formats(formats: Sequence[str], kind: str) -> tuple[str, ...]:
+    if isinstance(formats, str) or not formats:
+        raise ReleaseInputError(
+            f"formats must be a non-empty list drawn from {list(FORMATS)}, got {formats!r}",
+            field="formats",
+        )
+    unknown = [fmt for fmt in formats if fmt not in FORMATS]
+    if unknown:
+        raise ReleaseInputError(
+            f"unknown formats {unknown}; valid formats: {', '.join(FORMATS)}", field="formats"
+        )
+    if "trl" in formats and kind != "preference":
+        raise ReleaseInputError(
+            f"the trl format needs a preference project, not {kind!r}", field="formats"
+        )
+    # Canonical order, so the manifest's file list doesn't depend on the caller's order.
+    return tuple(fmt for fmt in FORMATS if fmt in formats)
+
+
+class _Stats:
+    def __init__(self, kind: str, classes: Sequence[str], splits: Sequence[str]) -> None:
+        self.multi = kind == "multilabel"
+        self.records = 0
+        self.by_split = dict.fromkeys(splits, 0)
+        self.by_split_label = {split: dict.fromkeys(classes, 0) for split in splits}
+        self.no_label_by_split = dict.fromkeys(splits, 0)
+        self.annotators: set[str] = set()
+        self.annotations = 0
+        self.quality_count = 0
+        self.quality_sum = 0.0
+        self.quality_min = 1.0
+        self.quality_max = 0.0
+
+    def add(self, row: Row) -> None:
+        split = row["split"]
+        self.records += 1
+        self.by_split[split] += 1
+        per_label = self.by_split_label[split]
+        if self.multi:
+            if not row["labels"]:
+                self.no_label_by_split[split] += 1
+            for name in row["labels"]:
+                per_label[name] += 1
+        else:
+            per_label[row["label"]] += 1
+        votes = row["annotations"]
+        self.annotations += len(votes)
+        self.annotators.update(vote["annotator"] for vote in votes)
+        quality = row["quality"]
+        if quality is not None:
+            self.quality_count += 1
+            self.quality_sum += quality
+            self.quality_min = min(self.quality_min, quality)
+            self.quality_max = max(self.quality_max, quality)
+
+    def to_dict(self, classes: Sequence[str]) -> dict[str, Any]:
+        by_label = {
+            name: sum(counts[name] for counts in self.by_split_label.values()) for name in classes
+        }
+        result: dict[str, Any] = {
+            "records": self.records,
+            "by_split": self.by_split,
+            "by_label": by_label,
+            "by_split_and_label": self.by_split_label,
+        }
+        if self.multi:
+            result["no_label"] = sum(self.no_label_by_split.values())
+            result["no_label_by_split"] = self.no_label_by_split
+        count = self.quality_count
+        result["annotators"] = len(self.annotators)
+        result["annotations"] = self.annotations
+        result["quality"] = {
+            "count": count,
+            "mean": self.quality_sum / count if count else None,
+            "min": self.quality_min if count else None,
+            "max": self.quality_max if count else None,
+        }
+        return result
+
+
+def _build(
+    records: Iterable[ReleaseRecord],
+    *,
+    space_kind: str,
+    classes: tuple[str, ...],
+    staging: Path,
+    fmts: tuple[str, ...],
+    ratios: SplitRatios,
+    assign: SplitAssigner,
+    salt: bytes | str,
+    meta: ReleaseMeta,
+    info: DatasheetInfo | None,
+    chunk_rows: int,
+) -> Manifest:
+    space = label_space(space_kind, classes)
+    make_row = RowMaker(space)
+    splits = ratios.active()
+    writers: dict[tuple[str, str], RowWriter] = {
+        (fmt, split): open_writer(fmt, staging / relative_path(fmt, split), space, chunk_rows)
+        for fmt in fmts
+        for split in splits
+    }
+    buffers: dict[str, list[Row]] = {split: [] for split in splits}
+    stats = _Stats(space.kind, classes, splits)
+
+    def flush(split: str) -> None:
+        rows = buffers[split]
+        for fmt in fmts:
+            writers[(fmt, split)].write(rows)
+        buffers[split] = []
+
+    try:
+        previous = -1
+        for index, record in enumerate(records):
+            item_id = RowMaker.check_item_id(getattr(record, "item_id", None), index)
+            if item_id <= previous:
+                raise ReleaseInputError(
+                    f"record #{index} (item_id={item_id}): records must come sorted by strictly "
+                    f"increasing item_id, but it follows item_id={previous}",
+                    index=index,
+                    item_id=item_id,
+                    field="item_id",
+                )
+            previous = item_id
+            row = make_row(record, index, assign(item_id))
+            stats.add(row)
+            buffer = buffers[row["split"]]
+            buffer.append(row)
+            if len(buffer) >= chunk_rows:
+                flush(row["split"])
+        for split in splits:
+            if buffers[split]:
+                flush(split)
+    finally:
+        for writer in writers.values():
+            writer.close()
+
+    stats_dict = stats.to_dict(classes)
+    if "trl" in fmts:
+        trl = {split: writers[("trl", split)] for split in splits}
+        stats_dict["trl"] = {
+            "pairs": sum(w.rows for w in trl.values()),
+            "ties_excluded": sum(w.ties for w in trl.values() if isinstance(w, TrlWriter)),
+            "pairs_by_split": {split: w.rows for split, w in trl.items()},
+        }
+    split_info = {
+        "method": "hmac-sha256(salt, item_id) as a uniform number in [0, 1), cut by ratios",
+        "ratios": ratios.as_dict(),
+        "salt_fingerprint": salt_fingerprint(salt),
+    }
+    entries = [
+        _entry(staging, relative_path(fmt, split), fmt, split, writers[(fmt, split)].rows)
+        for fmt in fmts
+        for split in splits
+    ]
+    manifest = Manifest(
+        kind=space.kind,
+        classes=classes,
+        release=meta,
+        splits=split_info,
+        stats=stats_dict,
+        files=tuple(entries),
+    )
+    sheet = render_datasheet(manifest, info or DatasheetInfo())
+    (staging / DATASHEET_NAME).write_text(sheet, encoding="utf-8", newline="\n")
+    entries.append(_entry(staging, DATASHEET_NAME, "datasheet", None, None))
+    manifest = Manifest(
+        kind=space.kind,
+        classes=classes,
+        release=meta,
+        splits=split_info,
+        stats=stats_dict,
+        files=tuple(entries),
+    )
+    (staging / MANIFEST_NAME).write_bytes(manifest.to_bytes())
+    return manifest
+
+
+def _entry(root: Path, rel: str, fmt: str, split: str | None, rows: int | None) -> FileEntry:
+    path = root / rel
+    return FileEntry(
+        path=rel,
+        format=fmt,
+        split=split,
+        rows=rows,
+        bytes=path.stat().st_size,
+        sha256=sha256_file(path),
+    )
