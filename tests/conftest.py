@@ -1,0 +1,30 @@
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from workbench.labelstudio import connection
+
+pytest_plugins = ["tests.labelstudio_plugin"]
+
+
+@pytest.fixture
+def fake_gateway(monkeypatch: pytest.MonkeyPatch) -> Iterator[object]:
+    """The in-memory Label Studio, for fast service and API tests."""
+    from tests.fakes import FakeGateway
+
+    gateway = FakeGateway()
+    monkeypatch.setattr(connection, "get_gateway", lambda: gateway)
+    monkeypatch.setattr(connection, "credentials", lambda: ("http://label-studio.test", "token"))
+    yield gateway
+
+
+@pytest.fixture
+def real_gateway(monkeypatch: pytest.MonkeyPatch, settings, label_studio):  # type: ignore[no-untyped-def]
+    """Point the workbench at the real Label Studio started for this test session."""
+    settings.LABEL_STUDIO_URL = label_studio.url
+    settings.LABEL_STUDIO_API_KEY = label_studio.token
+    connection.reset()
+    yield connection.get_gateway()
+    connection.reset()

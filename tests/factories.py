@@ -1,0 +1,39 @@
+"""Small builders for service and API tests (through the services, so invariants hold)."""
+
+from __future__ import annotations
+
+import itertools
+
+from django.contrib.auth.models import AbstractUser
+
+from workbench.accounts.models import Role
+from workbench.accounts.services import user_create
+from workbench.projects.models import Project
+from workbench.projects.services import items_import_records, project_create
+
+_counter = itertools.count(1)
+
+
+def user(role: Role = Role.ML_ENGINEER) -> AbstractUser:
+    return user_create(email=f"{role.value}-{next(_counter)}@example.test", role=role)
+
+
+def project(
+    kind: str = "toxicity_binary", *, owner: AbstractUser | None = None, annotators_per_item: int = 1
+) -> Project:
+    return project_create(
+        name=f"{kind} project {next(_counter)}",
+        kind=kind,
+        annotators_per_item=annotators_per_item,
+        created_by=owner,
+    )
+
+
+def toxicity_items(project: Project, n: int) -> None:
+    items_import_records(
+        project=project,
+        records=[
+            {"text": f"comment number {i}", "external_id": f"c{i}", "label": "toxic" if i % 3 == 0 else "non-toxic"}
+            for i in range(n)
+        ],
+    )

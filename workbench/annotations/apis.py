@@ -1,0 +1,70 @@
+import hmac
+
+from django.conf import settings
+from django.db import transaction
+from drf_spectacular.utils import extend_schema
+from rest_framework import serializers, status
+from rest_framework.pagination import LimitOffsetPagination
+from rest_framework.permissions import AllowAny
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from workbench.annotations import selectors, services, tasks
+from workbench.errors import Forbidden, ValidationFailed
+from workbench.projects.apis import managed_project
+from workbench.projects.selectors import project_get
+
+SECRET_HEADER = "X-Workbench-Webhook-Secret"
+
+
+class AnnotationOutput(serializers.Serializer):
+    id = serializers.IntegerField()
+    item_id = serializers.IntegerField()
+    annotator_id = serializers.IntegerField(allow_null=True)
+    annotator_email = serializers.CharField(source="annotator.email", allow_null=True, default=None)
+    ls_annotation_id = serializers.IntegerField()
+    ls_user_id = serializers.IntegerField()
+    label = serializers.JSONField()
+    lead_time = serializers.FloatField(allow_null=True)
+    was_cancelled = serializers.BooleanField()
+    source = serializers.CharField()
+    ls_updated_at = serializers.DateTimeField(allow_null=True)
+
+
+class AnnotationListApi(APIView):
+    @extend_schema(responses=AnnotationOutput(many=True))
+    def get(self, request: Request, project_id: int) -> Response:
+        project = project_get(user=request.user, project_id=project_id)
+        paginator = LimitOffsetPagination()
+        page = paginator.paginate_queryset(selectors.annotations_of(project), request, view=self)
+        return paginator.get_paginated_response(AnnotationOutput(page, many=True).data)
+
+
+class ReconcileApi(APIView):
+    @extend_schema(request=None, responses={200: serializers.DictField(), 202: serializers.DictField()})
+    def post(self, request: Request, project_id: int) -> Response:
+        project = managed_project(request, project_id)
+        result = tasks.reconcile_project.delay(project.id)
+        if result.ready():  # eager mode: it already ran
+            return Response({"status": "done", "report": result.get()})
+        return Response({"status": "queued", "task_id": result.id}, status=status.HTTP_202_ACCEPTED)
+
+
+class LabelStudioWebhookApi(APIView):
+    """Where Label Studio delivers annotation events. Authenticated by the shared secret that
+    the workbench registered with the webhook, not by a user."""
+
+    authentication_classes: list[type] = []
+    permission_classes = [AllowAny]
+
+    @extend_schema(request=serializers.DictField(), responses={200: serializers.DictField()})
+    def post(self, request: Request) -> Response:
+        given = request.headers.get(SECRET_HEADER, "")
+        if not hmac.compare_digest(given.encode(), settings.WEBHOOK_SECRET.encode()):
+            raise Forbidden(f"Missing or wrong {SECRET_HEADER} header.")
+        if not isinstance(request.data, dict):
+            raise ValidationFailed("Expected a JSON object.")
+        event = services.webhook_event_receive(payload=request.data)
+        transaction.on_commit(lambda: tasks.process_webhook_event.delay(event.id))
+        return Response({"received": event.id})

@@ -1,0 +1,44 @@
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from workbench.annotations.simulation import simulate, simulated_annotators
+from workbench.errors import WorkbenchError
+from workbench.projects.models import Project
+
+
+class Command(BaseCommand):
+    help = (
+        "Play N annotators against the real Label Studio: each takes tasks from the project's "
+        "queue and answers from the items' gold labels with the given error rate."
+    )
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("project", help="project name or id")
+        parser.add_argument("--annotators", type=int, default=3)
+        parser.add_argument(
+            "--error-rate", default="0.1",
+            help="one rate for all, or a comma-separated rate per annotator (e.g. 0,0,0.4)",
+        )
+        parser.add_argument("--max-tasks", type=int, default=None, help="per annotator")
+        parser.add_argument("--seed", type=int, default=0)
+
+    def handle(self, *args: object, **options: object) -> None:
+        name = str(options["project"])
+        project = Project.objects.filter(id=int(name)).first() if name.isdigit() else None
+        project = project or Project.objects.filter(name=name).first()
+        if project is None:
+            raise CommandError(f"No project named or numbered '{name}'.")
+        try:
+            rates = [float(r) for r in str(options["error_rate"]).split(",")]
+            annotators = simulated_annotators(int(options["annotators"]), rates)  # type: ignore[call-overload]
+            report = simulate(
+                project=project,
+                annotators=annotators,
+                max_tasks_per_annotator=options["max_tasks"],  # type: ignore[arg-type]
+                seed=int(options["seed"]),  # type: ignore[call-overload]
+            )
+        except (ValueError, WorkbenchError) as exc:
+            raise CommandError(str(exc)) from exc
+        for annotator in annotators:
+            done, wrong = report.submitted[annotator.email], report.wrong[annotator.email]
+            self.stdout.write(f"{annotator.email}: {done} annotations, {wrong} deliberately wrong")
+        self.stdout.write(self.style.SUCCESS(f"{report.total} annotations submitted."))

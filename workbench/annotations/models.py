@@ -1,0 +1,58 @@
+from django.conf import settings
+from django.db import models
+
+from workbench.projects.models import Item, Project
+
+
+class Annotation(models.Model):
+    """One annotator's answer for one item, mirrored from Label Studio.
+
+    Keyed by (project, Label Studio annotation id): webhooks and reconciliation both upsert on
+    it, so either may see the same annotation any number of times.
+    """
+
+    class Source(models.TextChoices):
+        WEBHOOK = "webhook"
+        RECONCILE = "reconcile"
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="annotations")
+    item = models.ForeignKey(Item, on_delete=models.CASCADE, related_name="annotations")
+    annotator = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="annotations",
+    )
+    ls_annotation_id = models.PositiveIntegerField()
+    ls_user_id = models.PositiveIntegerField()
+    # "toxic" / "A" for single-choice kinds; a list of categories for multi-label; null for a
+    # skipped (cancelled) annotation.
+    label = models.JSONField(null=True)
+    result = models.JSONField(default=list)
+    lead_time = models.FloatField(null=True)
+    was_cancelled = models.BooleanField(default=False)
+    ls_created_at = models.DateTimeField(null=True)
+    ls_updated_at = models.DateTimeField(null=True)
+    source = models.CharField(max_length=16, choices=Source.choices)
+    synced_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["project", "ls_annotation_id"], name="annotation_unique_ls_id"
+            )
+        ]
+        indexes = [models.Index(fields=["project", "synced_at"])]
+
+
+class WebhookEvent(models.Model):
+    """A webhook call from Label Studio exactly as received (minus secrets), processed later by
+    a Celery task. Kept for audit and replay."""
+
+    action = models.CharField(max_length=64)
+    ls_project_id = models.PositiveIntegerField(null=True)
+    payload = models.JSONField()
+    received_at = models.DateTimeField(auto_now_add=True)
+    processed_at = models.DateTimeField(null=True)
+    error = models.TextField(blank=True)

@@ -1,0 +1,128 @@
+"""Simulated annotators: real Label Studio users who take tasks from the real queue
+(``/api/projects/{id}/next``) and submit over the API as the browser would, answering from the
+item's gold label with a per-annotator error rate. Demo, tests and benchmarks use them."""
+
+from __future__ import annotations
+
+import random
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from django.contrib.auth import get_user_model
+
+from workbench.accounts.services import annotator_create, simulated_annotator_password
+from workbench.errors import ValidationFailed
+from workbench.labelstudio import connection
+from workbench.projects import kinds
+from workbench.projects.models import Item, Project, ProjectMembership
+
+
+@dataclass(frozen=True)
+class SimulatedAnnotator:
+    email: str
+    error_rate: float
+
+
+@dataclass
+class SimulationReport:
+    submitted: Counter[str] = field(default_factory=Counter)
+    wrong: Counter[str] = field(default_factory=Counter)
+
+    @property
+    def total(self) -> int:
+        return sum(self.submitted.values())
+
+
+def simulated_annotators(count: int, error_rates: Sequence[float]) -> list[SimulatedAnnotator]:
+    """``count`` annotators; error rates are given per annotator, or one for all."""
+    if len(error_rates) not in (1, count):
+        raise ValidationFailed(f"Give one error rate, or {count}; got {len(error_rates)}.")
+    rates = list(error_rates) * count if len(error_rates) == 1 else list(error_rates)
+    if any(not 0 <= r <= 1 for r in rates):
+        raise ValidationFailed(f"Error rates must lie in [0, 1]; got {rates}.")
+    return [SimulatedAnnotator(f"sim-annotator-{i + 1}@workbench.local", rates[i]) for i in range(count)]
+
+
+def ensure_simulated_accounts(project: Project, annotators: Sequence[SimulatedAnnotator]) -> None:
+    """Create the annotators' workbench and Label Studio accounts unless they exist already."""
+    users = get_user_model().objects
+    for annotator in annotators:
+        user = users.filter(username=annotator.email).first()
+        if user is None:
+            annotator_create(
+                email=annotator.email,
+                first_name="Simulated",
+                last_name=annotator.email.split("@")[0],
+                projects=[project],
+                password=simulated_annotator_password(annotator.email),
+            )
+        else:
+            ProjectMembership.objects.get_or_create(project=project, user=user)
+
+
+def simulate(
+    *,
+    project: Project,
+    annotators: Sequence[SimulatedAnnotator],
+    max_tasks_per_annotator: int | None = None,
+    seed: int = 0,
+) -> SimulationReport:
+    """Let each annotator label until its queue is empty (or its task budget is spent).
+
+    Annotators take turns, one task each, so overlapping projects fill breadth first as they
+    would with people working side by side.
+    """
+    ensure_simulated_accounts(project, annotators)
+    gateway = connection.get_gateway()
+    interface = kinds.interface(project.kind)
+    tokens = {
+        a.email: gateway.user_token(email=a.email, password=simulated_annotator_password(a.email))
+        for a in annotators
+    }
+    rngs = {a.email: random.Random(f"{seed}:{a.email}") for a in annotators}
+    report = SimulationReport()
+    active = list(annotators)
+    while active:
+        for annotator in list(active):
+            budget_spent = (
+                max_tasks_per_annotator is not None
+                and report.submitted[annotator.email] >= max_tasks_per_annotator
+            )
+            task = None if budget_spent else gateway.next_task(
+                project_id=project.ls_project_id, user_token=tokens[annotator.email]
+            )
+            if task is None:
+                active.remove(annotator)
+                continue
+            item = Item.objects.get(project=project, id=task.data["item_id"])
+            rng = rngs[annotator.email]
+            label, wrong = answer(interface.spec, item.gold, annotator.error_rate, rng)
+            gateway.submit_annotation(
+                task_id=task.id,
+                result=interface.result_for(label),
+                lead_time=round(rng.lognormvariate(2.0, 0.5), 2),
+                user_token=tokens[annotator.email],
+            )
+            report.submitted[annotator.email] += 1
+            report.wrong[annotator.email] += wrong
+    return report
+
+
+def answer(
+    spec: kinds.KindSpec, gold: object, error_rate: float, rng: random.Random
+) -> tuple[kinds.Label, bool]:
+    """The gold label, or with probability ``error_rate`` a wrong one: another choice for
+    single-choice kinds, one category toggled for multi-label."""
+    if gold is None:
+        raise ValidationFailed("Simulated annotators need items with a gold label.")
+    wrong = rng.random() < error_rate
+    if spec.multiple:
+        ticked = set(gold)  # type: ignore[call-overload]
+        if wrong:
+            ticked ^= {rng.choice(spec.labels)}
+        return tuple(label for label in spec.labels if label in ticked), wrong
+    if not wrong:
+        return str(gold), False
+    return rng.choice([label for label in spec.labels if label != gold]), True
+

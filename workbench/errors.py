@@ -1,0 +1,72 @@
+"""The workbench's one error vocabulary, and the DRF handler that renders every error as
+``{"message", "code", "extra"}``.
+
+Services raise these; only ``apis.py`` modules know about DRF.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.http import Http404
+from rest_framework import exceptions as drf
+from rest_framework.response import Response
+from rest_framework.views import exception_handler as drf_exception_handler
+
+
+class WorkbenchError(Exception):
+    status = 400
+    code = "error"
+
+    def __init__(self, message: str, *, extra: dict[str, Any] | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.extra = extra or {}
+
+
+class ValidationFailed(WorkbenchError):
+    code = "invalid"
+
+
+class NotFound(WorkbenchError):
+    status = 404
+    code = "not_found"
+
+
+class Forbidden(WorkbenchError):
+    status = 403
+    code = "forbidden"
+
+
+class Conflict(WorkbenchError):
+    status = 409
+    code = "conflict"
+
+
+class UpstreamUnavailable(WorkbenchError):
+    """Label Studio (or another service we depend on) failed."""
+
+    status = 502
+    code = "upstream_error"
+
+
+def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
+    if isinstance(exc, WorkbenchError):
+        return Response(
+            {"message": exc.message, "code": exc.code, "extra": exc.extra}, status=exc.status
+        )
+    if isinstance(exc, Http404):
+        exc = drf.NotFound()
+    elif isinstance(exc, DjangoPermissionDenied):
+        exc = drf.PermissionDenied()
+    response = drf_exception_handler(exc, context)
+    if response is None or not isinstance(exc, drf.APIException):
+        return response
+    detail = response.data
+    if isinstance(detail, dict) and set(detail) == {"detail"}:
+        message, extra = str(detail["detail"]), {}
+    else:
+        message, extra = "The request is not valid.", {"fields": detail}
+    response.data = {"message": message, "code": exc.default_code, "extra": extra}
+    return response

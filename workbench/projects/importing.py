@@ -1,0 +1,281 @@
+"""Reading item files (CSV or JSONL, optionally gzipped) against each kind's data contract.
+
+Everything is checked before anything is written: ``parse_items`` either returns every row of
+the file or raises ``ImportRejected`` listing the problems by file, row and field. The service
+layer then writes all rows in one transaction.
+
+Data contract (after the optional column mapping):
+- toxicity kinds: ``text`` (required, non-empty), ``external_id`` (optional, unique);
+  gold for binary: ``label`` (toxic / non-toxic) or ``toxic`` (0 / 1);
+  gold for multi-label: all six Jigsaw columns (0 / 1), or none of them;
+- preference: ``prompt``, ``response_a``, ``response_b`` (required), gold ``label`` (A / B / tie).
+Any other column is kept as item metadata.
+"""
+
+from __future__ import annotations
+
+import csv
+import gzip
+import hashlib
+import io
+import json
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from workbench.projects.kinds import JIGSAW_LABELS, SPECS, Kind, Label
+
+MAX_REPORTED_ERRORS = 50
+_TRUE = {"1", "true", "yes"}
+_FALSE = {"0", "false", "no"}
+
+
+@dataclass(frozen=True)
+class RowError:
+    row: int
+    field: str
+    message: str
+
+    def as_dict(self, source: str) -> dict[str, Any]:
+        return {"file": source, "row": self.row, "field": self.field, "message": self.message}
+
+
+class ImportRejected(Exception):
+    """The file is not imported; ``errors`` says where and why (row 0 is the file itself)."""
+
+    def __init__(self, source: str, errors: list[RowError], *, more: int = 0) -> None:
+        self.source = source
+        self.errors = errors
+        self.more = more
+        first = errors[0]
+        where = f"row {first.row}, field '{first.field}'" if first.row else f"field '{first.field}'"
+        extra = f" (and {len(errors) - 1 + more} more problems)" if len(errors) + more > 1 else ""
+        super().__init__(f"{source}: {where}: {first.message}{extra}; nothing was imported.")
+
+
+@dataclass(frozen=True)
+class ParsedRow:
+    row: int
+    data: dict[str, str]
+    external_id: str
+    gold: Label | None
+    metadata: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def content_hash(self) -> str:
+        return content_hash(self.data)
+
+
+def content_hash(data: Mapping[str, str]) -> str:
+    """Items with the same content fields (whitespace at the ends ignored) are duplicates."""
+    canonical = json.dumps({k: v.strip() for k, v in sorted(data.items())}, ensure_ascii=False)
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
+def parse_items(
+    *,
+    kind: Kind | str,
+    source: str,
+    content: bytes,
+    columns: Mapping[str, str] | None = None,
+    max_field_chars: int,
+) -> list[ParsedRow]:
+    """Parse and validate a whole file. ``columns`` maps contract fields to the file's own
+    column names, e.g. ``{"text": "comment_text", "external_id": "id"}``."""
+    kind = Kind(kind)
+    if content[:2] == b"\x1f\x8b":
+        try:
+            content = gzip.decompress(content)
+        except (OSError, EOFError) as exc:
+            raise ImportRejected(source, [RowError(0, "(file)", f"broken gzip data: {exc}")]) from exc
+    text = _decode(source, content)
+    rows = _jsonl_rows(source, text) if _is_jsonl(source, text) else _csv_rows(source, text)
+    checker = _RowChecker(kind, dict(columns or {}), max_field_chars)
+    parsed: list[ParsedRow] = []
+    errors: list[RowError] = []
+    seen_ids: dict[str, int] = {}
+    for number, raw in rows:
+        row, row_errors = checker.check(number, raw)
+        if row is not None and row.external_id:
+            if row.external_id in seen_ids:
+                row_errors.append(
+                    RowError(number, "external_id", f"'{row.external_id}' repeats row {seen_ids[row.external_id]}")
+                )
+            seen_ids.setdefault(row.external_id, number)
+        errors.extend(row_errors)
+        if row is not None and not row_errors:
+            parsed.append(row)
+    if not parsed and not errors:
+        errors.append(RowError(0, "(file)", "the file holds no rows"))
+    if errors:
+        shown = errors[:MAX_REPORTED_ERRORS]
+        raise ImportRejected(source, shown, more=len(errors) - len(shown))
+    return parsed
+
+
+def _decode(source: str, content: bytes) -> str:
+    try:
+        return content.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = content[: exc.start].count(b"\n") + 1
+        bad = content[exc.start : exc.start + 1].hex()
+        raise ImportRejected(
+            source, [RowError(0, "(file)", f"line {line}: byte 0x{bad} at offset {exc.start} is not UTF-8")]
+        ) from exc
+
+
+def _is_jsonl(source: str, text: str) -> bool:
+    name = source.lower().removesuffix(".gz")
+    if name.endswith((".jsonl", ".ndjson", ".json")):
+        return True
+    if name.endswith((".csv", ".tsv")):
+        return False
+    return text.lstrip().startswith("{")
+
+
+def _jsonl_rows(source: str, text: str) -> Iterator[tuple[int, dict[str, Any]]]:
+    for number, line in enumerate(text.splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            value = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise ImportRejected(source, [RowError(number, "(line)", f"not valid JSON: {exc.msg}")]) from exc
+        if not isinstance(value, dict):
+            raise ImportRejected(
+                source, [RowError(number, "(line)", f"expected a JSON object, got {type(value).__name__}")]
+            )
+        yield number, value
+
+
+def _csv_rows(source: str, text: str) -> Iterator[tuple[int, dict[str, Any]]]:
+    # Our own field-size check gives a better message than csv's "field larger than field limit".
+    csv.field_size_limit(2**31 - 1)
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    number = 0
+    try:
+        header = next(reader, None)
+        if header is None:
+            return
+        names = [h.strip() for h in header]
+        duplicated = sorted({n for n in names if names.count(n) > 1})
+        if duplicated:
+            raise ImportRejected(source, [RowError(0, duplicated[0], "column name appears more than once")])
+        for number, values in enumerate(reader, start=1):
+            if not values:
+                continue
+            if len(values) != len(names):
+                raise ImportRejected(
+                    source,
+                    [RowError(number, "(row)", f"has {len(values)} fields, the header has {len(names)}")],
+                )
+            yield number, dict(zip(names, values, strict=True))
+    except csv.Error as exc:
+        raise ImportRejected(source, [RowError(number + 1, "(row)", f"broken CSV: {exc}")]) from exc
+
+
+class _RowChecker:
+    def __init__(self, kind: Kind, columns: dict[str, str], max_field_chars: int) -> None:
+        self.spec = SPECS[kind]
+        self.columns = columns
+        self.max_field_chars = max_field_chars
+
+    def _column(self, name: str) -> str:
+        return self.columns.get(name, name)
+
+    def check(self, number: int, raw: dict[str, Any]) -> tuple[ParsedRow | None, list[RowError]]:
+        errors: list[RowError] = []
+        used: set[str] = set()
+        data: dict[str, str] = {}
+        for name in self.spec.data_fields:
+            column = self._column(name)
+            used.add(column)
+            value = raw.get(column)
+            problem = self._text_problem(column, value, required=True)
+            if problem:
+                errors.append(RowError(number, column, problem))
+            else:
+                data[name] = str(value)
+        external_id = ""
+        id_column = self._column("external_id")
+        if id_column in raw:
+            used.add(id_column)
+            value = raw[id_column]
+            if isinstance(value, bool) or not isinstance(value, (str, int)):
+                errors.append(RowError(number, id_column, "must be a string or an integer"))
+            else:
+                external_id = str(value).strip()
+                if len(external_id) > 255:
+                    errors.append(RowError(number, id_column, "longer than 255 characters"))
+        gold, gold_errors = self._gold(number, raw, used)
+        errors.extend(gold_errors)
+        for column, value in raw.items():
+            if column not in used and isinstance(value, str) and len(value) > self.max_field_chars:
+                errors.append(RowError(number, column, f"longer than {self.max_field_chars} characters"))
+        if errors:
+            return None, errors
+        metadata = {k: v for k, v in raw.items() if k not in used}
+        return ParsedRow(number, data, external_id, gold, metadata), []
+
+    def _text_problem(self, column: str, value: Any, *, required: bool) -> str | None:
+        if value is None:
+            return "missing column" if required else None
+        if not isinstance(value, str):
+            return f"must be text, got {type(value).__name__}"
+        if not value.strip():
+            return "empty text"
+        if len(value) > self.max_field_chars:
+            return f"longer than {self.max_field_chars} characters ({len(value)})"
+        return None
+
+    def _gold(self, number: int, raw: dict[str, Any], used: set[str]) -> tuple[Label | None, list[RowError]]:
+        kind = self.spec.kind
+        if kind is Kind.TOXICITY_MULTILABEL:
+            return self._multilabel_gold(number, raw, used)
+        label_column = self._column("label")
+        if label_column in raw and raw[label_column] not in (None, ""):
+            used.add(label_column)
+            value = str(raw[label_column]).strip()
+            if value not in self.spec.labels:
+                return None, [RowError(number, label_column, f"unknown label '{value}'; valid: {', '.join(self.spec.labels)}")]
+            return value, []
+        toxic_column = self._column("toxic")
+        if kind is Kind.TOXICITY_BINARY and toxic_column in raw:
+            used.add(toxic_column)
+            flag = _flag(raw[toxic_column])
+            if flag is None:
+                return None, [RowError(number, toxic_column, f"expected 0 or 1, got {raw[toxic_column]!r}")]
+            return ("toxic" if flag else "non-toxic"), []
+        return None, []
+
+    def _multilabel_gold(self, number: int, raw: dict[str, Any], used: set[str]) -> tuple[Label | None, list[RowError]]:
+        present = [self._column(name) for name in JIGSAW_LABELS if self._column(name) in raw]
+        if not present:
+            return None, []
+        used.update(present)
+        if len(present) != len(JIGSAW_LABELS):
+            missing = [n for n in JIGSAW_LABELS if self._column(n) not in raw]
+            return None, [RowError(number, missing[0], "gold columns must be all six Jigsaw labels or none")]
+        ticked: list[str] = []
+        errors: list[RowError] = []
+        for name in JIGSAW_LABELS:
+            column = self._column(name)
+            flag = _flag(raw[column])
+            if flag is None:
+                errors.append(RowError(number, column, f"expected 0 or 1, got {raw[column]!r}"))
+            elif flag:
+                ticked.append(name)
+        return (None, errors) if errors else (tuple(ticked), [])
+
+
+def _flag(value: Any) -> bool | None:
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, (int, float)) and value in (0, 1):
+        return bool(value)
+    text = str(value).strip().lower()
+    if text in _TRUE:
+        return True
+    if text in _FALSE:
+        return False
+    return None

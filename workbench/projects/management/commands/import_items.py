@@ -1,0 +1,44 @@
+import json
+from pathlib import Path
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from workbench.errors import WorkbenchError
+from workbench.projects.models import Project
+from workbench.projects.services import items_import
+
+
+class Command(BaseCommand):
+    help = "Import a CSV or JSONL file (optionally .gz) into a project's pool: every row or none."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("project", help="project name")
+        parser.add_argument("path", type=Path)
+        parser.add_argument(
+            "--columns", default=None,
+            help='JSON mapping of contract fields to file columns, e.g. \'{"text": "comment_text"}\'',
+        )
+
+    def handle(self, *args: object, **options: object) -> None:
+        project = Project.objects.filter(name=options["project"]).first()
+        if project is None:
+            raise CommandError(f"No project named '{options['project']}'.")
+        path: Path = options["path"]  # type: ignore[assignment]
+        if not path.is_file():
+            raise CommandError(f"{path}: no such file.")
+        content = path.read_bytes()
+        try:
+            columns = json.loads(str(options["columns"])) if options["columns"] else None
+            report = items_import(project=project, source=path.name, content=content, columns=columns)
+        except json.JSONDecodeError as exc:
+            raise CommandError(f"--columns is not valid JSON: {exc.msg}") from exc
+        except WorkbenchError as exc:
+            for error in exc.extra.get("errors", [])[:20]:
+                self.stderr.write(f"  {error['file']}: row {error['row']}, {error['field']}: {error['message']}")
+            raise CommandError(exc.message) from exc
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"{report.created} items imported from {report.rows} rows "
+                f"({report.duplicates} duplicates skipped)."
+            )
+        )

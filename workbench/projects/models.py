@@ -1,0 +1,91 @@
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+from workbench.projects.kinds import Kind
+
+
+class Project(models.Model):
+    name = models.CharField(max_length=200, unique=True)
+    kind = models.CharField(max_length=32, choices=[(k.value, k.value) for k in Kind])
+    description = models.TextField(blank=True)
+    label_config_name = models.CharField(max_length=100)
+    label_config_sha256 = models.CharField(max_length=64)
+    annotators_per_item = models.PositiveSmallIntegerField(default=1)
+    ls_project_id = models.PositiveIntegerField(null=True, blank=True, unique=True)
+    ls_webhook_id = models.PositiveIntegerField(null=True, blank=True)
+    members = models.ManyToManyField(
+        settings.AUTH_USER_MODEL, through="ProjectMembership", related_name="projects"
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(annotators_per_item__gte=1), name="project_annotators_per_item_gte_1"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class ProjectMembership(models.Model):
+    project = models.ForeignKey(Project, on_delete=models.CASCADE)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE)
+    added_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["project", "user"], name="membership_unique")
+        ]
+
+
+class ItemImport(models.Model):
+    """One accepted import: which file (or API call) brought which items in."""
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="imports")
+    source_name = models.CharField(max_length=255)
+    source_sha256 = models.CharField(max_length=64)
+    rows = models.PositiveIntegerField()
+    created_count = models.PositiveIntegerField()
+    duplicate_count = models.PositiveIntegerField()
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+
+class Item(models.Model):
+    """One thing to label, in the workbench's pool. Label Studio holds a task for it only once
+    it has been pushed (``ls_task_id``)."""
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="items")
+    source = models.ForeignKey(ItemImport, on_delete=models.PROTECT, related_name="items")
+    external_id = models.CharField(max_length=255, blank=True)
+    content_hash = models.CharField(max_length=64)
+    data = models.JSONField()
+    metadata = models.JSONField(default=dict, blank=True)
+    gold = models.JSONField(null=True, blank=True)
+    ls_task_id = models.PositiveIntegerField(null=True, blank=True)
+    pushed_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["project", "content_hash"], name="item_unique_content"),
+            models.UniqueConstraint(
+                fields=["project", "external_id"],
+                condition=~Q(external_id=""),
+                name="item_unique_external_id",
+            ),
+            models.UniqueConstraint(
+                fields=["project", "ls_task_id"],
+                condition=Q(ls_task_id__isnull=False),
+                name="item_unique_ls_task",
+            ),
+        ]
+        indexes = [models.Index(fields=["project", "pushed_at"])]

@@ -1,0 +1,225 @@
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth.models import AbstractBaseUser
+from django.db import transaction
+from django.utils import timezone
+
+from workbench.errors import Conflict, UpstreamUnavailable, ValidationFailed
+from workbench.labelstudio import connection
+from workbench.labelstudio.types import LabelStudioError
+from workbench.projects import kinds
+from workbench.projects.importing import ImportRejected, parse_items
+from workbench.projects.models import Item, ItemImport, Project, ProjectMembership
+
+log = logging.getLogger(__name__)
+
+PUSH_BATCH_SIZE = 1000
+WEBHOOK_PATH = "/webhooks/label-studio/"
+
+
+def project_create(
+    *,
+    name: str,
+    kind: kinds.Kind | str,
+    annotators_per_item: int = 1,
+    description: str = "",
+    created_by: AbstractBaseUser | None = None,
+) -> Project:
+    """Create the project here and in Label Studio, with its labeling config and webhook."""
+    if annotators_per_item < 1:
+        raise ValidationFailed("annotators_per_item must be at least 1.")
+    if Project.objects.filter(name=name).exists():
+        raise Conflict(f"A project named '{name}' already exists.")
+    interface = kinds.interface(kind)
+    gateway = connection.get_gateway()
+    try:
+        ls_project_id = gateway.create_project(
+            title=name, label_config=interface.xml, maximum_annotations=annotators_per_item
+        )
+    except LabelStudioError as exc:
+        raise UpstreamUnavailable(f"Label Studio refused the project: {exc.message}") from exc
+    try:
+        webhook_id = gateway.register_webhook(
+            project_id=ls_project_id,
+            url=settings.PUBLIC_URL + WEBHOOK_PATH,
+            secret=settings.WEBHOOK_SECRET,
+        )
+        with transaction.atomic():
+            project = Project.objects.create(
+                name=name,
+                kind=interface.spec.kind.value,
+                description=description,
+                label_config_name=interface.spec.config_name,
+                label_config_sha256=interface.sha256,
+                annotators_per_item=annotators_per_item,
+                ls_project_id=ls_project_id,
+                ls_webhook_id=webhook_id,
+                created_by=created_by if created_by and created_by.pk else None,
+            )
+            if created_by is not None and created_by.pk:
+                ProjectMembership.objects.create(project=project, user=created_by)
+    except BaseException as exc:
+        # Don't leave a Label Studio project that nothing here points to.
+        gateway.delete_project(project_id=ls_project_id)
+        if isinstance(exc, LabelStudioError):
+            raise UpstreamUnavailable(f"Label Studio refused the webhook: {exc.message}") from exc
+        raise
+    return project
+
+
+def project_member_add(*, project: Project, user: AbstractBaseUser) -> None:
+    ProjectMembership.objects.get_or_create(project=project, user=user)
+
+
+@dataclass(frozen=True)
+class ImportReport:
+    import_id: int
+    rows: int
+    created: int
+    duplicates: int
+    duplicate_rows: list[int] = field(default_factory=list)
+
+
+def items_import(
+    *,
+    project: Project,
+    source: str,
+    content: bytes,
+    columns: Mapping[str, str] | None = None,
+    created_by: AbstractBaseUser | None = None,
+) -> ImportReport:
+    """Import a CSV/JSONL file into the project's pool: all rows or none.
+
+    Rows whose content is already in the pool (or earlier in the same file) are skipped and
+    reported as duplicates; an external id already used by different content is an error.
+    """
+    if len(content) > settings.IMPORT_MAX_FILE_BYTES:
+        raise ValidationFailed(
+            f"{source}: {len(content)} bytes is over the {settings.IMPORT_MAX_FILE_BYTES}-byte limit.",
+            extra={"errors": [{"file": source, "row": 0, "field": "(file)", "message": "file too large"}]},
+        )
+    try:
+        rows = parse_items(
+            kind=project.kind,
+            source=source,
+            content=content,
+            columns=columns,
+            max_field_chars=settings.IMPORT_MAX_FIELD_CHARS,
+        )
+    except ImportRejected as exc:
+        raise ValidationFailed(
+            str(exc), extra={"errors": [e.as_dict(exc.source) for e in exc.errors], "more": exc.more}
+        ) from exc
+
+    with transaction.atomic():
+        existing_hashes = set(
+            Item.objects.filter(project=project).values_list("content_hash", flat=True)
+        )
+        existing_ids = dict(
+            Item.objects.filter(project=project)
+            .exclude(external_id="")
+            .values_list("external_id", "content_hash")
+        )
+        new: list[Item] = []
+        duplicate_rows: list[int] = []
+        conflicts: list[dict[str, Any]] = []
+        for row in rows:
+            digest = row.content_hash
+            if digest in existing_hashes:
+                duplicate_rows.append(row.row)
+                continue
+            if row.external_id and row.external_id in existing_ids:
+                conflicts.append(
+                    {"file": source, "row": row.row, "field": "external_id",
+                     "message": f"'{row.external_id}' is already used by an item with other content"}
+                )
+                continue
+            existing_hashes.add(digest)
+            new.append(
+                Item(
+                    project=project,
+                    external_id=row.external_id,
+                    content_hash=digest,
+                    data=row.data,
+                    metadata=row.metadata,
+                    gold=list(row.gold) if isinstance(row.gold, tuple) else row.gold,
+                )
+            )
+        if conflicts:
+            first = conflicts[0]
+            raise ValidationFailed(
+                f"{source}: row {first['row']}, field 'external_id': {first['message']}; nothing was imported.",
+                extra={"errors": conflicts[:50], "more": max(0, len(conflicts) - 50)},
+            )
+        record = ItemImport.objects.create(
+            project=project,
+            source_name=source[:255],
+            source_sha256=hashlib.sha256(content).hexdigest(),
+            rows=len(rows),
+            created_count=len(new),
+            duplicate_count=len(duplicate_rows),
+            created_by=created_by if created_by and created_by.pk else None,
+        )
+        for item in new:
+            item.source = record
+        Item.objects.bulk_create(new, batch_size=1000)
+    return ImportReport(record.id, len(rows), len(new), len(duplicate_rows), duplicate_rows[:100])
+
+
+def items_import_records(
+    *,
+    project: Project,
+    records: Sequence[Mapping[str, Any]],
+    columns: Mapping[str, str] | None = None,
+    created_by: AbstractBaseUser | None = None,
+) -> ImportReport:
+    """Import items sent as JSON objects (the API's JSON body): same contract as a JSONL file."""
+    content = "\n".join(json.dumps(r, ensure_ascii=False) for r in records).encode("utf-8")
+    return items_import(
+        project=project, source="request.jsonl", content=content, columns=columns, created_by=created_by
+    )
+
+
+def task_data(item: Item) -> dict[str, Any]:
+    """What Label Studio shows for an item. ``item_id`` lets webhooks and reconciliation map a
+    task back to its item without trusting task ids (reused on SQLite after deletions)."""
+    return {**item.data, "item_id": item.id}
+
+
+def items_push(*, project: Project, limit: int | None = None, item_ids: Sequence[int] | None = None) -> int:
+    """Send pool items to Label Studio as tasks (oldest first, or the given ones), recording
+    each task id. Returns how many were pushed."""
+    pending = Item.objects.filter(project=project, ls_task_id__isnull=True).order_by("id")
+    if item_ids is not None:
+        pending = pending.filter(id__in=item_ids)
+    if limit is not None:
+        pending = pending[:limit]
+    items = list(pending)
+    gateway = connection.get_gateway()
+    pushed = 0
+    for start in range(0, len(items), PUSH_BATCH_SIZE):
+        batch = items[start : start + PUSH_BATCH_SIZE]
+        try:
+            task_ids = gateway.import_tasks(
+                project_id=project.ls_project_id, tasks=[task_data(i) for i in batch]
+            )
+        except LabelStudioError as exc:
+            raise UpstreamUnavailable(
+                f"Label Studio refused tasks after {pushed} were pushed: {exc.message}",
+                extra={"pushed": pushed},
+            ) from exc
+        now = timezone.now()
+        with transaction.atomic():
+            for item, task_id in zip(batch, task_ids, strict=True):
+                item.ls_task_id, item.pushed_at = task_id, now
+            Item.objects.bulk_update(batch, ["ls_task_id", "pushed_at"], batch_size=1000)
+        pushed += len(batch)
+    return pushed

@@ -1,0 +1,30 @@
+from django.contrib import admin
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from rest_framework.permissions import AllowAny
+
+from workbench.accounts import apis as accounts
+from workbench.annotations import apis as annotations
+from workbench.projects import apis as projects
+
+api = [
+    path("me/", accounts.MeApi.as_view()),
+    path("annotators/", accounts.AnnotatorCreateApi.as_view()),
+    path("projects/", projects.ProjectListCreateApi.as_view()),
+    path("projects/<int:project_id>/", projects.ProjectDetailApi.as_view()),
+    path("projects/<int:project_id>/members/", projects.ProjectMemberAddApi.as_view()),
+    path("projects/<int:project_id>/items/", projects.ItemListApi.as_view()),
+    path("projects/<int:project_id>/items/import/", projects.ItemImportApi.as_view()),
+    path("projects/<int:project_id>/items/push/", projects.ItemPushApi.as_view()),
+    path("projects/<int:project_id>/annotations/", annotations.AnnotationListApi.as_view()),
+    path("projects/<int:project_id>/annotations/reconcile/", annotations.ReconcileApi.as_view()),
+]
+
+urlpatterns = [
+    path("admin/", admin.site.urls),
+    path("webhooks/label-studio/", annotations.LabelStudioWebhookApi.as_view()),
+    # The API's description is public; every endpoint it describes needs a token.
+    path("api/schema/", SpectacularAPIView.as_view(permission_classes=[AllowAny]), name="schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema", permission_classes=[AllowAny])),
+    path("api/", include(api)),
+]
