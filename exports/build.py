@@ -57,9 +57,7 @@ def build_release(
         raise ReleaseInputError("release_meta must be a ReleaseMeta", field="release_meta")
     fmts = _check_formats(formats, kind)
     if type(chunk_rows) is not int or chunk_rows < 1:
-        raise ReleaseInputError(
-            f"chunk_rows must be a positive int, got {chunk_rows!r}", field="chunk_rows"
-        )
+        raise ReleaseInputError(f"chunk_rows must be a positive int, got {chunk_rows!r}", field="chunk_rows")
     assign = SplitAssigner(salt, ratios)
     target = Path(out_dir)
     if target.exists():
@@ -105,9 +103,7 @@ def _check_formats(formats: Sequence[str], kind: str) -> tuple[str, ...]:
             f"unknown formats {unknown}; valid formats: {', '.join(FORMATS)}", field="formats"
         )
     if "trl" in formats and kind != "preference":
-        raise ReleaseInputError(
-            f"the trl format needs a preference project, not {kind!r}", field="formats"
-        )
+        raise ReleaseInputError(f"the trl format needs a preference project, not {kind!r}", field="formats")
     # Canonical order, so the manifest's file list doesn't depend on the caller's order.
     return tuple(fmt for fmt in FORMATS if fmt in formats)
 
@@ -149,9 +145,7 @@ class _Stats:
             self.quality_max = max(self.quality_max, quality)
 
     def to_dict(self, classes: Sequence[str]) -> dict[str, Any]:
-        by_label = {
-            name: sum(counts[name] for counts in self.by_split_label.values()) for name in classes
-        }
+        by_label = {name: sum(counts[name] for counts in self.by_split_label.values()) for name in classes}
         result: dict[str, Any] = {
             "records": self.records,
             "by_split": self.by_split,

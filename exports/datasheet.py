@@ -30,9 +30,7 @@ class DatasheetInfo:
     filters_applied: Sequence[str] = ()
     license: str = ""
     contact: str = ""
-    content_warning: str = (
-        "This dataset contains real toxic, hateful, obscene and threatening text."
-    )
+    content_warning: str = "This dataset contains real toxic, hateful, obscene and threatening text."
 
 
 def render_datasheet(manifest: Manifest, info: DatasheetInfo) -> str:
@@ -76,8 +74,7 @@ def render_datasheet(manifest: Manifest, info: DatasheetInfo) -> str:
     if "trl" in stats:
         trl = stats["trl"]
         out += [
-            f"TRL preference pairs written: {trl['pairs']:,}; ties left out: "
-            f"{trl['ties_excluded']:,}.",
+            f"TRL preference pairs written: {trl['pairs']:,}; ties left out: {trl['ties_excluded']:,}.",
             "",
         ]
     out += ["## Agreement", ""]

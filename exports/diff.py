@@ -188,9 +188,7 @@ def _merge_join(old: Iterator[LabelRow], new: Iterator[LabelRow]) -> Iterator[Ch
             before, after = next(old, None), next(new, None)
 
 
-def _diff_row(
-    change: str, key: LabelRow, before: LabelRow | None, after: LabelRow | None
-) -> dict[str, Any]:
+def _diff_row(change: str, key: LabelRow, before: LabelRow | None, after: LabelRow | None) -> dict[str, Any]:
     return {
         "change": change,
         "item_id": key.item_id,
@@ -224,10 +222,7 @@ class _DiffSinks:
             self._jsonl.write(json.dumps(row, ensure_ascii=False, separators=(",", ":")) + "\n")
         if self._csv is not None:
             self._csv.writerow(
-                [
-                    escape_formula(v) if isinstance(v, str) else ("" if v is None else v)
-                    for v in row.values()
-                ]
+                [escape_formula(v) if isinstance(v, str) else ("" if v is None else v) for v in row.values()]
             )
 
     def close(self) -> None:
@@ -242,8 +237,7 @@ def _readable_format(manifest: Manifest, root: Path) -> str:
         if fmt in present:
             return fmt
     raise ReleaseFormatError(
-        f"release at {root} has neither parquet nor jsonl record files to diff "
-        f"(formats: {sorted(present)})"
+        f"release at {root} has neither parquet nor jsonl record files to diff (formats: {sorted(present)})"
     )
 
 
@@ -284,8 +278,7 @@ def _checked_order(rows: Iterator[LabelRow], name: str) -> Iterator[LabelRow]:
     for row in rows:
         if row.item_id <= previous:
             raise ReleaseFormatError(
-                f"{name}: item_id {row.item_id} follows {previous}; release files must be "
-                "sorted by item_id",
+                f"{name}: item_id {row.item_id} follows {previous}; release files must be sorted by item_id",
                 path=name,
             )
         previous = row.item_id

@@ -20,9 +20,7 @@ MANIFEST_SCHEMA_VERSION = 1
 MANIFEST_NAME = "manifest.json"
 DATASHEET_NAME = "DATASHEET.md"
 
-JSONValue = (
-    None | bool | int | float | str | Sequence["JSONValue"] | Mapping[str, "JSONValue"]
-)
+JSONValue = None | bool | int | float | str | Sequence["JSONValue"] | Mapping[str, "JSONValue"]
 
 
 @dataclass(frozen=True)
@@ -135,9 +133,9 @@ class Manifest:
         }
 
     def to_bytes(self) -> bytes:
-        return (
-            json.dumps(self.to_dict(), indent=2, ensure_ascii=False, allow_nan=False) + "\n"
-        ).encode("utf-8")
+        return (json.dumps(self.to_dict(), indent=2, ensure_ascii=False, allow_nan=False) + "\n").encode(
+            "utf-8"
+        )
 
     def file(self, fmt: str, split: str) -> FileEntry | None:
         for entry in self.files:

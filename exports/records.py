@@ -129,8 +129,7 @@ class LabelSpace:
         for name in classes:
             if not isinstance(name, str) or _CLASS_NAME.fullmatch(name) is None:
                 raise ReleaseInputError(
-                    f"class name {name!r} must match {_CLASS_NAME.pattern} "
-                    "(it becomes a column name)",
+                    f"class name {name!r} must match {_CLASS_NAME.pattern} (it becomes a column name)",
                     field="classes",
                 )
 

@@ -72,9 +72,7 @@ def open_writer(fmt: str, path: Path, space: LabelSpace, chunk_rows: int) -> Row
 class JsonlWriter:
     def __init__(self, path: Path) -> None:
         self.rows = 0
-        self._file: IO[str] = path.open(
-            "w", encoding="utf-8", newline="\n", buffering=_BUFFER_BYTES
-        )
+        self._file: IO[str] = path.open("w", encoding="utf-8", newline="\n", buffering=_BUFFER_BYTES)
 
     def write(self, rows: list[Row]) -> None:
         encode = _json.encode
@@ -91,9 +89,7 @@ class TrlWriter:
     def __init__(self, path: Path) -> None:
         self.rows = 0
         self.ties = 0
-        self._file: IO[str] = path.open(
-            "w", encoding="utf-8", newline="\n", buffering=_BUFFER_BYTES
-        )
+        self._file: IO[str] = path.open("w", encoding="utf-8", newline="\n", buffering=_BUFFER_BYTES)
 
     def write(self, rows: list[Row]) -> None:
         lines = []
@@ -104,8 +100,7 @@ class TrlWriter:
                 continue
             chosen, rejected = pair
             lines.append(
-                _json.encode({"prompt": row["prompt"], "chosen": chosen, "rejected": rejected})
-                + "\n"
+                _json.encode({"prompt": row["prompt"], "chosen": chosen, "rejected": rejected}) + "\n"
             )
         self._file.write("".join(lines))
         self.rows += len(lines)
@@ -186,9 +181,7 @@ class ParquetRowWriter:
         )
 
     def write(self, rows: list[Row]) -> None:
-        columns = [
-            pa.array([row[field.name] for row in rows], type=field.type) for field in self._schema
-        ]
+        columns = [pa.array([row[field.name] for row in rows], type=field.type) for field in self._schema]
         batch = pa.RecordBatch.from_arrays(columns, schema=self._schema)
         self._writer.write_batch(batch, row_group_size=self._chunk_rows)
         self.rows += len(rows)

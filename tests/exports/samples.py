@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 import gzip
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 from exports import (
@@ -42,7 +42,9 @@ def jigsaw_rows(limit: int) -> list[dict[str, str]]:
         return [row for _, row in zip(range(limit), csv.DictReader(handle), strict=False)]
 
 
-def binary_records(ids: Iterator[int] | range, *, flip: frozenset[int] = frozenset()) -> Iterator[BinaryRecord]:
+def binary_records(
+    ids: Iterator[int] | range, *, flip: frozenset[int] = frozenset()
+) -> Iterator[BinaryRecord]:
     """Binary records over real Jigsaw text; ``flip`` lists item ids whose label is inverted."""
     rows = jigsaw_rows(200)
     for item_id in ids:
@@ -50,8 +52,11 @@ def binary_records(ids: Iterator[int] | range, *, flip: frozenset[int] = frozens
         toxic = (row["toxic"] == "1") != (item_id in flip)
         label = "toxic" if toxic else "non-toxic"
         other = "non-toxic" if toxic else "toxic"
-        votes = (Vote(ANNOTATORS[item_id % 7], label), Vote(ANNOTATORS[(item_id + 1) % 7], label),
-                 Vote(ANNOTATORS[(item_id + 2) % 7], other))
+        votes = (
+            Vote(ANNOTATORS[item_id % 7], label),
+            Vote(ANNOTATORS[(item_id + 1) % 7], label),
+            Vote(ANNOTATORS[(item_id + 2) % 7], other),
+        )
         yield BinaryRecord(
             item_id=item_id,
             external_id=row["id"],
@@ -67,13 +72,17 @@ def multilabel_records(n: int) -> Iterator[MultiLabelRecord]:
     for item_id, row in enumerate(jigsaw_rows(n)):
         labels = tuple(name for name in MULTILABEL_CLASSES if row[name] == "1")
         votes = tuple(
-            MultiLabelVote(ANNOTATORS[(item_id + k) % 7], labels if k else labels[:1])
-            for k in range(3)
+            MultiLabelVote(ANNOTATORS[(item_id + k) % 7], labels if k else labels[:1]) for k in range(3)
         )
         soft = {name: sum(name in v.labels for v in votes) / 3 for name in MULTILABEL_CLASSES}
         yield MultiLabelRecord(
-            item_id=item_id * 10, external_id=row["id"], text=row["comment_text"], labels=labels,
-            soft_label=soft, annotations=votes, quality=None if item_id % 5 == 0 else 0.9,
+            item_id=item_id * 10,
+            external_id=row["id"],
+            text=row["comment_text"],
+            labels=labels,
+            soft_label=soft,
+            annotations=votes,
+            quality=None if item_id % 5 == 0 else 0.9,
         )
 
 
@@ -90,7 +99,13 @@ def preference_records(n: int) -> Iterator[PreferenceRecord]:
             soft = {"A": 0.0, "B": 0.0, "tie": 0.0}
             soft[label] = 1.0
             yield PreferenceRecord(
-                item_id=item_id, external_id=pair["pair_id"], prompt=pair["prompt"],
-                response_a=a, response_b=b, label=label, soft_label=soft,
-                annotations=(Vote(ANNOTATORS[item_id % 7], label),), quality=0.75,
+                item_id=item_id,
+                external_id=pair["pair_id"],
+                prompt=pair["prompt"],
+                response_a=a,
+                response_b=b,
+                label=label,
+                soft_label=soft,
+                annotations=(Vote(ANNOTATORS[item_id % 7], label),),
+                quality=0.75,
             )

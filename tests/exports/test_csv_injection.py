@@ -9,7 +9,7 @@ import pytest
 from exports import BinaryRecord, SplitRatios, build_release, escape_formula
 from tests.exports.samples import SALT, meta
 
-DANGEROUS = ["=HYPERLINK(\"http://evil\",\"x\")", "+1+1", "-2+3", "@SUM(A1)", "\tTAB", "\rCR=1"]
+DANGEROUS = ['=HYPERLINK("http://evil","x")', "+1+1", "-2+3", "@SUM(A1)", "\tTAB", "\rCR=1"]
 HARMLESS = ["plain", " =leading space", "a=b", "", "'already quoted"]
 
 
@@ -26,13 +26,26 @@ def test_it_leaves_ordinary_cells_alone(cell: str) -> None:
 def test_csv_release_neutralizes_formulas_in_text_and_ids(tmp_path: Path) -> None:
     texts = DANGEROUS + HARMLESS
     records = [
-        BinaryRecord(item_id=i, external_id=("=ID()" if i == 0 else f"ext-{i}"), text=text,
-                     label="toxic", soft_label={"toxic": 1.0, "non-toxic": 0.0},
-                     annotations=(), quality=0.0 if i == 0 else None)
+        BinaryRecord(
+            item_id=i,
+            external_id=("=ID()" if i == 0 else f"ext-{i}"),
+            text=text,
+            label="toxic",
+            soft_label={"toxic": 1.0, "non-toxic": 0.0},
+            annotations=(),
+            quality=0.0 if i == 0 else None,
+        )
         for i, text in enumerate(texts)
     ]
-    build_release(records, kind="binary", out_dir=tmp_path / "r", salt=SALT, release_meta=meta(),
-                  formats=("csv", "jsonl"), split_ratios=SplitRatios(1, 0, 0))
+    build_release(
+        records,
+        kind="binary",
+        out_dir=tmp_path / "r",
+        salt=SALT,
+        release_meta=meta(),
+        formats=("csv", "jsonl"),
+        split_ratios=SplitRatios(1, 0, 0),
+    )
     path = tmp_path / "r" / "csv" / "train.csv"
     with path.open(encoding="utf-8", newline="") as handle:
         rows = list(csv.DictReader(handle))

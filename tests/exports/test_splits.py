@@ -19,12 +19,24 @@ def _splits_of(release: Path) -> dict[int, str]:
 
 
 def test_an_item_keeps_its_split_across_versions(tmp_path: Path) -> None:
-    build_release(binary_records(range(0, 1500)), kind="binary", out_dir=tmp_path / "v1", salt=SALT,
-                  release_meta=meta("1"), formats=("jsonl",))
+    build_release(
+        binary_records(range(0, 1500)),
+        kind="binary",
+        out_dir=tmp_path / "v1",
+        salt=SALT,
+        release_meta=meta("1"),
+        formats=("jsonl",),
+    )
     # v2: some items gone, many new ones, some relabeled: none of that may move an item.
     v2_ids = [i for i in range(0, 4000) if i % 11]
-    build_release(binary_records(iter(v2_ids), flip=frozenset(range(0, 4000, 7))), kind="binary",
-                  out_dir=tmp_path / "v2", salt=SALT, release_meta=meta("2"), formats=("jsonl",))
+    build_release(
+        binary_records(iter(v2_ids), flip=frozenset(range(0, 4000, 7))),
+        kind="binary",
+        out_dir=tmp_path / "v2",
+        salt=SALT,
+        release_meta=meta("2"),
+        formats=("jsonl",),
+    )
     v1, v2 = _splits_of(tmp_path / "v1"), _splits_of(tmp_path / "v2")
     common = v1.keys() & v2.keys()
     assert len(common) > 1300
@@ -58,12 +70,15 @@ def test_zero_test_ratio_never_assigns_test() -> None:
     assert {only_train(i) for i in range(1000)} == {"train"}
 
 
-@pytest.mark.parametrize("ratios,message", [
-    ((0.8, 0.1, 0.2), "must sum to 1"),
-    ((0.5, 0.5, 0.1), "must sum to 1"),
-    ((1.2, -0.1, -0.1), "within [0, 1]"),
-    ((float("nan"), 0.5, 0.5), "within [0, 1]"),
-])
+@pytest.mark.parametrize(
+    "ratios,message",
+    [
+        ((0.8, 0.1, 0.2), "must sum to 1"),
+        ((0.5, 0.5, 0.1), "must sum to 1"),
+        ((1.2, -0.1, -0.1), "within [0, 1]"),
+        ((float("nan"), 0.5, 0.5), "within [0, 1]"),
+    ],
+)
 def test_it_rejects_ratios_that_do_not_sum_to_one(ratios: tuple[float, float, float], message: str) -> None:
     with pytest.raises(ReleaseInputError, match=message.replace("[", r"\[").replace("]", r"\]")):
         SplitRatios(*ratios)
