@@ -92,8 +92,9 @@ def gold_report(
         low, high = proportion_confint(
             n_correct[has], n_gold[has], alpha=1 - confidence, method="wilson"
         )
-        ci_low[has] = low
-        ci_high[has] = high
+        # Clip float noise (e.g. 5e-17 for 0 of 3) so that low <= accuracy <= high holds.
+        ci_low[has] = np.clip(low, 0.0, accuracy[has])
+        ci_high[has] = np.clip(high, accuracy[has], 1.0)
     flagged = (n_gold >= min_answers) & (np.nan_to_num(accuracy, nan=1.0) < threshold)
     return GoldReport(
         n_gold=n_gold,

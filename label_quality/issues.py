@@ -24,6 +24,9 @@ from cleanlab.multilabel_classification import (  # type: ignore[import-untyped,
     get_label_quality_scores as _cl_multilabel_quality,
 )
 from cleanlab.multilabel_classification.filter import (  # type: ignore[import-untyped, unused-ignore]
+    find_label_issues as _cl_find_multilabel_issues,
+)
+from cleanlab.multilabel_classification.filter import (
     find_multilabel_issues_per_class as _cl_multilabel_per_class,
 )
 from cleanlab.rank import (  # type: ignore[import-untyped, unused-ignore]
@@ -258,7 +261,11 @@ def find_multilabel_issues(
     *,
     filter_by: FilterBy = "prune_by_noise_rate",
 ) -> MultilabelIssues:
-    """Multi-label issues (``cleanlab.filter.find_label_issues(..., multi_label=True)``).
+    """Multi-label issues (``cleanlab.multilabel_classification.filter.find_label_issues``).
+
+    This is cleanlab's multi-label path (``cleanlab.filter.find_label_issues(...,
+    multi_label=True)`` is its deprecated alias): one-vs-rest confident learning per
+    label, an item flagged when any of its labels looks wrong.
 
     Args:
         labels: ``(n_items, n_labels)`` 0/1 given labels (an all-zero row means
@@ -277,14 +284,15 @@ def find_multilabel_issues(
         )
     label_lists = [np.flatnonzero(row).tolist() for row in matrix]
     is_issue = np.asarray(
-        _cl_find_label_issues(
-            label_lists, probs, filter_by=filter_by, multi_label=True, n_jobs=1
-        ),
+        _cl_find_multilabel_issues(label_lists, probs, filter_by=filter_by, n_jobs=1),
         dtype=np.bool_,
     )
     quality = np.asarray(_cl_multilabel_quality(label_lists, probs), dtype=np.float64)
     per_class = _cl_multilabel_per_class(label_lists, probs, filter_by=filter_by, n_jobs=1)
-    per_label = np.column_stack([np.asarray(mask, dtype=np.bool_) for mask in per_class])
+    per_label = np.asarray(per_class, dtype=np.bool_)
+    if per_label.shape != matrix.shape:
+        # Documented as a list of K masks over items; 2.9 returns (n_items, K).
+        per_label = per_label.T
     return MultilabelIssues(items=_package(is_issue, quality), per_label_is_issue=per_label)
 
 
