@@ -75,11 +75,11 @@ def mean_std(values: Sequence[float]) -> str:
 def print_table(title: str, rows: list[tuple[str, ...]], header: tuple[str, ...]) -> None:
     widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(len(header))]
     print(f"\n{title}")
-    line = "  ".join(h.ljust(w) for h, w in zip(header, widths))
+    line = "  ".join(h.ljust(w) for h, w in zip(header, widths, strict=True))
     print(line)
     print("-" * len(line))
     for row in rows:
-        print("  ".join(str(c).ljust(w) for c, w in zip(row, widths)))
+        print("  ".join(str(c).ljust(w) for c, w in zip(row, widths, strict=True)))
 
 
 # ---------------------------------------------------------------- 1. HateCheck
@@ -98,9 +98,7 @@ def annotator_accuracy(ratings: np.ndarray, gold: np.ndarray) -> np.ndarray:
     return correct.sum(axis=0) / np.maximum(present.sum(axis=0), 1)
 
 
-def bench_hatecheck(
-    seeds: Sequence[int], featurize: Callable[[Sequence[str]], Any], keep: int
-) -> None:
+def bench_hatecheck(seeds: Sequence[int], featurize: Callable[[Sequence[str]], Any], keep: int) -> None:
     items = pd.read_csv(DATA / "hatecheck_items.csv")
     long = pd.read_csv(DATA / "hatecheck_annotations_long.csv")
     categories = ("non-hateful", "hateful")
@@ -116,11 +114,12 @@ def bench_hatecheck(
     groups = items["templ_id"].to_numpy()
     t0 = time.perf_counter()
     features = featurize(items["test_case"].tolist())
-    print(f"[hatecheck] {len(items)} cases, {matrix.values.shape[1]} annotators, "
-          f"features {features.shape} in {time.perf_counter() - t0:.1f}s")
+    print(
+        f"[hatecheck] {len(items)} cases, {matrix.values.shape[1]} annotators, "
+        f"features {features.shape} in {time.perf_counter() - t0:.1f}s"
+    )
     full_mv = majority_vote(matrix.values)
-    print(f"[hatecheck] reference: majority of all 5 ratings vs gold = "
-          f"{np.mean(full_mv.labels == gold):.4f}")
+    print(f"[hatecheck] reference: majority of all 5 ratings vs gold = {np.mean(full_mv.labels == gold):.4f}")
 
     acc: dict[str, list[float]] = {}
     rho: dict[str, list[float]] = {}
@@ -132,25 +131,22 @@ def bench_hatecheck(
         mv = majority_vote(ratings)
         results = {"majority vote": mv}
         for name, grp in (("grouped folds", groups), ("plain folds", None)):
-            probs = out_of_fold_pred_probs(
-                features, mv.labels, rng=np.random.default_rng(seed), groups=grp
-            )
+            probs = out_of_fold_pred_probs(features, mv.labels, rng=np.random.default_rng(seed), groups=grp)
             model_acc.setdefault(name, []).append(float(np.mean(probs.argmax(1) == gold)))
             results[f"CROWDLAB, model ({name})"] = crowdlab(ratings, probs)
         results["CROWDLAB, no model (vote fractions)"] = crowdlab(ratings)
         for name, res in results.items():
             acc.setdefault(name, []).append(float(np.mean(res.labels == gold)))
-            rho.setdefault(name, []).append(
-                float(spearmanr(res.annotator_quality, true_quality).statistic)
-            )
+            rho.setdefault(name, []).append(float(spearmanr(res.annotator_quality, true_quality).statistic))
     rows = [(name, mean_std(acc[name]), mean_std(rho[name])) for name in acc]
     print_table(
         f"HateCheck, {keep} of 5 annotators per case, {len(seeds)} seeds (mean ± std)",
         rows,
         ("method", "consensus acc vs gold", "Spearman(annotator quality, true acc)"),
     )
-    print("  out-of-fold model alone vs gold: "
-          + ", ".join(f"{k} {mean_std(v)}" for k, v in model_acc.items()))
+    print(
+        "  out-of-fold model alone vs gold: " + ", ".join(f"{k} {mean_std(v)}" for k, v in model_acc.items())
+    )
     print("  majority-vote annotator quality = agreement with the leave-one-out majority")
 
 
@@ -160,14 +156,17 @@ def precision_recall(found: np.ndarray, truth: set[int]) -> tuple[float, float]:
     return hits / max(found.size, 1), hits / max(len(truth), 1)
 
 
-def bench_jigsaw_binary(seeds: Sequence[int], featurize: Callable[[Sequence[str]], Any],
-                        noise: float) -> None:
+def bench_jigsaw_binary(
+    seeds: Sequence[int], featurize: Callable[[Sequence[str]], Any], noise: float
+) -> None:
     frame = pd.read_csv(DATA / "jigsaw_toxic_binary_sample.csv")
     labels = frame["toxic"].to_numpy(np.int64)
     t0 = time.perf_counter()
     features = featurize(frame["comment_text"].tolist())
-    print(f"\n[jigsaw binary] {len(frame)} comments ({labels.sum()} toxic), "
-          f"features {features.shape} in {time.perf_counter() - t0:.1f}s")
+    print(
+        f"\n[jigsaw binary] {len(frame)} comments ({labels.sum()} toxic), "
+        f"features {features.shape} in {time.perf_counter() - t0:.1f}s"
+    )
     metrics: dict[str, list[float]] = {}
     for seed in seeds:
         rng = np.random.default_rng(seed)
@@ -178,31 +177,34 @@ def bench_jigsaw_binary(seeds: Sequence[int], featurize: Callable[[Sequence[str]
         probs = out_of_fold_pred_probs(features, noisy, rng=rng)
         issues = find_label_issues(noisy, probs)
         p, r = precision_recall(issues.positions, truth)
-        for key, value in (("flagged", float(issues.positions.size)), ("precision", p),
-                           ("recall", r)):
+        for key, value in (("flagged", float(issues.positions.size)), ("precision", p), ("recall", r)):
             metrics.setdefault(key, []).append(value)
         for k in (100, len(truth)):
             pk, rk = precision_recall(issues.top_k(k), truth)
-            metrics.setdefault(f"precision@{'k=n_flipped' if k == len(truth) else k}",
-                               []).append(pk)
+            metrics.setdefault(f"precision@{'k=n_flipped' if k == len(truth) else k}", []).append(pk)
         metrics.setdefault("recall@k=n_flipped", []).append(
-            precision_recall(issues.top_k(len(truth)), truth)[1])
+            precision_recall(issues.top_k(len(truth)), truth)[1]
+        )
         metrics.setdefault("flipped", []).append(float(len(truth)))
     rows = [(key, mean_std(values)) for key, values in metrics.items()]
     print_table(
         f"Jigsaw binary, {noise:.0%} labels flipped, {len(seeds)} seeds (mean ± std)",
-        rows, ("metric", "value"),
+        rows,
+        ("metric", "value"),
     )
 
 
 # ---------------------------------------------------------------- 3. Jigsaw multi-label
-def bench_jigsaw_multilabel(seeds: Sequence[int], featurize: Callable[[Sequence[str]], Any],
-                            noise: float) -> None:
+def bench_jigsaw_multilabel(
+    seeds: Sequence[int], featurize: Callable[[Sequence[str]], Any], noise: float
+) -> None:
     frame = pd.read_csv(DATA / "jigsaw_toxic_sample.csv")
     labels = frame[JIGSAW_LABELS].to_numpy(np.int64)
     features = featurize(frame["comment_text"].tolist())
-    print(f"\n[jigsaw multi-label] {len(frame)} comments, positives per label "
-          f"{dict(zip(JIGSAW_LABELS, labels.sum(0).tolist()))}")
+    print(
+        f"\n[jigsaw multi-label] {len(frame)} comments, positives per label "
+        f"{dict(zip(JIGSAW_LABELS, labels.sum(0).tolist(), strict=True))}"
+    )
     metrics: dict[str, list[float]] = {}
     for seed in seeds:
         rng = np.random.default_rng(seed)
@@ -217,14 +219,19 @@ def bench_jigsaw_multilabel(seeds: Sequence[int], featurize: Callable[[Sequence[
         p, r = precision_recall(result.items.positions, truth)
         pk, rk = precision_recall(result.items.top_k(n_flip), truth)
         cell_recall = float(result.per_label_is_issue[flipped, which].mean())
-        for key, value in (("flagged items", float(result.items.positions.size)),
-                           ("precision", p), ("recall", r), ("precision@k=n_flipped", pk),
-                           ("recall of the flipped (item, label) cells", cell_recall)):
+        for key, value in (
+            ("flagged items", float(result.items.positions.size)),
+            ("precision", p),
+            ("recall", r),
+            ("precision@k=n_flipped", pk),
+            ("recall of the flipped (item, label) cells", cell_recall),
+        ):
             metrics.setdefault(key, []).append(value)
     rows = [(key, mean_std(values)) for key, values in metrics.items()]
     print_table(
         f"Jigsaw 6 labels, one label flipped in {noise:.0%} of comments, {len(seeds)} seeds",
-        rows, ("metric", "value"),
+        rows,
+        ("metric", "value"),
     )
 
 

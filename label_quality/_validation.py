@@ -29,15 +29,11 @@ def as_rating_matrix(
     """
     arr = np.asarray(ratings)
     if arr.ndim != 2:
-        raise ValueError(
-            f"{name} must be 2-D (n_items, n_annotators); got shape {arr.shape}"
-        )
+        raise ValueError(f"{name} must be 2-D (n_items, n_annotators); got shape {arr.shape}")
     if arr.shape[0] == 0 or arr.shape[1] == 0:
         raise ValueError(f"{name} must not be empty; got shape {arr.shape}")
     if not (np.issubdtype(arr.dtype, np.number) or arr.dtype == np.bool_):
-        raise TypeError(
-            f"{name} must hold numeric category codes (NaN = missing); got dtype {arr.dtype}"
-        )
+        raise TypeError(f"{name} must hold numeric category codes (NaN = missing); got dtype {arr.dtype}")
     values = arr.astype(np.float64)
     observed = values[~np.isnan(values)]
     if np.isinf(observed).any():
@@ -48,18 +44,14 @@ def as_rating_matrix(
             "not -1 (convert with np.where(r == -1, np.nan, r))"
         )
     if (observed < 0).any() or (observed != np.round(observed)).any():
-        raise ValueError(
-            f"{name} of shape {arr.shape} must hold non-negative integer category codes or NaN"
-        )
+        raise ValueError(f"{name} of shape {arr.shape} must hold non-negative integer category codes or NaN")
     max_code = int(observed.max()) if observed.size else -1
     if n_categories is None:
         n_categories = max(max_code + 1, 2)
     elif n_categories < 2:
         raise ValueError(f"n_categories must be >= 2; got {n_categories}")
     elif max_code >= n_categories:
-        raise ValueError(
-            f"{name} of shape {arr.shape} holds code {max_code} but n_categories={n_categories}"
-        )
+        raise ValueError(f"{name} of shape {arr.shape} holds code {max_code} but n_categories={n_categories}")
     return values, int(n_categories)
 
 
@@ -67,9 +59,7 @@ def as_multilabel_ratings(ratings: npt.ArrayLike, *, name: str = "ratings") -> F
     """Validate an items x annotators x labels array of 0/1 ratings (NaN = missing)."""
     arr = np.asarray(ratings, dtype=np.float64)
     if arr.ndim != 3:
-        raise ValueError(
-            f"{name} must be 3-D (n_items, n_annotators, n_labels); got shape {arr.shape}"
-        )
+        raise ValueError(f"{name} must be 3-D (n_items, n_annotators, n_labels); got shape {arr.shape}")
     if 0 in arr.shape:
         raise ValueError(f"{name} must not be empty; got shape {arr.shape}")
     observed = arr[~np.isnan(arr)]
@@ -116,9 +106,7 @@ def as_label_vector(
     if not np.issubdtype(arr.dtype, np.number) and arr.dtype != np.bool_:
         raise TypeError(f"{name} must hold integer class codes; got dtype {arr.dtype}")
     as_float = arr.astype(np.float64)
-    if not np.isfinite(as_float).all() or (as_float < 0).any() or (
-        as_float != np.round(as_float)
-    ).any():
+    if not np.isfinite(as_float).all() or (as_float < 0).any() or (as_float != np.round(as_float)).any():
         raise ValueError(f"{name} of shape {arr.shape} must hold non-negative integer codes")
     codes = as_float.astype(np.int64)
     top = int(codes.max())

@@ -17,9 +17,7 @@ def category_counts(ratings: FloatArray, n_categories: int) -> IntArray:
     return counts
 
 
-def tie_break_ranks(
-    counts: IntArray, tie_break: str | Sequence[int]
-) -> IntArray:
+def tie_break_ranks(counts: IntArray, tie_break: str | Sequence[int]) -> IntArray:
     """Rank of each category when votes tie (0 = wins first); shape ``(n_categories,)``.
 
     ``"prior"``: the category rated most often in the whole matrix wins, then the

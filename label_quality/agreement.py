@@ -192,16 +192,14 @@ def cohen_kappa_pairwise(
         raise ValueError(f"min_overlap must be >= 1; got {min_overlap}")
     present = ~np.isnan(values)
     n_annotators = values.shape[1]
-    common = (present.T.astype(np.int64) @ present.astype(np.int64))
+    common = present.T.astype(np.int64) @ present.astype(np.int64)
     kappa = np.full((n_annotators, n_annotators), np.nan)
     for a in range(n_annotators):
         for b in range(a + 1, n_annotators):
             if common[a, b] < min_overlap:
                 continue
             both = present[:, a] & present[:, b]
-            value = _kappa(
-                values[both, a].astype(np.int64), values[both, b].astype(np.int64), k
-            )
+            value = _kappa(values[both, a].astype(np.int64), values[both, b].astype(np.int64), k)
             kappa[a, b] = kappa[b, a] = value
     np.fill_diagonal(common, present.sum(axis=0))
     return PairwiseKappa(kappa=kappa, n_common=common)
@@ -321,14 +319,8 @@ def per_label(
     return np.array([statistic(values[:, :, j]) for j in range(values.shape[2])])
 
 
-def multilabel_agreement(
-    ratings: npt.ArrayLike, *, min_overlap: int = 2
-) -> list[AgreementSummary]:
+def multilabel_agreement(ratings: npt.ArrayLike, *, min_overlap: int = 2) -> list[AgreementSummary]:
     """:func:`agreement_summary` for each label (binary) of ``(n_items, n_annotators,
     n_labels)`` ratings; returns ``n_labels`` summaries in label order."""
     values = as_multilabel_ratings(ratings)
-    return [
-        agreement_summary(values[:, :, j], 2, min_overlap=min_overlap)
-        for j in range(values.shape[2])
-    ]
-
+    return [agreement_summary(values[:, :, j], 2, min_overlap=min_overlap) for j in range(values.shape[2])]

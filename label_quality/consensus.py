@@ -226,9 +226,7 @@ def multilabel_consensus(
     n_labels = values.shape[2]
     probs: FloatArray | None = None
     if pred_probs is not None:
-        probs = as_pred_probs(
-            pred_probs, values.shape[0], n_labels, rows_sum_to_one=False
-        )
+        probs = as_pred_probs(pred_probs, values.shape[0], n_labels, rows_sum_to_one=False)
     results: list[ConsensusResult] = []
     for j in range(n_labels):
         if method == "majority_vote":

@@ -70,8 +70,7 @@ def gold_report(
     gold_arr = np.asarray(gold, dtype=np.float64)
     if gold_arr.shape != (values.shape[0],):
         raise ValueError(
-            f"gold must have shape ({values.shape[0]},) to match ratings {values.shape}; "
-            f"got {gold_arr.shape}"
+            f"gold must have shape ({values.shape[0]},) to match ratings {values.shape}; got {gold_arr.shape}"
         )
     as_rating_matrix(gold_arr[:, None], k, name="gold")
     check_probability(threshold, "threshold")
@@ -89,9 +88,7 @@ def gold_report(
     ci_high = np.full(values.shape[1], np.nan)
     accuracy[has] = n_correct[has] / n_gold[has]
     if has.any():
-        low, high = proportion_confint(
-            n_correct[has], n_gold[has], alpha=1 - confidence, method="wilson"
-        )
+        low, high = proportion_confint(n_correct[has], n_gold[has], alpha=1 - confidence, method="wilson")
         # Clip float noise (e.g. 5e-17 for 0 of 3) so that low <= accuracy <= high holds.
         ci_low[has] = np.clip(low, 0.0, accuracy[has])
         ci_high[has] = np.clip(high, accuracy[has], 1.0)

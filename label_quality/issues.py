@@ -163,9 +163,7 @@ def out_of_fold_pred_probs(
         if group_array.shape != (n,):
             raise ValueError(f"groups must have shape ({n},); got {group_array.shape}")
         cv = StratifiedGroupKFold(n_splits=n_folds, shuffle=True, random_state=seed)
-    probs = cross_val_predict(
-        model, features, codes, cv=cv, groups=group_array, method="predict_proba"
-    )
+    probs = cross_val_predict(model, features, codes, cv=cv, groups=group_array, method="predict_proba")
     return np.asarray(probs, dtype=np.float64)
 
 
@@ -217,8 +215,9 @@ def find_label_issues(
     pred_probs: npt.ArrayLike,
     *,
     filter_by: FilterBy = "prune_by_noise_rate",
-    rank_by: Literal["self_confidence", "normalized_margin", "confidence_weighted_entropy"]
-    = "self_confidence",
+    rank_by: Literal[
+        "self_confidence", "normalized_margin", "confidence_weighted_entropy"
+    ] = "self_confidence",
 ) -> LabelIssues:
     """Binary / multi-class label issues (``cleanlab.filter.find_label_issues``).
 
@@ -235,9 +234,7 @@ def find_label_issues(
     width = probs.shape[1] if probs.ndim == 2 else None
     codes, k = as_label_vector(labels, width)
     probs = as_pred_probs(probs, codes.shape[0], k)
-    is_issue = np.asarray(
-        _cl_find_label_issues(codes, probs, filter_by=filter_by, n_jobs=1), dtype=np.bool_
-    )
+    is_issue = np.asarray(_cl_find_label_issues(codes, probs, filter_by=filter_by, n_jobs=1), dtype=np.bool_)
     quality = np.asarray(_cl_quality(codes, probs, method=rank_by), dtype=np.float64)
     return _package(is_issue, quality)
 
@@ -279,9 +276,7 @@ def find_multilabel_issues(
     matrix = as_binary_matrix(labels)
     probs = as_pred_probs(pred_probs, matrix.shape[0], matrix.shape[1], rows_sum_to_one=False)
     if matrix.shape[1] < 2:
-        raise ValueError(
-            f"multi-label needs >= 2 labels; got shape {matrix.shape} (use find_label_issues)"
-        )
+        raise ValueError(f"multi-label needs >= 2 labels; got shape {matrix.shape} (use find_label_issues)")
     label_lists = [np.flatnonzero(row).tolist() for row in matrix]
     is_issue = np.asarray(
         _cl_find_multilabel_issues(label_lists, probs, filter_by=filter_by, n_jobs=1),
@@ -327,8 +322,7 @@ def find_preference_issues(
         raise ValueError(f"mode must be 'three_class' or 'drop_ties'; got {mode!r}")
     if probs.ndim != 2 or probs.shape[0] != codes.shape[0] or probs.shape[1] not in (2, 3):
         raise ValueError(
-            f"pred_probs must have shape ({codes.shape[0]}, 2) or ({codes.shape[0]}, 3); "
-            f"got {probs.shape}"
+            f"pred_probs must have shape ({codes.shape[0]}, 2) or ({codes.shape[0]}, 3); got {probs.shape}"
         )
     keep = np.flatnonzero(codes != PREFERENCE_TIE)
     ab = probs[keep, :2]

@@ -18,9 +18,8 @@ to its own ids with the ``item_ids`` / ``annotator_ids`` returned here.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Hashable, Sequence
 from dataclasses import dataclass
-from typing import Hashable
 
 import numpy as np
 import numpy.typing as npt
@@ -62,9 +61,9 @@ class RatingMatrix:
         return len(self.categories)
 
 
-def _index(values: Sequence[Hashable], order: Sequence[Hashable] | None) -> tuple[
-    tuple[Hashable, ...], npt.NDArray[np.int64]
-]:
+def _index(
+    values: Sequence[Hashable], order: Sequence[Hashable] | None
+) -> tuple[tuple[Hashable, ...], npt.NDArray[np.int64]]:
     keys: tuple[Hashable, ...]
     if order is None:
         # First-seen order is deterministic for a given input and needs no sortable ids.
@@ -120,8 +119,7 @@ def ratings_from_long(
     flat = rows * max(len(annotator_keys), 1) + cols
     if np.unique(flat).size != n:
         raise ValueError(
-            "some (item, annotator) pairs occur more than once; keep one annotation "
-            "per annotator and item"
+            "some (item, annotator) pairs occur more than once; keep one annotation per annotator and item"
         )
     values = np.full((len(item_keys), len(annotator_keys)), np.nan)
     values[rows, cols] = codes
@@ -155,17 +153,14 @@ def multilabel_ratings_from_long(
             f"and annotator_ids (len {len(annotator_ids)}); got {matrix.shape}"
         )
     if matrix.shape[1] != len(label_names):
-        raise ValueError(
-            f"label_matrix has {matrix.shape[1]} columns but {len(label_names)} label_names"
-        )
+        raise ValueError(f"label_matrix has {matrix.shape[1]} columns but {len(label_names)} label_names")
     if not np.isin(matrix, (0.0, 1.0)).all():
         raise ValueError(f"label_matrix of shape {matrix.shape} must hold only 0 and 1")
     item_keys, rows = _index(item_ids, items)
     annotator_keys, cols = _index(annotator_ids, annotators)
     if np.unique(rows * max(len(annotator_keys), 1) + cols).size != n:
         raise ValueError(
-            "some (item, annotator) pairs occur more than once; keep one annotation "
-            "per annotator and item"
+            "some (item, annotator) pairs occur more than once; keep one annotation per annotator and item"
         )
     values = np.full((len(item_keys), len(annotator_keys), matrix.shape[1]), np.nan)
     values[rows, cols, :] = matrix

@@ -150,9 +150,7 @@ def agreement_trend(
     if keys.shape == (values.shape[0],):
         keys = np.repeat(keys[:, None], values.shape[1], axis=1)
     elif keys.shape != values.shape:
-        raise ValueError(
-            f"periods must have shape ({values.shape[0]},) or {values.shape}; got {keys.shape}"
-        )
+        raise ValueError(f"periods must have shape ({values.shape[0]},) or {values.shape}; got {keys.shape}")
     if n_resamples > 0 and rng is None:
         raise ValueError("rng is required when n_resamples > 0")
     present = ~np.isnan(values)
@@ -174,9 +172,7 @@ def agreement_trend(
         value = float(statistic(part))
         low = high = float("nan")
         if n_resamples > 0 and rng is not None:
-            ci = bootstrap_ci(
-                part, statistic, rng=rng, n_resamples=n_resamples, confidence=confidence
-            )
+            ci = bootstrap_ci(part, statistic, rng=rng, n_resamples=n_resamples, confidence=confidence)
             low, high = ci.low, ci.high
         points.append(
             TrendPoint(

@@ -52,9 +52,7 @@ def ratings_from_counts(counts: np.ndarray) -> np.ndarray:
 
 def two_rater_matrix(both_yes: int, a_yes_b_no: int, a_no_b_yes: int, both_no: int) -> np.ndarray:
     """(n, 2) ratings (1 = yes) from a 2x2 contingency table."""
-    pairs = (
-        [(1, 1)] * both_yes + [(1, 0)] * a_yes_b_no + [(0, 1)] * a_no_b_yes + [(0, 0)] * both_no
-    )
+    pairs = [(1, 1)] * both_yes + [(1, 0)] * a_yes_b_no + [(0, 1)] * a_no_b_yes + [(0, 0)] * both_no
     return np.array(pairs, dtype=np.float64)
 
 

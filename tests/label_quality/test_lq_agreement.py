@@ -83,9 +83,7 @@ def test_cohen_kappa_matches_textbook_two_by_two_tables(
 
 
 def test_cohen_kappa_uses_only_co_rated_items_and_respects_min_overlap() -> None:
-    ratings = np.array(
-        [[0, 0, NAN], [1, 1, NAN], [0, 1, 0], [1, NAN, 1], [NAN, 0, 1]], dtype=float
-    )
+    ratings = np.array([[0, 0, NAN], [1, 1, NAN], [0, 1, 0], [1, NAN, 1], [NAN, 0, 1]], dtype=float)
     result = cohen_kappa_pairwise(ratings, min_overlap=3)
     assert result.n_common[0, 1] == 3
     assert result.n_common[0, 2] == 2

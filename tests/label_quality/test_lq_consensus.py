@@ -82,9 +82,7 @@ def test_crowdlab_ranks_annotators_and_beats_majority_vote_with_a_good_model(
     assert result.item_quality[right].mean() > result.item_quality[~right].mean()
 
 
-def test_crowdlab_is_deterministic_and_records_its_fallback(
-    crowd: Crowd, rng: np.random.Generator
-) -> None:
+def test_crowdlab_is_deterministic_and_records_its_fallback(crowd: Crowd, rng: np.random.Generator) -> None:
     ratings, _ = crowd(rng, n_items=120)
     first = crowdlab(ratings)
     second = crowdlab(ratings.copy())

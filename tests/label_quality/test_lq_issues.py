@@ -126,8 +126,7 @@ def test_preference_issues_three_class_and_drop_ties(rng: np.random.Generator) -
     assert not strict.is_issue[ties].any()
     assert np.isfinite(strict.quality[~ties]).all()
     assert strict.ranking.size == int((~ties).sum())
-    same = find_preference_issues(noisy, probs[:, :2] / probs[:, :2].sum(1, keepdims=True),
-                                  mode="drop_ties")
+    same = find_preference_issues(noisy, probs[:, :2] / probs[:, :2].sum(1, keepdims=True), mode="drop_ties")
     np.testing.assert_array_equal(same.positions, strict.positions)
     with pytest.raises(ValueError, match="mode must be"):
         find_preference_issues(noisy, probs, mode="pairs")  # type: ignore[arg-type]

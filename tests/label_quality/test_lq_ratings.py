@@ -18,15 +18,11 @@ def test_it_pivots_long_rows_with_nan_for_missing() -> None:
     assert matrix.item_ids == ("i1", "i2", "i3")
     assert matrix.annotator_ids == ("ann", "bob")
     assert matrix.n_categories == 2
-    np.testing.assert_array_equal(
-        matrix.values, np.array([[1, 0], [np.nan, 1], [0, np.nan]])
-    )
+    np.testing.assert_array_equal(matrix.values, np.array([[1, 0], [np.nan, 1], [0, np.nan]]))
 
 
 def test_it_keeps_explicit_item_order_including_unrated_items() -> None:
-    matrix = ratings_from_long(
-        [7], ["ann"], ["B"], categories=PREFERENCE_CATEGORIES, items=[5, 7]
-    )
+    matrix = ratings_from_long([7], ["ann"], ["B"], categories=PREFERENCE_CATEGORIES, items=[5, 7])
     assert np.isnan(matrix.values[0, 0])
     assert matrix.values[1, 0] == 1
 

@@ -73,9 +73,7 @@ def test_trend_with_per_rating_periods_only_sees_ratings_made_in_that_period(
         [["2026-W01", "2026-W01", "2026-W02"]] * 2 + [["2026-W02", "2026-W02", None]],
         dtype=object,
     )
-    points = agreement_trend(
-        ratings, weeks, partial(fleiss_kappa, n_categories=2), rng=rng, n_resamples=20
-    )
+    points = agreement_trend(ratings, weeks, partial(fleiss_kappa, n_categories=2), rng=rng, n_resamples=20)
     assert [p.period for p in points] == ["2026-W01", "2026-W02"]
     assert points[0].n_items == 2 and points[0].n_ratings == 4
     assert points[0].value == pytest.approx(1.0)
