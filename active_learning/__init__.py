@@ -1,0 +1,79 @@
+"""Pure active-learning library for the annotation workbench.
+
+Plain Python over numpy / scikit-learn / modAL / cleanlab: it never imports Django, DRF, Celery,
+the Label Studio SDK, ``workbench`` or ``exports``. Results are *positions* into the arrays the
+caller passed in; the caller maps them back to its own ids. Every random choice takes an explicit
+``numpy.random.Generator``. torch / sentence-transformers load lazily on the first real encode.
+"""
+
+from .annotators import activelab_scores, annotation_counts, human_disagreement, majority_labels
+from .cache import EmbeddingCache, FileEmbeddingCache, MemoryEmbeddingCache, content_keys
+from .classifiers import LogisticClassifier, MultiLabelClassifier, PreferenceModel, Task, make_model
+from .embed import embed
+from .errors import ActiveLearningError, InvalidInputError, NotEnoughLabelsError, UnknownNameError
+from .featurizers import DEFAULT_MODEL, Featurizer, HashedFeaturizer, SentenceTransformerFeaturizer, get_featurizer
+from .metrics import ThresholdChoice, binary_metrics, choose_threshold, multilabel_metrics, preference_metrics
+from .rounds import RoundResult, bootstrap_committee_proba, run_round
+from .scores import (
+    entropy_scores,
+    kl_max_scores,
+    least_confidence_scores,
+    margin_scores,
+    multilabel_committee_scores,
+    multilabel_scores,
+    vote_entropy_scores,
+)
+from .selection import diverse_top_k, kcenter_top_k, kmeans_top_k, top_k
+from .strategies import PoolView, Selection, Strategy, diversify, get_strategy, query, strategy_names
+
+__all__ = [
+    "ActiveLearningError",
+    "DEFAULT_MODEL",
+    "EmbeddingCache",
+    "Featurizer",
+    "FileEmbeddingCache",
+    "HashedFeaturizer",
+    "InvalidInputError",
+    "LogisticClassifier",
+    "MemoryEmbeddingCache",
+    "MultiLabelClassifier",
+    "NotEnoughLabelsError",
+    "PoolView",
+    "PreferenceModel",
+    "RoundResult",
+    "Selection",
+    "SentenceTransformerFeaturizer",
+    "Strategy",
+    "Task",
+    "ThresholdChoice",
+    "UnknownNameError",
+    "activelab_scores",
+    "annotation_counts",
+    "binary_metrics",
+    "bootstrap_committee_proba",
+    "choose_threshold",
+    "content_keys",
+    "diverse_top_k",
+    "diversify",
+    "embed",
+    "entropy_scores",
+    "get_featurizer",
+    "get_strategy",
+    "human_disagreement",
+    "kcenter_top_k",
+    "kl_max_scores",
+    "kmeans_top_k",
+    "least_confidence_scores",
+    "majority_labels",
+    "make_model",
+    "margin_scores",
+    "multilabel_committee_scores",
+    "multilabel_metrics",
+    "multilabel_scores",
+    "preference_metrics",
+    "query",
+    "run_round",
+    "strategy_names",
+    "top_k",
+    "vote_entropy_scores",
+]

