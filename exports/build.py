@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from exports.datasheet import DatasheetInfo, render_datasheet
+from exports.encoding import Chunk, empty_chunk
 from exports.errors import ReleaseInputError
 from exports.keys import salt_fingerprint, sha256_file
 from exports.manifest import DATASHEET_NAME, MANIFEST_NAME, FileEntry, Manifest, ReleaseMeta
@@ -183,19 +184,21 @@ def _build(
 ) -> Manifest:
     space = label_space(space_kind, classes)
     make_row = RowMaker(space)
+    empty = empty_chunk(space)
+    schema = empty.batch.schema
     splits = ratios.active()
-    writers: dict[tuple[str, str], RowWriter] = {
-        (fmt, split): open_writer(fmt, staging / relative_path(fmt, split), space, chunk_rows)
-        for fmt in fmts
-        for split in splits
-    }
+    writers: dict[tuple[str, str], RowWriter] = {}
+    for fmt in fmts:
+        for split in splits:
+            path = staging / relative_path(fmt, split)
+            writers[(fmt, split)] = open_writer(fmt, path, space, chunk_rows, empty)
     buffers: dict[str, list[Row]] = {split: [] for split in splits}
     stats = _Stats(space.kind, classes, splits)
 
     def flush(split: str) -> None:
-        rows = buffers[split]
+        chunk = Chunk(buffers[split], space, schema)
         for fmt in fmts:
-            writers[(fmt, split)].write(rows)
+            writers[(fmt, split)].write(chunk)
         buffers[split] = []
 
     try:

@@ -7,7 +7,8 @@ explicit Arrow schema, CSV flattened (see :mod:`exports.writers`).
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from operator import itemgetter
 from typing import Any, NoReturn
 
 import pyarrow as pa
@@ -88,6 +89,12 @@ class RowMaker:
         self._class_set = frozenset(space.classes)
         self._class_rank = {name: rank for rank, name in enumerate(space.classes)}
         self._text_fields = text_fields(space.kind)
+        self._multi = space.kind == "multilabel"
+        self._vote_type: type = MultiLabelVote if self._multi else Vote
+        # Validated values seen before, so the common case is a dictionary lookup. Label sets
+        # are bounded by 2**classes; annotators are already kept for the manifest's count.
+        self._label_sets: dict[tuple[str, ...], list[str]] = {}
+        self._annotators: set[str] = set()
 
     def __call__(self, record: ReleaseRecord, index: int, split: str) -> Row:
         if type(record) is not self._record_type:
@@ -127,10 +134,11 @@ class RowMaker:
     def _string(value: object, index: int, item_id: int, name: str) -> str:
         if not isinstance(value, str):
             _fail(index, item_id, name, f"must be a str, got {type(value).__name__}")
-        try:
-            value.encode("utf-8")
-        except UnicodeEncodeError as exc:
-            _fail(index, item_id, name, f"is not valid UTF-8 text ({exc.reason} at {exc.start})")
+        if not value.isascii():  # O(1); only non-ASCII text can hold a lone surrogate
+            try:
+                value.encode("utf-8")
+            except UnicodeEncodeError as exc:
+                _fail(index, item_id, name, f"is not valid UTF-8 text ({exc.reason} at {exc.start})")
         return value
 
     def _label(self, value: object, index: int, item_id: int, name: str) -> str:
@@ -139,6 +147,10 @@ class RowMaker:
         return str(value)
 
     def _label_set(self, value: object, index: int, item_id: int, name: str) -> list[str]:
+        if type(value) is tuple:
+            known = self._label_sets.get(value)
+            if known is not None:
+                return known
         if not isinstance(value, (tuple, list, frozenset, set)):
             _fail(index, item_id, name, f"must be a tuple of class names, got {value!r}")
         labels = list(value)
@@ -146,28 +158,29 @@ class RowMaker:
             self._label(label, index, item_id, name)
         if len(set(labels)) != len(labels):
             _fail(index, item_id, name, f"repeats a class: {sorted(labels)!r}")
-        return sorted(labels, key=self._class_rank.__getitem__)
+        canonical = sorted(labels, key=self._class_rank.__getitem__)
+        if type(value) is tuple:
+            self._label_sets[value] = canonical
+        return canonical
 
     def _soft_label(self, value: object, index: int, item_id: int) -> dict[str, float]:
-        if not isinstance(value, Mapping) or set(value) != self._class_set:
+        classes = self._classes
+        if not isinstance(value, Mapping) or len(value) != len(classes) or set(value) != self._class_set:
             keys = sorted(value) if isinstance(value, Mapping) else value
             _fail(
                 index,
                 item_id,
                 "soft_label",
-                f"must map exactly the classes {list(self._classes)} to fractions, got {keys!r}",
+                f"must map exactly the classes {list(classes)} to fractions, got {keys!r}",
             )
         soft: dict[str, float] = {}
-        for name in self._classes:
+        for name in classes:
             fraction = value[name]
-            if (
-                isinstance(fraction, bool)
-                or not isinstance(fraction, (int, float))
-                or not 0.0 <= fraction <= 1.0  # also refuses NaN
-            ):
+            kind = type(fraction)
+            if (kind is not float and kind is not int) or not 0.0 <= fraction <= 1.0:  # NaN fails too
                 _fail(index, item_id, "soft_label", f"[{name!r}] = {fraction!r} is not in [0, 1]")
             soft[name] = float(fraction)
-        if self.space.kind != "multilabel":
+        if not self._multi:
             total = math.fsum(soft.values())
             if abs(total - 1.0) > SOFT_LABEL_SUM_TOLERANCE:
                 _fail(index, item_id, "soft_label", f"fractions sum to {total!r}, not 1")
@@ -177,22 +190,54 @@ class RowMaker:
     def _quality(value: object, index: int, item_id: int) -> float | None:
         if value is None:
             return None
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value <= 1:
+        kind = type(value)
+        if (kind is not float and kind is not int) or not 0 <= value <= 1:  # type: ignore[operator]
             _fail(index, item_id, "quality", f"must be None or a number in [0, 1], got {value!r}")
-        return float(value)
+        return float(value)  # type: ignore[arg-type]
 
     def _annotations(self, record: ReleaseRecord, index: int, item_id: int) -> list[Row]:
         votes = record.annotations
         if not isinstance(votes, (tuple, list)):
             _fail(index, item_id, "annotations", f"must be a tuple, got {type(votes).__name__}")
-        multi = isinstance(record, MultiLabelRecord)
-        vote_type = MultiLabelVote if multi else Vote
+        known = self._annotators
+        vote_type: Any = self._vote_type  # Any: an `is` test against a plain `type` narrows to object
         out: list[Row] = []
-        for position, vote in enumerate(votes):
+        append = out.append
+        items: Sequence[Any] = votes
+        if self._multi:
+            label_sets = self._label_sets
+            for vote in items:
+                try:
+                    canonical = label_sets.get(vote.labels) if type(vote) is vote_type else None
+                except TypeError:  # unhashable labels, e.g. a list
+                    canonical = None
+                if canonical is None or vote.annotator not in known:
+                    self._bad_vote(votes, index, item_id)  # raises, or learns the new values
+                    canonical = label_sets[vote.labels]
+                append({"annotator": vote.annotator, "labels": canonical})
+        else:
+            class_set = self._class_set
+            for vote in items:
+                if type(vote) is not vote_type or vote.annotator not in known or vote.label not in class_set:
+                    self._bad_vote(votes, index, item_id)
+                append({"annotator": vote.annotator, "label": vote.label})
+        if len(out) > 1:
+            out.sort(key=_by_annotator)
+            previous = None
+            for entry in out:
+                if entry["annotator"] == previous:
+                    _fail(index, item_id, "annotations", f"{previous} appears twice")
+                previous = entry["annotator"]
+        return out
+
+    def _bad_vote(self, votes: Sequence[object], index: int, item_id: int) -> None:
+        """The slow path: find the first bad vote and raise naming it. Returns only when every
+        vote is fine, after caching new multilabel label sets (the fast path then finds them)."""
+        for position, raw in enumerate(votes):
             where = f"annotations[{position}]"
-            if type(vote) is not vote_type:
-                _fail(index, item_id, where, f"must be a {vote_type.__name__}, got {vote!r}")
-            annotator = vote.annotator
+            if type(raw) is not self._vote_type:
+                _fail(index, item_id, where, f"must be a {self._vote_type.__name__}, got {raw!r}")
+            annotator = getattr(raw, "annotator", None)
             if not isinstance(annotator, str) or PSEUDONYM_PATTERN.fullmatch(annotator) is None:
                 _fail(
                     index,
@@ -200,17 +245,14 @@ class RowMaker:
                     f"{where}.annotator",
                     f"{annotator!r} is not a pseudonym; pass exports.pseudonymize(user_id, salt)",
                 )
-            if isinstance(vote, MultiLabelVote):
-                labels = self._label_set(vote.labels, index, item_id, f"{where}.labels")
-                out.append({"annotator": annotator, "labels": labels})
-            else:
-                label = self._label(vote.label, index, item_id, f"{where}.label")
-                out.append({"annotator": annotator, "label": label})
-        out.sort(key=_by_annotator)
-        for before, after in zip(out, out[1:], strict=False):
-            if before["annotator"] == after["annotator"]:
-                _fail(index, item_id, "annotations", f"{before['annotator']} appears twice")
-        return out
+            self._annotators.add(annotator)
+            if isinstance(raw, MultiLabelVote):
+                canonical = self._label_set(raw.labels, index, item_id, f"{where}.labels")
+                if type(raw.labels) is not tuple:
+                    _fail(index, item_id, f"{where}.labels", f"must be a tuple, got {raw.labels!r}")
+                self._label_sets[raw.labels] = canonical
+            elif isinstance(raw, Vote):
+                self._label(raw.label, index, item_id, f"{where}.label")
 
 
 def preference_pair(row: Row) -> tuple[str, str] | None:
@@ -222,8 +264,7 @@ def preference_pair(row: Row) -> tuple[str, str] | None:
     return None
 
 
-def _by_annotator(vote: Row) -> str:
-    return str(vote["annotator"])
+_by_annotator = itemgetter("annotator")
 
 
 def _fail(index: int, item_id: object, name: str, problem: str) -> NoReturn:

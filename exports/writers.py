@@ -2,14 +2,16 @@
 
 Formats (one file per split, ``<format>/<split>.<ext>``):
 
-* ``jsonl``   -- one JSON object per line, UTF-8, keys in schema order, no NaN.
-* ``csv``     -- RFC 4180 (``\\r\\n``, double-quote escaping), UTF-8 without BOM, nested
-  values flattened: ``soft_<class>`` columns, multilabel ``labels`` joined with ``|`` plus
+* ``jsonl``   -- one compact JSON object per line (orjson), UTF-8, keys in schema order.
+* ``csv``     -- RFC 4180 (``\\r\\n``, double-quote escaping, every string cell quoted),
+  UTF-8 without BOM, written by Arrow's CSV writer (floats in shortest round-trip form, so
+  ``1.0`` is written ``1``; a missing ``quality`` is an empty cell). Nested values are
+  flattened: ``soft_<class>`` columns, multilabel ``labels`` joined with ``|`` plus
   ``label_<class>`` 0/1 columns, ``annotations`` as a JSON string. **Formula injection**:
   every text cell that starts with ``=``, ``+``, ``-``, ``@``, tab or carriage return gets a
-  leading apostrophe (``'``) so spreadsheets show it as text instead of running it. Numbers the library writes
-  are never negative, so no numeric cell is altered. The CSV is for people and spreadsheets;
-  use JSONL or Parquet when the exact text matters.
+  leading apostrophe (``'``) so spreadsheets show it as text instead of running it. Numbers
+  the library writes are never negative, so no numeric cell is altered. The CSV is for people
+  and spreadsheets; use JSONL or Parquet when the exact text matters.
 * ``parquet`` -- the kind's explicit Arrow schema (:func:`exports.rows.arrow_schema`), zstd,
   one row group per chunk of a split (fixed ``chunk_rows``), no timestamps in metadata.
 * ``trl``     -- preference only, JSONL with exactly ``prompt``, ``chosen``, ``rejected``
@@ -18,25 +20,22 @@ Formats (one file per split, ``<format>/<split>.<ext>``):
 
 from __future__ import annotations
 
-import csv
-import io
-import json
 from pathlib import Path
 from typing import IO, Final, Protocol
 
-import pyarrow as pa
+import orjson
+import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
 
+from exports.encoding import Chunk
 from exports.records import LabelSpace
-from exports.rows import Row, arrow_schema, preference_pair, text_fields
+from exports.rows import arrow_schema, preference_pair, text_fields
 
 FORMATS: tuple[str, ...] = ("jsonl", "csv", "parquet", "trl")
 EXTENSIONS: dict[str, str] = {"jsonl": "jsonl", "csv": "csv", "parquet": "parquet", "trl": "jsonl"}
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 PARQUET_COMPRESSION: Final = "zstd"
 _BUFFER_BYTES = 1 << 20
-
-_json = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), allow_nan=False)
 
 
 def escape_formula(cell: str) -> str:
@@ -47,7 +46,7 @@ def escape_formula(cell: str) -> str:
 class RowWriter(Protocol):
     rows: int
 
-    def write(self, rows: list[Row]) -> None: ...
+    def write(self, chunk: Chunk) -> None: ...
 
     def close(self) -> None: ...
 
@@ -56,12 +55,13 @@ def relative_path(fmt: str, split: str) -> str:
     return f"{fmt}/{split}.{EXTENSIONS[fmt]}"
 
 
-def open_writer(fmt: str, path: Path, space: LabelSpace, chunk_rows: int) -> RowWriter:
+def open_writer(fmt: str, path: Path, space: LabelSpace, chunk_rows: int, empty: Chunk) -> RowWriter:
+    """``empty`` is a chunk with no rows; writers take their column layout from it."""
     path.parent.mkdir(parents=True, exist_ok=True)
     if fmt == "jsonl":
         return JsonlWriter(path)
     if fmt == "csv":
-        return CsvWriter(path, space)
+        return CsvWriter(path, empty)
     if fmt == "parquet":
         return ParquetRowWriter(path, space, chunk_rows)
     if fmt == "trl":
@@ -69,15 +69,18 @@ def open_writer(fmt: str, path: Path, space: LabelSpace, chunk_rows: int) -> Row
     raise ValueError(f"unknown format {fmt!r}")
 
 
+def _open_binary(path: Path) -> IO[bytes]:
+    return path.open("wb", buffering=_BUFFER_BYTES)
+
+
 class JsonlWriter:
     def __init__(self, path: Path) -> None:
         self.rows = 0
-        self._file: IO[str] = path.open("w", encoding="utf-8", newline="\n", buffering=_BUFFER_BYTES)
+        self._file = _open_binary(path)
 
-    def write(self, rows: list[Row]) -> None:
-        encode = _json.encode
-        self._file.write("".join([encode(row) + "\n" for row in rows]))
-        self.rows += len(rows)
+    def write(self, chunk: Chunk) -> None:
+        self._file.write(chunk.jsonl)
+        self.rows += len(chunk.rows)
 
     def close(self) -> None:
         self._file.close()
@@ -89,20 +92,19 @@ class TrlWriter:
     def __init__(self, path: Path) -> None:
         self.rows = 0
         self.ties = 0
-        self._file: IO[str] = path.open("w", encoding="utf-8", newline="\n", buffering=_BUFFER_BYTES)
+        self._file = _open_binary(path)
 
-    def write(self, rows: list[Row]) -> None:
+    def write(self, chunk: Chunk) -> None:
         lines = []
-        for row in rows:
+        for row in chunk.rows:
             pair = preference_pair(row)
             if pair is None:
                 self.ties += 1
                 continue
             chosen, rejected = pair
-            lines.append(
-                _json.encode({"prompt": row["prompt"], "chosen": chosen, "rejected": rejected}) + "\n"
-            )
-        self._file.write("".join(lines))
+            pair_row = {"prompt": row["prompt"], "chosen": chosen, "rejected": rejected}
+            lines.append(orjson.dumps(pair_row, option=orjson.OPT_APPEND_NEWLINE))
+        self._file.write(b"".join(lines))
         self.rows += len(lines)
 
     def close(self) -> None:
@@ -122,69 +124,37 @@ def csv_header(space: LabelSpace) -> list[str]:
 
 
 class CsvWriter:
-    def __init__(self, path: Path, space: LabelSpace) -> None:
+    def __init__(self, path: Path, empty: Chunk) -> None:
         self.rows = 0
-        self._classes = space.classes
-        self._text_fields = text_fields(space.kind)
-        self._multi = space.kind == "multilabel"
-        self._file: IO[str] = path.open("w", encoding="utf-8", newline="", buffering=_BUFFER_BYTES)
-        self._buffer = io.StringIO()
-        self._csv = csv.writer(self._buffer, lineterminator="\r\n")
-        self._csv.writerow(csv_header(space))
-        self._flush()
+        # quoting_header and eol exist since pyarrow 16; pyarrow-stubs 20 does not know them yet.
+        options = pa_csv.WriteOptions(  # type: ignore[call-arg]
+            quoting_style="needed", quoting_header="none", eol="\r\n"
+        )
+        self._writer = pa_csv.CSVWriter(str(path), empty.csv_batch.schema, write_options=options)
 
-    def write(self, rows: list[Row]) -> None:
-        self._csv.writerows([self._flatten(row) for row in rows])
-        self._flush()
-        self.rows += len(rows)
-
-    def _flatten(self, row: Row) -> list[object]:
-        cells: list[object] = [
-            row["item_id"],
-            escape_formula(row["external_id"]),
-            row["split"],
-        ]
-        cells += [escape_formula(row[name]) for name in self._text_fields]
-        if self._multi:
-            positives = row["labels"]
-            cells.append("|".join(positives))
-            cells += [1 if name in positives else 0 for name in self._classes]
-        else:
-            cells.append(escape_formula(row["label"]))
-        soft = row["soft_label"]
-        cells += [soft[name] for name in self._classes]
-        quality = row["quality"]
-        cells += ["" if quality is None else quality, row["annotator_count"]]
-        cells.append(_json.encode(row["annotations"]))
-        return cells
-
-    def _flush(self) -> None:
-        self._file.write(self._buffer.getvalue())
-        self._buffer.seek(0)
-        self._buffer.truncate()
+    def write(self, chunk: Chunk) -> None:
+        self._writer.write_batch(chunk.csv_batch)
+        self.rows += len(chunk.rows)
 
     def close(self) -> None:
-        self._file.close()
+        self._writer.close()
 
 
 class ParquetRowWriter:
     def __init__(self, path: Path, space: LabelSpace, chunk_rows: int) -> None:
         self.rows = 0
-        self._schema = arrow_schema(space)
         self._chunk_rows = chunk_rows
         self._writer = pq.ParquetWriter(
             str(path),
-            self._schema,
+            arrow_schema(space),
             compression=PARQUET_COMPRESSION,
             write_statistics=True,
             store_schema=True,
         )
 
-    def write(self, rows: list[Row]) -> None:
-        columns = [pa.array([row[field.name] for row in rows], type=field.type) for field in self._schema]
-        batch = pa.RecordBatch.from_arrays(columns, schema=self._schema)
-        self._writer.write_batch(batch, row_group_size=self._chunk_rows)
-        self.rows += len(rows)
+    def write(self, chunk: Chunk) -> None:
+        self._writer.write_batch(chunk.batch, row_group_size=self._chunk_rows)
+        self.rows += len(chunk.rows)
 
     def close(self) -> None:
         self._writer.close()

@@ -83,6 +83,11 @@ def test_it_rejects_a_record_of_another_kind(tmp_path: Path) -> None:
 
 def test_multilabel_rejects_repeated_or_unknown_classes(tmp_path: Path) -> None:
     record = next(multilabel_records(1))
+    vote = record.annotations[0]
+    with pytest.raises(ReleaseInputError, match=r"annotations\[0\]\.labels must be a tuple, got \['toxic'\]"):
+        _build(tmp_path, [replace(record, annotations=(replace(vote, labels=["toxic"]),))], kind="multilabel")
+    with pytest.raises(ReleaseInputError, match=r"annotations\[0\]\.labels 'spam' is not one of"):
+        _build(tmp_path, [replace(record, annotations=(replace(vote, labels=("spam",)),))], kind="multilabel")
     with pytest.raises(ReleaseInputError, match="labels repeats a class"):
         _build(tmp_path, [replace(record, labels=("toxic", "toxic"))], kind="multilabel")
     with pytest.raises(ReleaseInputError, match="labels 'spam' is not one of"):

@@ -54,7 +54,7 @@ def test_csv_release_neutralizes_formulas_in_text_and_ids(tmp_path: Path) -> Non
     for row in rows:
         for value in row.values():
             assert not value.startswith(("=", "+", "-", "@", "\t", "\r")), row
-    assert rows[0]["quality"] == "0.0" and rows[1]["quality"] == ""
+    assert rows[0]["quality"] == "0" and rows[1]["quality"] == ""
     # pandas reads it back (the apostrophe is part of the cell, by design).
     frame = pd.read_csv(path, keep_default_na=False)
     assert frame["text"].tolist()[:2] == ["'" + DANGEROUS[0], "'+1+1"]
