@@ -33,7 +33,11 @@ def toxicity_items(project: Project, n: int) -> None:
     items_import_records(
         project=project,
         records=[
-            {"text": f"comment number {i}", "external_id": f"c{i}", "label": "toxic" if i % 3 == 0 else "non-toxic"}
+            {
+                "text": f"comment number {i}",
+                "external_id": f"c{i}",
+                "label": "toxic" if i % 3 == 0 else "non-toxic",
+            }
             for i in range(n)
         ],
     )

@@ -53,9 +53,7 @@ class UpstreamUnavailable(WorkbenchError):
 
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
     if isinstance(exc, WorkbenchError):
-        return Response(
-            {"message": exc.message, "code": exc.code, "extra": exc.extra}, status=exc.status
-        )
+        return Response({"message": exc.message, "code": exc.code, "extra": exc.extra}, status=exc.status)
     if isinstance(exc, Http404):
         exc = drf.NotFound()
     elif isinstance(exc, DjangoPermissionDenied):

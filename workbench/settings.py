@@ -50,9 +50,7 @@ LABEL_STUDIO_URL = env.str("LABEL_STUDIO_URL", default="").rstrip("/")
 LABEL_STUDIO_API_KEY = env.str("LABEL_STUDIO_API_KEY", default="")
 if LABEL_STUDIO_URL and not LABEL_STUDIO_API_KEY:
     raise ImproperlyConfigured("LABEL_STUDIO_API_KEY must be set when LABEL_STUDIO_URL is set.")
-LABEL_STUDIO_DATA_DIR = Path(
-    env.str("LABEL_STUDIO_DATA_DIR", default=str(VAR_DIR / "label-studio"))
-)
+LABEL_STUDIO_DATA_DIR = Path(env.str("LABEL_STUDIO_DATA_DIR", default=str(VAR_DIR / "label-studio")))
 LABEL_STUDIO_PORT = env.int("LABEL_STUDIO_PORT", default=8080)
 
 EMBEDDING_MODEL = env.str("EMBEDDING_MODEL", default="all-MiniLM-L6-v2")

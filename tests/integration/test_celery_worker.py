@@ -42,9 +42,24 @@ def worker(settings) -> Iterator[subprocess.Popen[str]]:  # type: ignore[no-unty
         "WORKBENCH_WEBHOOK_SECRET": settings.WEBHOOK_SECRET,
     }
     process = subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "workbench", "worker", "--pool=solo", "--loglevel=INFO",
-         "--without-heartbeat", "--without-gossip", "--without-mingle"],
-        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "workbench",
+            "worker",
+            "--pool=solo",
+            "--loglevel=INFO",
+            "--without-heartbeat",
+            "--without-gossip",
+            "--without-mingle",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
     )
     eager = celery_app.conf.task_always_eager
     celery_app.conf.update(task_always_eager=False, broker_url=BROKER)
@@ -63,14 +78,20 @@ def test_a_webhook_is_applied_by_a_real_worker_through_redis(fake_gateway, worke
     item = Item.objects.get(project=project)
     payload = {
         "action": "ANNOTATION_CREATED",
-        "annotation": {"id": 501, "task": item.ls_task_id, "completed_by": 3, "lead_time": 2.5,
-                       "result": kinds.interface("toxicity_binary").result_for("toxic"),
-                       "updated_at": "2026-11-01T10:00:00Z"},
+        "annotation": {
+            "id": 501,
+            "task": item.ls_task_id,
+            "completed_by": 3,
+            "lead_time": 2.5,
+            "result": kinds.interface("toxicity_binary").result_for("toxic"),
+            "updated_at": "2026-11-01T10:00:00Z",
+        },
         "task": {"id": item.ls_task_id, "data": {**item.data, "item_id": item.id}},
         "project": {"id": project.ls_project_id, "token": "secret"},
     }
-    response = APIClient().post("/webhooks/label-studio/", payload, format="json",
-                                headers={SECRET_HEADER: settings.WEBHOOK_SECRET})
+    response = APIClient().post(
+        "/webhooks/label-studio/", payload, format="json", headers={SECRET_HEADER: settings.WEBHOOK_SECRET}
+    )
     assert response.status_code == 200
 
     deadline = time.monotonic() + 90

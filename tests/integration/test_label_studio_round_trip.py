@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from workbench.annotations.models import Annotation
+from workbench.annotations.models import Annotation, WebhookEvent
 from workbench.annotations.services import annotations_reconcile
 from workbench.annotations.simulation import simulate, simulated_annotators
 from workbench.labelstudio.types import Gateway
@@ -54,11 +54,15 @@ def hh_rlhf_records(n: int, seed: int = 0) -> list[dict[str, str]]:
                 continue
             chosen_first = rng.random() < 0.5
             a, b = pair["chosen_response"], pair["rejected_response"]
-            records.append({
-                "external_id": pair["pair_id"], "prompt": pair["prompt"],
-                "response_a": a if chosen_first else b, "response_b": b if chosen_first else a,
-                "label": "A" if chosen_first else "B",
-            })
+            records.append(
+                {
+                    "external_id": pair["pair_id"],
+                    "prompt": pair["prompt"],
+                    "response_a": a if chosen_first else b,
+                    "response_b": b if chosen_first else a,
+                    "label": "A" if chosen_first else "B",
+                }
+            )
             if len(records) == n:
                 return records
     raise AssertionError("not enough pairs in the sample")
@@ -74,8 +78,16 @@ def assert_mirrors_label_studio(project: Project, gateway: Gateway) -> dict[int,
     """Every annotation Label Studio holds is here once, with the same label, item, annotator
     and lead time, and nothing else is."""
     held = {a.id: a for a in gateway.iter_annotations(project_id=project.ls_project_id)}
-    ours = {a.ls_annotation_id: a for a in Annotation.objects.filter(project=project).select_related("annotator")}
-    assert ours.keys() == held.keys()
+    ours = {
+        a.ls_annotation_id: a for a in Annotation.objects.filter(project=project).select_related("annotator")
+    }
+    events = WebhookEvent.objects.filter(ls_project_id=project.ls_project_id)
+    errors = list(events.exclude(error="").values_list("error", flat=True))
+    assert ours.keys() == held.keys(), (
+        f"missing here: {sorted(held.keys() - ours.keys())}, "
+        f"extra here: {sorted(ours.keys() - held.keys())}; "
+        f"{events.count()} webhook events received, errors: {errors}"
+    )
     interface = kinds.interface(project.kind)
     for ls_id, ls in held.items():
         label = interface.label_from(ls.result)
@@ -92,8 +104,12 @@ def test_three_annotators_label_200_jigsaw_items_and_every_annotation_arrives_by
     real_gateway: Gateway, workbench_url: str
 ) -> None:
     project = new_project("toxicity_binary", annotators_per_item=3)
-    report = items_import(project=project, source="jigsaw_toxic_sample.csv", content=jigsaw_rows(200),
-                          columns={"text": "comment_text", "external_id": "id"})
+    report = items_import(
+        project=project,
+        source="jigsaw_toxic_sample.csv",
+        content=jigsaw_rows(200),
+        columns={"text": "comment_text", "external_id": "id"},
+    )
     assert report.created == 200
     assert items_push(project=project) == 200
 
@@ -111,7 +127,9 @@ def test_three_annotators_label_200_jigsaw_items_and_every_annotation_arrives_by
     assert all(list(per_item).count(i) == 3 for i in set(per_item))
     # The annotator who never errs gave exactly the gold labels; the others erred as often as simulated.
     for annotator in annotators:
-        mine = Annotation.objects.filter(project=project, annotator__email=annotator.email).select_related("item")
+        mine = Annotation.objects.filter(project=project, annotator__email=annotator.email).select_related(
+            "item"
+        )
         wrong = sum(a.label != a.item.gold for a in mine)
         assert wrong == simulation.wrong[annotator.email]
     assert simulation.wrong[annotators[0].email] == 0
@@ -121,8 +139,12 @@ def test_with_webhooks_off_reconciliation_alone_brings_in_every_annotation(
     real_gateway: Gateway, workbench_url: str
 ) -> None:
     project = new_project("toxicity_binary", annotators_per_item=2)
-    items_import(project=project, source="jigsaw_toxic_sample.csv", content=jigsaw_rows(40),
-                 columns={"text": "comment_text", "external_id": "id"})
+    items_import(
+        project=project,
+        source="jigsaw_toxic_sample.csv",
+        content=jigsaw_rows(40),
+        columns={"text": "comment_text", "external_id": "id"},
+    )
     items_push(project=project)
     real_gateway.set_webhook_active(webhook_id=project.ls_webhook_id, active=False)
 
@@ -138,7 +160,9 @@ def test_with_webhooks_off_reconciliation_alone_brings_in_every_annotation(
     # A change and a deletion made in Label Studio while no webhook told us reach us too.
     first, second = sorted(ours)[:2]
     flipped = "non-toxic" if ours[first].label == "toxic" else "toxic"
-    real_gateway.update_annotation(annotation_id=first, result=kinds.interface(project.kind).result_for(flipped))
+    real_gateway.update_annotation(
+        annotation_id=first, result=kinds.interface(project.kind).result_for(flipped)
+    )
     real_gateway.delete_annotation(annotation_id=second)
     report = annotations_reconcile(project=project)
     assert (report.updated, report.deleted) == (1, 1)
@@ -160,4 +184,4 @@ def test_a_preference_project_round_trips_hh_rlhf_pairs(real_gateway: Gateway, w
     assert {a.label for a in ours.values()} <= {"A", "B", "tie"}
     # Reconciliation after complete webhook delivery finds nothing to fix.
     report = annotations_reconcile(project=project)
-    assert (report.seen, report.created, report.updated, report.deleted) == (60, 0, 0, 0)
+    assert (report.seen, report.created, report.updated, report.deleted) == (60, 0, 0, 0), report

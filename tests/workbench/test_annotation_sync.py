@@ -19,16 +19,26 @@ pytestmark = pytest.mark.django_db
 
 
 def event_payload(
-    action: str, item: Item, *, annotation_id: int, label: Any, user_id: int = 7,
+    action: str,
+    item: Item,
+    *,
+    annotation_id: int,
+    label: Any,
+    user_id: int = 7,
     updated_at: str = "2026-11-01T10:00:00.000000Z",
 ) -> dict[str, Any]:
     interface = kinds.interface(item.project.kind)
     return {
         "action": action,
         "annotation": {
-            "id": annotation_id, "task": item.ls_task_id, "completed_by": user_id,
-            "result": interface.result_for(label), "lead_time": 4.2, "was_cancelled": False,
-            "created_at": "2026-11-01T10:00:00.000000Z", "updated_at": updated_at,
+            "id": annotation_id,
+            "task": item.ls_task_id,
+            "completed_by": user_id,
+            "result": interface.result_for(label),
+            "lead_time": 4.2,
+            "was_cancelled": False,
+            "created_at": "2026-11-01T10:00:00.000000Z",
+            "updated_at": updated_at,
         },
         "task": {"id": item.ls_task_id, "data": {**item.data, "item_id": item.id}},
         "project": {"id": item.project.ls_project_id, "token": "project-secret-token"},
@@ -56,7 +66,11 @@ def test_a_webhook_creates_the_annotation_with_label_annotator_and_lead_time(pus
     event = deliver(event_payload("ANNOTATION_CREATED", pushed_item, annotation_id=11, label="toxic"))
     (annotation,) = Annotation.objects.all()
     assert (annotation.item, annotation.label, annotation.annotator, annotation.lead_time) == (
-        pushed_item, "toxic", annotator, 4.2)
+        pushed_item,
+        "toxic",
+        annotator,
+        4.2,
+    )
     assert annotation.source == "webhook"
     assert event.processed_at is not None and event.error == ""
 
@@ -77,17 +91,36 @@ def test_the_same_event_twice_leaves_one_annotation(pushed_item: Item) -> None:
 
 def test_an_update_changes_the_label_but_an_older_update_arriving_late_does_not(pushed_item: Item) -> None:
     deliver(event_payload("ANNOTATION_CREATED", pushed_item, annotation_id=11, label="toxic"))
-    deliver(event_payload("ANNOTATION_UPDATED", pushed_item, annotation_id=11, label="non-toxic",
-                          updated_at="2026-11-01T12:00:00.000000Z"))
-    deliver(event_payload("ANNOTATION_UPDATED", pushed_item, annotation_id=11, label="toxic",
-                          updated_at="2026-11-01T11:00:00.000000Z"))
+    deliver(
+        event_payload(
+            "ANNOTATION_UPDATED",
+            pushed_item,
+            annotation_id=11,
+            label="non-toxic",
+            updated_at="2026-11-01T12:00:00.000000Z",
+        )
+    )
+    deliver(
+        event_payload(
+            "ANNOTATION_UPDATED",
+            pushed_item,
+            annotation_id=11,
+            label="toxic",
+            updated_at="2026-11-01T11:00:00.000000Z",
+        )
+    )
     assert Annotation.objects.get().label == "non-toxic"
 
 
 def test_a_deletion_removes_the_annotation(pushed_item: Item) -> None:
     deliver(event_payload("ANNOTATION_CREATED", pushed_item, annotation_id=11, label="toxic"))
-    deliver({"action": "ANNOTATIONS_DELETED", "annotations": [{"id": 11}],
-             "project": {"id": pushed_item.project.ls_project_id}})
+    deliver(
+        {
+            "action": "ANNOTATIONS_DELETED",
+            "annotations": [{"id": 11}],
+            "project": {"id": pushed_item.project.ls_project_id},
+        }
+    )
     assert Annotation.objects.count() == 0
 
 
@@ -115,15 +148,18 @@ def test_reconciliation_brings_in_missed_annotations_and_drops_deleted_ones(fake
     result = kinds.interface("preference").result_for("B")
     submitted = []
     while (task := fake_gateway.next_task(project_id=project.ls_project_id, user_token=token)) is not None:
-        submitted.append(fake_gateway.submit_annotation(task_id=task.id, result=result, lead_time=3.0,
-                                                        user_token=token))
+        submitted.append(
+            fake_gateway.submit_annotation(task_id=task.id, result=result, lead_time=3.0, user_token=token)
+        )
     report = annotations_reconcile(project=project)
     assert (report.seen, report.created, report.deleted) == (3, 3, 0)
     assert sorted(Annotation.objects.values_list("label", flat=True)) == ["B", "B", "B"]
     assert set(Annotation.objects.values_list("ls_user_id", flat=True)) == {alice.id}
 
     fake_gateway.delete_annotation(annotation_id=submitted[0].id)
-    fake_gateway.update_annotation(annotation_id=submitted[1].id, result=kinds.interface("preference").result_for("tie"))
+    fake_gateway.update_annotation(
+        annotation_id=submitted[1].id, result=kinds.interface("preference").result_for("tie")
+    )
     report = annotations_reconcile(project=project)
     assert (report.seen, report.created, report.updated, report.deleted) == (2, 0, 1, 1)
     assert sorted(Annotation.objects.values_list("label", flat=True)) == ["B", "tie"]

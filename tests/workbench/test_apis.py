@@ -38,7 +38,9 @@ def test_an_ml_engineer_creates_a_project_and_an_annotator_may_not(fake_gateway)
 
 
 def test_invalid_project_input_names_the_field(fake_gateway) -> None:  # type: ignore[no-untyped-def]
-    response = client_for(factories.user()).post("/api/projects/", {"name": "x", "kind": "sentiment"}, format="json")
+    response = client_for(factories.user()).post(
+        "/api/projects/", {"name": "x", "kind": "sentiment"}, format="json"
+    )
     assert response.status_code == 400
     assert "kind" in response.json()["extra"]["fields"]
 
@@ -59,7 +61,9 @@ def test_an_annotator_member_can_read_but_not_import(fake_gateway) -> None:  # t
     client_for(owner).post(f"/api/projects/{project.id}/members/", {"user_id": annotator.id}, format="json")
     client = client_for(annotator)
     assert client.get(f"/api/projects/{project.id}/").status_code == 200
-    refused = client.post(f"/api/projects/{project.id}/items/import/", {"items": [{"text": "x"}]}, format="json")
+    refused = client.post(
+        f"/api/projects/{project.id}/items/import/", {"items": [{"text": "x"}]}, format="json"
+    )
     assert refused.status_code == 403
     assert Item.objects.count() == 0
 
@@ -73,7 +77,11 @@ def test_a_file_import_reports_the_bad_row_and_imports_nothing(fake_gateway) -> 
     response = client_for(owner).post(f"/api/projects/{project.id}/items/import/", {"file": upload})
     assert response.status_code == 400
     assert response.json()["extra"]["errors"][0] == {
-        "file": "pool.csv", "row": 2, "field": "text", "message": "empty text"}
+        "file": "pool.csv",
+        "row": 2,
+        "field": "text",
+        "message": "empty text",
+    }
     assert Item.objects.count() == 0
 
 
@@ -84,8 +92,10 @@ def test_import_with_a_column_mapping_then_push_and_list(fake_gateway) -> None: 
     project = factories.project(owner=owner)
     client = client_for(owner)
     upload = SimpleUploadedFile("jigsaw.csv", b"id,comment_text,toxic\na,first,0\nb,second,1\n")
-    imported = client.post(f"/api/projects/{project.id}/items/import/",
-                           {"file": upload, "columns": '{"text": "comment_text", "external_id": "id"}'})
+    imported = client.post(
+        f"/api/projects/{project.id}/items/import/",
+        {"file": upload, "columns": '{"text": "comment_text", "external_id": "id"}'},
+    )
     assert imported.status_code == 201, imported.json()
     assert imported.json()["created"] == 2
     assert client.post(f"/api/projects/{project.id}/items/push/", {}, format="json").json() == {"pushed": 2}
@@ -101,8 +111,9 @@ def test_the_webhook_refuses_calls_without_the_secret(settings) -> None:  # type
     wrong = client.post("/webhooks/label-studio/", payload, format="json", headers={SECRET_HEADER: "guess"})
     assert wrong.status_code == 403
     assert WebhookEvent.objects.count() == 0
-    right = client.post("/webhooks/label-studio/", payload, format="json",
-                        headers={SECRET_HEADER: settings.WEBHOOK_SECRET})
+    right = client.post(
+        "/webhooks/label-studio/", payload, format="json", headers={SECRET_HEADER: settings.WEBHOOK_SECRET}
+    )
     assert right.status_code == 200
     assert WebhookEvent.objects.count() == 1
 

@@ -12,7 +12,9 @@ def parse(content: bytes, kind: str = "toxicity_binary", source: str = "items.cs
     return parse_items(kind=kind, source=source, content=content, max_field_chars=LIMIT, **kwargs)
 
 
-def rejected(content: bytes, kind: str = "toxicity_binary", source: str = "items.csv", **kwargs) -> ImportRejected:  # type: ignore[no-untyped-def]
+def rejected(
+    content: bytes, kind: str = "toxicity_binary", source: str = "items.csv", **kwargs
+) -> ImportRejected:  # type: ignore[no-untyped-def]
     with pytest.raises(ImportRejected) as info:
         parse(content, kind, source, **kwargs)
     return info.value
@@ -28,10 +30,14 @@ def test_it_reads_a_csv_with_gold_ids_and_metadata() -> None:
 
 
 def test_it_maps_the_files_own_column_names() -> None:
-    rows = parse(b"id,comment_text,toxic\nx,you are great,0\ny,awful,1\n",
-                 columns={"text": "comment_text", "external_id": "id"})
+    rows = parse(
+        b"id,comment_text,toxic\nx,you are great,0\ny,awful,1\n",
+        columns={"text": "comment_text", "external_id": "id"},
+    )
     assert [(r.external_id, r.data["text"], r.gold) for r in rows] == [
-        ("x", "you are great", "non-toxic"), ("y", "awful", "toxic")]
+        ("x", "you are great", "non-toxic"),
+        ("y", "awful", "toxic"),
+    ]
 
 
 def test_it_reads_gzipped_jsonl_preference_rows() -> None:

@@ -13,8 +13,12 @@ def test_every_shipped_config_validates_and_is_hashed(kind: Kind) -> None:
 
 @pytest.mark.parametrize(
     ("kind", "label"),
-    [("toxicity_binary", "toxic"), ("preference", "tie"), ("toxicity_multilabel", ("obscene", "insult")),
-     ("toxicity_multilabel", ())],
+    [
+        ("toxicity_binary", "toxic"),
+        ("preference", "tie"),
+        ("toxicity_multilabel", ("obscene", "insult")),
+        ("toxicity_multilabel", ()),
+    ],
 )
 def test_a_label_survives_the_round_trip_through_a_result(kind: str, label: kinds.Label) -> None:
     interface = kinds.interface(kind)
@@ -30,8 +34,14 @@ def test_it_rejects_a_choice_the_config_does_not_have() -> None:
 
 def test_multilabel_categories_come_back_in_taxonomy_order() -> None:
     interface = kinds.interface("toxicity_multilabel")
-    result = [{"from_name": "categories", "to_name": "text", "type": "choices",
-               "value": {"choices": ["insult", "toxic"]}}]
+    result = [
+        {
+            "from_name": "categories",
+            "to_name": "text",
+            "type": "choices",
+            "value": {"choices": ["insult", "toxic"]},
+        }
+    ]
     assert interface.label_from(result) == ("toxic", "insult")
 
 
@@ -40,12 +50,21 @@ def test_multilabel_categories_come_back_in_taxonomy_order() -> None:
     [
         ("<View><Text name='text' value='$text'/>", "well-formed"),
         ("<Page/>", "root element"),
-        ("<View><Text name='t' value='$body'/><Choices name='c' toName='t'>"
-         "<Choice value='toxic'/><Choice value='non-toxic'/></Choices></View>", "needs"),
-        ("<View><Text name='t' value='$text'/><Choices name='c' toName='t'>"
-         "<Choice value='toxic'/><Choice value='clean'/></Choices></View>", "differ"),
-        ("<View><Text name='t' value='$text'/><Choices name='c' toName='nowhere'>"
-         "<Choice value='toxic'/><Choice value='non-toxic'/></Choices></View>", "names no"),
+        (
+            "<View><Text name='t' value='$body'/><Choices name='c' toName='t'>"
+            "<Choice value='toxic'/><Choice value='non-toxic'/></Choices></View>",
+            "needs",
+        ),
+        (
+            "<View><Text name='t' value='$text'/><Choices name='c' toName='t'>"
+            "<Choice value='toxic'/><Choice value='clean'/></Choices></View>",
+            "differ",
+        ),
+        (
+            "<View><Text name='t' value='$text'/><Choices name='c' toName='nowhere'>"
+            "<Choice value='toxic'/><Choice value='non-toxic'/></Choices></View>",
+            "names no",
+        ),
         ("<!DOCTYPE x [<!ENTITY a 'aaaa'>]><View>&a;</View>", "unsafe XML"),
     ],
 )

@@ -35,8 +35,12 @@ def test_an_import_with_one_bad_row_imports_nothing(fake_gateway) -> None:  # ty
     with pytest.raises(ValidationFailed) as info:
         items_import(project=project, source="pool.csv", content=content)
     assert info.value.extra["errors"] == [
-        {"file": "pool.csv", "row": 3, "field": "label",
-         "message": "unknown label 'maybe'; valid: toxic, non-toxic"}
+        {
+            "file": "pool.csv",
+            "row": 3,
+            "field": "label",
+            "message": "unknown label 'maybe'; valid: toxic, non-toxic",
+        }
     ]
     assert "pool.csv: row 3, field 'label'" in info.value.message
     assert Item.objects.count() == 0

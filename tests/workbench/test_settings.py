@@ -11,9 +11,16 @@ ROOT = Path(__file__).resolve().parents[2]
 def django_check(tmp_path: Path, **env: str) -> subprocess.CompletedProcess[str]:
     clean = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO", "LABEL_STUDIO", "WORKBENCH"))}
     clean.pop("SECRET_KEY", None)
-    clean.update({"WORKBENCH_VAR_DIR": str(tmp_path), "DATABASE_URL": f"sqlite:///{tmp_path}/db.sqlite3", **env})
+    clean.update(
+        {"WORKBENCH_VAR_DIR": str(tmp_path), "DATABASE_URL": f"sqlite:///{tmp_path}/db.sqlite3", **env}
+    )
     return subprocess.run(
-        [sys.executable, "manage.py", "check"], cwd=ROOT, env=clean, capture_output=True, text=True, timeout=120
+        [sys.executable, "manage.py", "check"],
+        cwd=ROOT,
+        env=clean,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
 
 
@@ -42,6 +49,11 @@ def test_with_debug_on_secrets_are_generated_once_and_kept(tmp_path: Path) -> No
 
 
 def test_with_everything_set_and_debug_off_it_starts(tmp_path: Path) -> None:
-    result = django_check(tmp_path, DEBUG="false", SECRET_KEY="s" * 50, WORKBENCH_WEBHOOK_SECRET="w" * 20,
-                          ALLOWED_HOSTS="workbench.example")
+    result = django_check(
+        tmp_path,
+        DEBUG="false",
+        SECRET_KEY="s" * 50,
+        WORKBENCH_WEBHOOK_SECRET="w" * 20,
+        ALLOWED_HOSTS="workbench.example",
+    )
     assert result.returncode == 0, result.stderr

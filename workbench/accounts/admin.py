@@ -58,4 +58,3 @@ class AccountAdmin(admin.ModelAdmin):
     def save_related(self, request, form, formsets, change):  # type: ignore[no-untyped-def]
         if change:
             super().save_related(request, form, formsets, change)
-

@@ -11,9 +11,7 @@ class Role(models.TextChoices):
 class Account(models.Model):
     """A workbench user's role, and the Label Studio account that labels for them."""
 
-    user = models.OneToOneField(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="account"
-    )
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="account")
     role = models.CharField(max_length=16, choices=Role.choices)
     ls_user_id = models.PositiveIntegerField(null=True, blank=True, unique=True)
     created_at = models.DateTimeField(auto_now_add=True)

@@ -39,9 +39,7 @@ class Annotation(models.Model):
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(
-                fields=["project", "ls_annotation_id"], name="annotation_unique_ls_id"
-            )
+            models.UniqueConstraint(fields=["project", "ls_annotation_id"], name="annotation_unique_ls_id")
         ]
         indexes = [models.Index(fields=["project", "synced_at"])]
 

@@ -5,8 +5,4 @@ from workbench.projects.models import Project
 
 
 def annotations_of(project: Project) -> QuerySet[Annotation]:
-    return (
-        Annotation.objects.filter(project=project)
-        .select_related("annotator", "item")
-        .order_by("id")
-    )
+    return Annotation.objects.filter(project=project).select_related("annotator", "item").order_by("id")

@@ -103,11 +103,7 @@ def _apply(project: Project, ls: LsAnnotation, source: Annotation.Source) -> str
         "source": source,
         "synced_at": timezone.now(),
     }
-    existing = (
-        Annotation.objects.select_for_update()
-        .filter(project=project, ls_annotation_id=ls.id)
-        .first()
-    )
+    existing = Annotation.objects.select_for_update().filter(project=project, ls_annotation_id=ls.id).first()
     if existing is None:
         Annotation.objects.create(project=project, ls_annotation_id=ls.id, **fields)
         return "created"

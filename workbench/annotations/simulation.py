@@ -7,8 +7,10 @@ from __future__ import annotations
 import random
 from collections import Counter
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
+from django import db
 from django.contrib.auth import get_user_model
 
 from workbench.accounts.services import annotator_create, simulated_annotator_password
@@ -68,45 +70,44 @@ def simulate(
     max_tasks_per_annotator: int | None = None,
     seed: int = 0,
 ) -> SimulationReport:
-    """Let each annotator label until its queue is empty (or its task budget is spent).
+    """Let every annotator label until its queue is empty (or its task budget is spent).
 
-    Annotators take turns, one task each, so overlapping projects fill breadth first as they
-    would with people working side by side.
+    Annotators work side by side, one thread each, as people would; Label Studio's queue
+    decides who gets what. Each answer is seeded by (seed, annotator, item), so the labels do
+    not depend on how the threads interleave.
     """
     ensure_simulated_accounts(project, annotators)
+    report = SimulationReport()
+    with ThreadPoolExecutor(max_workers=len(annotators)) as pool:
+        runs = [pool.submit(_work, project, a, max_tasks_per_annotator, seed) for a in annotators]
+        for annotator, run in zip(annotators, runs, strict=True):
+            report.submitted[annotator.email], report.wrong[annotator.email] = run.result()
+    return report
+
+
+def _work(project: Project, annotator: SimulatedAnnotator, budget: int | None, seed: int) -> tuple[int, int]:
     gateway = connection.get_gateway()
     interface = kinds.interface(project.kind)
-    tokens = {
-        a.email: gateway.user_token(email=a.email, password=simulated_annotator_password(a.email))
-        for a in annotators
-    }
-    rngs = {a.email: random.Random(f"{seed}:{a.email}") for a in annotators}
-    report = SimulationReport()
-    active = list(annotators)
-    while active:
-        for annotator in list(active):
-            budget_spent = (
-                max_tasks_per_annotator is not None
-                and report.submitted[annotator.email] >= max_tasks_per_annotator
-            )
-            task = None if budget_spent else gateway.next_task(
-                project_id=project.ls_project_id, user_token=tokens[annotator.email]
-            )
+    token = gateway.user_token(email=annotator.email, password=simulated_annotator_password(annotator.email))
+    submitted = wrong = 0
+    try:
+        while budget is None or submitted < budget:
+            task = gateway.next_task(project_id=project.ls_project_id, user_token=token)
             if task is None:
-                active.remove(annotator)
-                continue
+                break
             item = Item.objects.get(project=project, id=task.data["item_id"])
-            rng = rngs[annotator.email]
-            label, wrong = answer(interface.spec, item.gold, annotator.error_rate, rng)
+            rng = random.Random(f"{seed}:{annotator.email}:{item.id}")
+            label, erred = answer(interface.spec, item.gold, annotator.error_rate, rng)
             gateway.submit_annotation(
                 task_id=task.id,
                 result=interface.result_for(label),
                 lead_time=round(rng.lognormvariate(2.0, 0.5), 2),
-                user_token=tokens[annotator.email],
+                user_token=token,
             )
-            report.submitted[annotator.email] += 1
-            report.wrong[annotator.email] += wrong
-    return report
+            submitted, wrong = submitted + 1, wrong + erred
+    finally:
+        db.connections.close_all()  # this thread's own database connection
+    return submitted, wrong
 
 
 def answer(
@@ -125,4 +126,3 @@ def answer(
     if not wrong:
         return str(gold), False
     return rng.choice([label for label in spec.labels if label != gold]), True
-

@@ -13,9 +13,7 @@ def process_webhook_event(event_id: int) -> None:
     webhook_event_process(event_id=event_id)
 
 
-@shared_task(
-    autoretry_for=(UpstreamUnavailable, OperationalError), retry_backoff=30, max_retries=5
-)
+@shared_task(autoretry_for=(UpstreamUnavailable, OperationalError), retry_backoff=30, max_retries=5)
 def reconcile_project(project_id: int) -> dict[str, int]:
     from dataclasses import asdict
 

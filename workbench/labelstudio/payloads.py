@@ -36,9 +36,7 @@ def annotation_from_json(annotation: dict[str, Any], task: dict[str, Any]) -> Ls
 def scrub_secrets(value: Any) -> Any:
     """A copy of a payload without the secrets Label Studio puts in it (the project's token)."""
     if isinstance(value, dict):
-        return {
-            k: ("REDACTED" if k in SECRET_KEYS else scrub_secrets(v)) for k, v in value.items()
-        }
+        return {k: ("REDACTED" if k in SECRET_KEYS else scrub_secrets(v)) for k, v in value.items()}
     if isinstance(value, list):
         return [scrub_secrets(v) for v in value]
     return value

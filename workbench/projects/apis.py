@@ -32,8 +32,17 @@ class ProjectOutput(serializers.ModelSerializer):
     class Meta:
         model = Project
         fields = [
-            "id", "name", "kind", "description", "annotators_per_item", "label_config_name",
-            "label_config_sha256", "ls_project_id", "item_count", "pushed_count", "created_at",
+            "id",
+            "name",
+            "kind",
+            "description",
+            "annotators_per_item",
+            "label_config_name",
+            "label_config_sha256",
+            "ls_project_id",
+            "item_count",
+            "pushed_count",
+            "created_at",
         ]
 
 
@@ -109,15 +118,20 @@ class ItemImportApi(APIView):
         if upload is not None:
             columns = _columns(request.data.get("columns"))
             report = services.items_import(
-                project=project, source=upload.name, content=upload.read(),
-                columns=columns, created_by=request.user,
+                project=project,
+                source=upload.name,
+                content=upload.read(),
+                columns=columns,
+                created_by=request.user,
             )
         else:
             data = self.JsonInput(data=request.data)
             data.is_valid(raise_exception=True)
             report = services.items_import_records(
-                project=project, records=data.validated_data["items"],
-                columns=data.validated_data.get("columns"), created_by=request.user,
+                project=project,
+                records=data.validated_data["items"],
+                columns=data.validated_data.get("columns"),
+                created_by=request.user,
             )
         return Response(ImportOutput(asdict(report)).data, status=status.HTTP_201_CREATED)
 

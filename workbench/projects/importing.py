@@ -99,7 +99,9 @@ def parse_items(
         if row is not None and row.external_id:
             if row.external_id in seen_ids:
                 row_errors.append(
-                    RowError(number, "external_id", f"'{row.external_id}' repeats row {seen_ids[row.external_id]}")
+                    RowError(
+                        number, "external_id", f"'{row.external_id}' repeats row {seen_ids[row.external_id]}"
+                    )
                 )
             seen_ids.setdefault(row.external_id, number)
         errors.extend(row_errors)
@@ -237,7 +239,11 @@ class _RowChecker:
             used.add(label_column)
             value = str(raw[label_column]).strip()
             if value not in self.spec.labels:
-                return None, [RowError(number, label_column, f"unknown label '{value}'; valid: {', '.join(self.spec.labels)}")]
+                return None, [
+                    RowError(
+                        number, label_column, f"unknown label '{value}'; valid: {', '.join(self.spec.labels)}"
+                    )
+                ]
             return value, []
         toxic_column = self._column("toxic")
         if kind is Kind.TOXICITY_BINARY and toxic_column in raw:
@@ -248,7 +254,9 @@ class _RowChecker:
             return ("toxic" if flag else "non-toxic"), []
         return None, []
 
-    def _multilabel_gold(self, number: int, raw: dict[str, Any], used: set[str]) -> tuple[Label | None, list[RowError]]:
+    def _multilabel_gold(
+        self, number: int, raw: dict[str, Any], used: set[str]
+    ) -> tuple[Label | None, list[RowError]]:
         present = [self._column(name) for name in JIGSAW_LABELS if self._column(name) in raw]
         if not present:
             return None, []

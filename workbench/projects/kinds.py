@@ -128,8 +128,7 @@ def _validated(spec: KindSpec, xml: str, sha256: str, path: Path) -> LabelingInt
     variables = sorted(m.group(1) for v in objects.values() if (m := _VARIABLE.match(v)))
     if variables != sorted(spec.data_fields):
         raise ConfigError(
-            f"{path}: <Text> tags read {variables}; a {spec.kind} project needs "
-            f"{sorted(spec.data_fields)}"
+            f"{path}: <Text> tags read {variables}; a {spec.kind} project needs {sorted(spec.data_fields)}"
         )
     choices = list(root.iter("Choices"))
     if len(choices) != 1:

@@ -39,9 +39,7 @@ class ProjectMembership(models.Model):
     added_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
-        constraints = [
-            models.UniqueConstraint(fields=["project", "user"], name="membership_unique")
-        ]
+        constraints = [models.UniqueConstraint(fields=["project", "user"], name="membership_unique")]
 
 
 class ItemImport(models.Model):

@@ -120,9 +120,7 @@ def items_import(
         ) from exc
 
     with transaction.atomic():
-        existing_hashes = set(
-            Item.objects.filter(project=project).values_list("content_hash", flat=True)
-        )
+        existing_hashes = set(Item.objects.filter(project=project).values_list("content_hash", flat=True))
         existing_ids = dict(
             Item.objects.filter(project=project)
             .exclude(external_id="")
@@ -138,8 +136,12 @@ def items_import(
                 continue
             if row.external_id and row.external_id in existing_ids:
                 conflicts.append(
-                    {"file": source, "row": row.row, "field": "external_id",
-                     "message": f"'{row.external_id}' is already used by an item with other content"}
+                    {
+                        "file": source,
+                        "row": row.row,
+                        "field": "external_id",
+                        "message": f"'{row.external_id}' is already used by an item with other content",
+                    }
                 )
                 continue
             existing_hashes.add(digest)
@@ -156,7 +158,8 @@ def items_import(
         if conflicts:
             first = conflicts[0]
             raise ValidationFailed(
-                f"{source}: row {first['row']}, field 'external_id': {first['message']}; nothing was imported.",
+                f"{source}: row {first['row']}, field 'external_id': {first['message']}; "
+                "nothing was imported.",
                 extra={"errors": conflicts[:50], "more": max(0, len(conflicts) - 50)},
             )
         record = ItemImport.objects.create(

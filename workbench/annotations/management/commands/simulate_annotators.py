@@ -15,7 +15,8 @@ class Command(BaseCommand):
         parser.add_argument("project", help="project name or id")
         parser.add_argument("--annotators", type=int, default=3)
         parser.add_argument(
-            "--error-rate", default="0.1",
+            "--error-rate",
+            default="0.1",
             help="one rate for all, or a comma-separated rate per annotator (e.g. 0,0,0.4)",
         )
         parser.add_argument("--max-tasks", type=int, default=None, help="per annotator")

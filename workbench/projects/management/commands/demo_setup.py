@@ -38,7 +38,10 @@ class Command(BaseCommand):
         project = Project.objects.filter(name=DEMO_PROJECT).first()
         if project is None:
             project = project_create(
-                name=DEMO_PROJECT, kind="toxicity_binary", annotators_per_item=1, created_by=admin,
+                name=DEMO_PROJECT,
+                kind="toxicity_binary",
+                annotators_per_item=1,
+                created_by=admin,
                 description="Shipped demo: 60 Wikipedia talk-page comments.",
             )
             report = items_import(project=project, source=DEMO_FILE.name, content=DEMO_FILE.read_bytes())

@@ -15,7 +15,8 @@ class Command(BaseCommand):
         parser.add_argument("project", help="project name")
         parser.add_argument("path", type=Path)
         parser.add_argument(
-            "--columns", default=None,
+            "--columns",
+            default=None,
             help='JSON mapping of contract fields to file columns, e.g. \'{"text": "comment_text"}\'',
         )
 
@@ -34,7 +35,9 @@ class Command(BaseCommand):
             raise CommandError(f"--columns is not valid JSON: {exc.msg}") from exc
         except WorkbenchError as exc:
             for error in exc.extra.get("errors", [])[:20]:
-                self.stderr.write(f"  {error['file']}: row {error['row']}, {error['field']}: {error['message']}")
+                self.stderr.write(
+                    f"  {error['file']}: row {error['row']}, {error['field']}: {error['message']}"
+                )
             raise CommandError(exc.message) from exc
         self.stdout.write(
             self.style.SUCCESS(
