@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import csv
 import json
+import os
 import random
 import resource
 import shutil
@@ -34,6 +35,7 @@ from exports import (  # noqa: E402  (the repo root must be importable when run 
     MultiLabelVote,
     ReleaseMeta,
     build_release,
+    diff_releases,
     pseudonymize,
     verify_release,
 )
@@ -63,9 +65,7 @@ def generate(n: int, seed: int = 0) -> Iterator[MultiLabelRecord]:
         ]
     rng = random.Random(seed)
     pool = [pseudonymize(f"annotator-{k}", SALT) for k in range(ANNOTATOR_POOL)]
-    variants = [
-        [_variant(labels, pool, rng) for _ in range(VARIANTS_PER_ROW)] for _, _, labels in base
-    ]
+    variants = [[_variant(labels, pool, rng) for _ in range(VARIANTS_PER_ROW)] for _, _, labels in base]
     qualities = [round(k / 1023, 4) for k in range(1024)]
     rows = len(base)
     for item_id in range(n):
@@ -102,12 +102,17 @@ def _peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
 
 
+def _cpu_seconds() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
 def child(n: int, out_dir: Path) -> None:
     """Build one release and print one JSON line of measurements."""
     baseline = _peak_rss_mb()
     if out_dir.exists():
         shutil.rmtree(out_dir)
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), _cpu_seconds()
     manifest = build_release(
         generate(n),
         kind="multilabel",
@@ -121,13 +126,15 @@ def child(n: int, out_dir: Path) -> None:
             source_state={"generator": "jigsaw_toxic_sample.csv resampled", "records": n},
         ),
     )
-    seconds = time.perf_counter() - started
+    seconds, cpu = time.perf_counter() - started, _cpu_seconds() - cpu
     files = [entry.to_dict() for entry in manifest.files]
     print(
         json.dumps(
             {
                 "records": n,
                 "seconds": seconds,
+                "cpu_seconds": cpu,
+                "load_average_1m": os.getloadavg()[0],
                 "baseline_rss_mb": baseline,
                 "peak_rss_mb": _peak_rss_mb(),
                 "bytes": sum(entry["bytes"] for entry in files),
@@ -167,6 +174,22 @@ def read_back(release: Path) -> dict[str, float]:
     }
 
 
+def time_diff(old: Path, new: Path, out: Path) -> dict[str, float]:
+    """Diff two releases (the smaller one is a prefix of the larger: same generator seed)."""
+    shutil.rmtree(out, ignore_errors=True)
+    started = time.perf_counter()
+    summary = diff_releases(old, new, out_dir=out)
+    seconds = time.perf_counter() - started
+    compared = summary.added + summary.removed + summary.relabeled + summary.unchanged
+    return {
+        "diff_seconds": seconds,
+        "diff_items": compared,
+        "diff_added": summary.added,
+        "diff_relabeled": summary.relabeled,
+        "diff_items_s": compared / seconds,
+    }
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="smoke run with small sizes")
@@ -195,12 +218,14 @@ def main() -> None:
         result = json.loads(done.stdout.strip().splitlines()[-1])
         results.append(result)
         print(
-            f"built {n:>9,} records in {result['seconds']:6.1f} s, "
+            f"built {n:>9,} records in {result['seconds']:6.1f} s ({result['cpu_seconds']:.1f} s CPU), "
             f"peak RSS {result['peak_rss_mb']:.0f} MB",
             flush=True,
         )
     largest = args.out / f"release-{sizes[-1]}"
     read = read_back(largest)
+    if len(sizes) > 1:
+        read.update(time_diff(args.out / f"release-{sizes[-2]}", largest, args.out / "diff"))
     if not args.keep:
         for n in sizes[:-1]:
             shutil.rmtree(args.out / f"release-{n}", ignore_errors=True)
@@ -211,11 +236,15 @@ def main() -> None:
 def _report(results: list[dict[str, float]], read: dict[str, float], largest: Path) -> None:
     first = results[0]
     print()
-    print("| records | build s | records/s | output MB | peak RSS MB | over imports MB | x records | x RSS |")
-    print("|---:|---:|---:|---:|---:|---:|---:|---:|")
+    print(
+        "| records | build s (wall) | CPU s | load avg | records/s | output MB | peak RSS MB "
+        "| over imports MB | x records | x RSS |"
+    )
+    print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     for r in results:
         print(
-            f"| {r['records']:,} | {r['seconds']:.1f} | {r['records'] / r['seconds']:,.0f} "
+            f"| {r['records']:,} | {r['seconds']:.1f} | {r['cpu_seconds']:.1f} | {r['load_average_1m']:.1f} "
+            f"| {r['records'] / r['seconds']:,.0f} "
             f"| {r['bytes'] / 1e6:,.0f} | {r['peak_rss_mb']:.0f} "
             f"| {r['peak_rss_mb'] - r['baseline_rss_mb']:.0f} "
             f"| {r['records'] / first['records']:.1f} | {r['peak_rss_mb'] / first['peak_rss_mb']:.2f} |"
@@ -229,6 +258,12 @@ def _report(results: list[dict[str, float]], read: dict[str, float], largest: Pa
         f"Parquet scan {read['parquet_rows']:,} rows in {read['parquet_scan_seconds']:.2f} s = "
         f"{read['parquet_rows_s']:,.0f} rows/s ({read['parquet_mb_s']:,.0f} MB/s of compressed file)"
     )
+    if "diff_seconds" in read:
+        print(
+            f"diff against the previous size: {read['diff_items']:,.0f} items compared "
+            f"({read['diff_added']:,.0f} added) in {read['diff_seconds']:.1f} s = "
+            f"{read['diff_items_s']:,.0f} items/s"
+        )
 
 
 if __name__ == "__main__":

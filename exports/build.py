@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import os
 import shutil
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -13,7 +14,7 @@ from exports.encoding import Chunk, empty_chunk
 from exports.errors import ReleaseInputError
 from exports.keys import salt_fingerprint, sha256_file
 from exports.manifest import DATASHEET_NAME, MANIFEST_NAME, FileEntry, Manifest, ReleaseMeta
-from exports.records import ReleaseRecord, label_space
+from exports.records import LabelSpace, ReleaseRecord, label_space
 from exports.rows import Row, RowMaker
 from exports.splits import SplitAssigner, SplitRatios
 from exports.writers import FORMATS, RowWriter, TrlWriter, open_writer, relative_path
@@ -71,16 +72,20 @@ def build_release(
     if staging.exists():
         shutil.rmtree(staging)
     staging.mkdir()
+    split_info = {
+        "method": "hmac-sha256(salt, item_id) as a uniform number in [0, 1), cut by ratios",
+        "ratios": ratios.as_dict(),
+        "salt_fingerprint": salt_fingerprint(salt),
+    }
     try:
         manifest = _build(
             records,
-            space_kind=kind,
-            classes=space.classes,
+            space=space,
             staging=staging,
             fmts=fmts,
-            ratios=ratios,
+            splits=ratios.active(),
             assign=assign,
-            salt=salt,
+            split_info=split_info,
             meta=release_meta,
             info=datasheet,
             chunk_rows=chunk_rows,
@@ -110,13 +115,14 @@ def _check_formats(formats: Sequence[str], kind: str) -> tuple[str, ...]:
 
 
 class _Stats:
+    """Running counts for the manifest; constant memory (the distinct annotators are counted
+    by the row maker, which keeps them anyway)."""
+
     def __init__(self, kind: str, classes: Sequence[str], splits: Sequence[str]) -> None:
         self.multi = kind == "multilabel"
-        self.records = 0
         self.by_split = dict.fromkeys(splits, 0)
         self.by_split_label = {split: dict.fromkeys(classes, 0) for split in splits}
         self.no_label_by_split = dict.fromkeys(splits, 0)
-        self.annotators: set[str] = set()
         self.annotations = 0
         self.quality_count = 0
         self.quality_sum = 0.0
@@ -125,30 +131,30 @@ class _Stats:
 
     def add(self, row: Row) -> None:
         split = row["split"]
-        self.records += 1
         self.by_split[split] += 1
         per_label = self.by_split_label[split]
         if self.multi:
-            if not row["labels"]:
+            labels = row["labels"]
+            if not labels:
                 self.no_label_by_split[split] += 1
-            for name in row["labels"]:
+            for name in labels:
                 per_label[name] += 1
         else:
             per_label[row["label"]] += 1
-        votes = row["annotations"]
-        self.annotations += len(votes)
-        self.annotators.update(vote["annotator"] for vote in votes)
+        self.annotations += row["annotator_count"]
         quality = row["quality"]
         if quality is not None:
             self.quality_count += 1
             self.quality_sum += quality
-            self.quality_min = min(self.quality_min, quality)
-            self.quality_max = max(self.quality_max, quality)
+            if quality < self.quality_min:
+                self.quality_min = quality
+            if quality > self.quality_max:
+                self.quality_max = quality
 
-    def to_dict(self, classes: Sequence[str]) -> dict[str, Any]:
+    def to_dict(self, classes: Sequence[str], annotators: int) -> dict[str, Any]:
         by_label = {name: sum(counts[name] for counts in self.by_split_label.values()) for name in classes}
         result: dict[str, Any] = {
-            "records": self.records,
+            "records": sum(self.by_split.values()),
             "by_split": self.by_split,
             "by_label": by_label,
             "by_split_and_label": self.by_split_label,
@@ -157,7 +163,7 @@ class _Stats:
             result["no_label"] = sum(self.no_label_by_split.values())
             result["no_label_by_split"] = self.no_label_by_split
         count = self.quality_count
-        result["annotators"] = len(self.annotators)
+        result["annotators"] = annotators
         result["annotations"] = self.annotations
         result["quality"] = {
             "count": count,
@@ -171,101 +177,155 @@ class _Stats:
 def _build(
     records: Iterable[ReleaseRecord],
     *,
-    space_kind: str,
-    classes: tuple[str, ...],
+    space: LabelSpace,
     staging: Path,
     fmts: tuple[str, ...],
-    ratios: SplitRatios,
+    splits: tuple[str, ...],
     assign: SplitAssigner,
-    salt: bytes | str,
+    split_info: dict[str, Any],
     meta: ReleaseMeta,
     info: DatasheetInfo | None,
     chunk_rows: int,
 ) -> Manifest:
-    space = label_space(space_kind, classes)
-    make_row = RowMaker(space)
     empty = empty_chunk(space)
-    schema = empty.batch.schema
-    splits = ratios.active()
     writers: dict[tuple[str, str], RowWriter] = {}
-    for fmt in fmts:
-        for split in splits:
-            path = staging / relative_path(fmt, split)
-            writers[(fmt, split)] = open_writer(fmt, path, space, chunk_rows, empty)
-    buffers: dict[str, list[Row]] = {split: [] for split in splits}
-    stats = _Stats(space.kind, classes, splits)
-
-    def flush(split: str) -> None:
-        chunk = Chunk(buffers[split], space, schema)
-        for fmt in fmts:
-            writers[(fmt, split)].write(chunk)
-        buffers[split] = []
-
     try:
-        previous = -1
-        for index, record in enumerate(records):
-            item_id = RowMaker.check_item_id(getattr(record, "item_id", None), index)
-            if item_id <= previous:
-                raise ReleaseInputError(
-                    f"record #{index} (item_id={item_id}): records must come sorted by strictly "
-                    f"increasing item_id, but it follows item_id={previous}",
-                    index=index,
-                    item_id=item_id,
-                    field="item_id",
-                )
-            previous = item_id
-            row = make_row(record, index, assign(item_id))
-            stats.add(row)
-            buffer = buffers[row["split"]]
-            buffer.append(row)
-            if len(buffer) >= chunk_rows:
-                flush(row["split"])
-        for split in splits:
-            if buffers[split]:
-                flush(split)
+        for fmt in fmts:
+            for split in splits:
+                path = staging / relative_path(fmt, split)
+                writers[(fmt, split)] = open_writer(fmt, path, space, chunk_rows, empty)
+        stats = _stream(records, space, assign, writers, fmts, splits, chunk_rows)
     finally:
         for writer in writers.values():
             writer.close()
-
-    stats_dict = stats.to_dict(classes)
     if "trl" in fmts:
         trl = {split: writers[("trl", split)] for split in splits}
-        stats_dict["trl"] = {
+        stats["trl"] = {
             "pairs": sum(w.rows for w in trl.values()),
             "ties_excluded": sum(w.ties for w in trl.values() if isinstance(w, TrlWriter)),
             "pairs_by_split": {split: w.rows for split, w in trl.items()},
         }
-    split_info = {
-        "method": "hmac-sha256(salt, item_id) as a uniform number in [0, 1), cut by ratios",
-        "ratios": ratios.as_dict(),
-        "salt_fingerprint": salt_fingerprint(salt),
-    }
     entries = [
         _entry(staging, relative_path(fmt, split), fmt, split, writers[(fmt, split)].rows)
         for fmt in fmts
         for split in splits
     ]
-    manifest = Manifest(
-        kind=space.kind,
-        classes=classes,
-        release=meta,
-        splits=split_info,
-        stats=stats_dict,
-        files=tuple(entries),
-    )
-    sheet = render_datasheet(manifest, info or DatasheetInfo())
+
+    def manifest_of(files: list[FileEntry]) -> Manifest:
+        return Manifest(
+            kind=space.kind,
+            classes=space.classes,
+            release=meta,
+            splits=split_info,
+            stats=stats,
+            files=tuple(files),
+        )
+
+    sheet = render_datasheet(manifest_of(entries), info or DatasheetInfo())
     (staging / DATASHEET_NAME).write_text(sheet, encoding="utf-8", newline="\n")
     entries.append(_entry(staging, DATASHEET_NAME, "datasheet", None, None))
-    manifest = Manifest(
-        kind=space.kind,
-        classes=classes,
-        release=meta,
-        splits=split_info,
-        stats=stats_dict,
-        files=tuple(entries),
-    )
+    manifest = manifest_of(entries)
     (staging / MANIFEST_NAME).write_bytes(manifest.to_bytes())
     return manifest
+
+
+def _stream(
+    records: Iterable[ReleaseRecord],
+    space: LabelSpace,
+    assign: SplitAssigner,
+    writers: dict[tuple[str, str], RowWriter],
+    fmts: tuple[str, ...],
+    splits: tuple[str, ...],
+    chunk_rows: int,
+) -> dict[str, Any]:
+    """Validate, split, count and write every record; at most ``chunk_rows`` rows per split
+    are held at a time. Returns the manifest's stats."""
+    make_row = RowMaker(space)
+    schema = empty_chunk(space).batch.schema
+    buffers: dict[str, list[Row]] = {split: [] for split in splits}
+    stats = _Stats(space.kind, space.classes, splits)
+    behind = _WriteBehind()
+
+    def flush(split: str) -> None:
+        chunk = Chunk(buffers[split], space, schema)
+        buffers[split] = []
+        # Encode here (that work holds the GIL); the writes themselves go to the background.
+        chunk.prepare(fmts)
+        chunk_writers = [writers[(fmt, split)] for fmt in fmts]
+
+        def write() -> None:
+            for writer in chunk_writers:
+                writer.write(chunk)
+
+        behind.submit(write)
+
+    try:
+        _read_all(records, make_row, assign, stats, buffers, flush, chunk_rows)
+        for split in splits:
+            if buffers[split]:
+                flush(split)
+    finally:
+        behind.close()
+    return stats.to_dict(space.classes, annotators=make_row.annotator_count)
+
+
+def _read_all(
+    records: Iterable[ReleaseRecord],
+    make_row: RowMaker,
+    assign: SplitAssigner,
+    stats: _Stats,
+    buffers: dict[str, list[Row]],
+    flush: Callable[[str], None],
+    chunk_rows: int,
+) -> None:
+    previous = -1
+    for index, record in enumerate(records):
+        item_id = RowMaker.check_item_id(getattr(record, "item_id", None), index)
+        if item_id <= previous:
+            raise ReleaseInputError(
+                f"record #{index} (item_id={item_id}): records must come sorted by strictly "
+                f"increasing item_id, but it follows item_id={previous}",
+                index=index,
+                item_id=item_id,
+                field="item_id",
+            )
+        previous = item_id
+        row = make_row(record, index, assign(item_id))
+        stats.add(row)
+        buffer = buffers[row["split"]]
+        buffer.append(row)
+        if len(buffer) >= chunk_rows:
+            flush(row["split"])
+
+
+class _WriteBehind:
+    """Runs chunk writes on one background thread, one chunk behind the reader.
+
+    Arrow's Parquet and CSV writers and plain file writes release the GIL, so on a second core
+    they overlap with validating the next records. At most one chunk is in flight (``submit``
+    waits for the previous one), so memory stays bounded, and a single worker keeps every
+    file's writes in submission order, so the bytes don't depend on timing. A failed write
+    re-raises in the caller at the next ``submit`` or at ``close``.
+    """
+
+    def __init__(self) -> None:
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="exports-writer")
+        self._pending: Future[None] | None = None
+
+    def submit(self, write: Callable[[], None]) -> None:
+        self.wait()
+        self._pending = self._pool.submit(write)
+
+    def wait(self) -> None:
+        pending, self._pending = self._pending, None
+        if pending is not None:
+            pending.result()
+
+    def close(self) -> None:
+        try:
+            self.wait()
+        finally:
+            self._pool.shutdown(wait=True)
 
 
 def _entry(root: Path, rel: str, fmt: str, split: str | None, rows: int | None) -> FileEntry:

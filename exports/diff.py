@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any, NamedTuple
 
+import orjson
 import pyarrow.parquet as pq
 
 from exports.errors import ReleaseFormatError, ReleaseInputError
@@ -204,7 +205,7 @@ class _DiffSinks:
     def __init__(self, root: Path, formats: Sequence[str]) -> None:
         self.rows = 0
         self.names: list[tuple[str, str]] = []
-        self._jsonl: IO[str] | None = None
+        self._jsonl: IO[bytes] | None = None
         self._csv_file: IO[str] | None = None
         self._csv: Any = None
         if "csv" in formats:
@@ -214,12 +215,12 @@ class _DiffSinks:
             self._csv.writerow(DIFF_COLUMNS)
         if "jsonl" in formats:
             self.names.append(("jsonl", "diff.jsonl"))
-            self._jsonl = (root / "diff.jsonl").open("w", encoding="utf-8", newline="\n")
+            self._jsonl = (root / "diff.jsonl").open("wb", buffering=1 << 20)
 
     def write(self, row: dict[str, Any]) -> None:
         self.rows += 1
         if self._jsonl is not None:
-            self._jsonl.write(json.dumps(row, ensure_ascii=False, separators=(",", ":")) + "\n")
+            self._jsonl.write(orjson.dumps(row, option=orjson.OPT_APPEND_NEWLINE))
         if self._csv is not None:
             self._csv.writerow(
                 [escape_formula(v) if isinstance(v, str) else ("" if v is None else v) for v in row.values()]
@@ -256,10 +257,10 @@ def _read_file(path: Path, fmt: str, kind: str) -> Iterator[LabelRow]:
             ):
                 yield LabelRow(item_id, external_id, split, "|".join(label) if multi else label)
         return
-    with path.open(encoding="utf-8") as handle:
+    with path.open("rb") as handle:
         for number, line in enumerate(handle, start=1):
             try:
-                row = json.loads(line)
+                row = orjson.loads(line)
                 label = row[column]
                 yield LabelRow(
                     row["item_id"],
@@ -267,7 +268,7 @@ def _read_file(path: Path, fmt: str, kind: str) -> Iterator[LabelRow]:
                     row["split"],
                     "|".join(label) if multi else label,
                 )
-            except (json.JSONDecodeError, KeyError, TypeError) as exc:
+            except (orjson.JSONDecodeError, KeyError, TypeError) as exc:
                 raise ReleaseFormatError(
                     f"{path}:{number}: not a release record ({exc})", path=str(path), line=number
                 ) from exc

@@ -32,6 +32,16 @@ class Chunk:
         self._multi = space.kind == "multilabel"
         self._schema = schema
 
+    def prepare(self, formats: tuple[str, ...]) -> None:
+        """Compute the encodings ``formats`` need now (they hold the GIL), so the writes that
+        follow are mostly native code."""
+        if "jsonl" in formats:
+            _ = self.jsonl
+        if "parquet" in formats:
+            _ = self.batch
+        if "csv" in formats:
+            _ = self.csv_batch
+
     @cached_property
     def jsonl(self) -> bytes:
         dumps = orjson.dumps
@@ -60,13 +70,12 @@ class Chunk:
         vote_type = list_type.value_type
         key = "labels" if self._multi else "label"
         offsets = [0]
-        annotators: list[str] = []
-        answers: list[Any] = []
+        votes: list[Any] = []
         for row in self.rows:
-            for vote in row["annotations"]:
-                annotators.append(vote["annotator"])
-                answers.append(vote[key])
-            offsets.append(len(annotators))
+            votes += row["annotations"]
+            offsets.append(len(votes))
+        annotators = [vote.annotator for vote in votes]
+        answers = [getattr(vote, key) for vote in votes]
         values = pa.StructArray.from_arrays(
             [pa.array(annotators, vote_type.field(0).type), pa.array(answers, vote_type.field(1).type)],
             fields=list(vote_type),

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from operator import itemgetter
+from operator import attrgetter
 from typing import Any, NoReturn
 
 import pyarrow as pa
@@ -93,7 +93,7 @@ class RowMaker:
         self._vote_type: type = MultiLabelVote if self._multi else Vote
         # Validated values seen before, so the common case is a dictionary lookup. Label sets
         # are bounded by 2**classes; annotators are already kept for the manifest's count.
-        self._label_sets: dict[tuple[str, ...], list[str]] = {}
+        self._label_sets: dict[tuple[str, ...], tuple[str, ...]] = {}
         self._annotators: set[str] = set()
 
     def __call__(self, record: ReleaseRecord, index: int, split: str) -> Row:
@@ -124,6 +124,11 @@ class RowMaker:
         row["annotations"] = annotations
         return row
 
+    @property
+    def annotator_count(self) -> int:
+        """Distinct annotator pseudonyms seen in the rows made so far."""
+        return len(self._annotators)
+
     @staticmethod
     def check_item_id(item_id: object, index: int) -> int:
         if type(item_id) is not int or not 0 <= item_id <= _MAX_ITEM_ID:
@@ -146,7 +151,7 @@ class RowMaker:
             _fail(index, item_id, name, f"{value!r} is not one of {list(self._classes)}")
         return str(value)
 
-    def _label_set(self, value: object, index: int, item_id: int, name: str) -> list[str]:
+    def _label_set(self, value: object, index: int, item_id: int, name: str) -> tuple[str, ...]:
         if type(value) is tuple:
             known = self._label_sets.get(value)
             if known is not None:
@@ -158,7 +163,9 @@ class RowMaker:
             self._label(label, index, item_id, name)
         if len(set(labels)) != len(labels):
             _fail(index, item_id, name, f"repeats a class: {sorted(labels)!r}")
-        canonical = sorted(labels, key=self._class_rank.__getitem__)
+        canonical = tuple(sorted(labels, key=self._class_rank.__getitem__))
+        if canonical == value:
+            canonical = value  # keep the caller's object, so votes can be reused as they are
         if type(value) is tuple:
             self._label_sets[value] = canonical
         return canonical
@@ -195,18 +202,19 @@ class RowMaker:
             _fail(index, item_id, "quality", f"must be None or a number in [0, 1], got {value!r}")
         return float(value)  # type: ignore[arg-type]
 
-    def _annotations(self, record: ReleaseRecord, index: int, item_id: int) -> list[Row]:
+    def _annotations(self, record: ReleaseRecord, index: int, item_id: int) -> list[Vote | MultiLabelVote]:
+        """The votes, validated, sorted by annotator. The frozen vote objects themselves go into
+        the row (orjson and the Arrow builder read them directly), except multilabel votes
+        whose classes were not in class order: those are copied in canonical order."""
         votes = record.annotations
         if not isinstance(votes, (tuple, list)):
             _fail(index, item_id, "annotations", f"must be a tuple, got {type(votes).__name__}")
         known = self._annotators
         vote_type: Any = self._vote_type  # Any: an `is` test against a plain `type` narrows to object
-        out: list[Row] = []
-        append = out.append
-        items: Sequence[Any] = votes
+        out: list[Any] = list(votes)
         if self._multi:
             label_sets = self._label_sets
-            for vote in items:
+            for position, vote in enumerate(out):
                 try:
                     canonical = label_sets.get(vote.labels) if type(vote) is vote_type else None
                 except TypeError:  # unhashable labels, e.g. a list
@@ -214,20 +222,20 @@ class RowMaker:
                 if canonical is None or vote.annotator not in known:
                     self._bad_vote(votes, index, item_id)  # raises, or learns the new values
                     canonical = label_sets[vote.labels]
-                append({"annotator": vote.annotator, "labels": canonical})
+                if canonical is not vote.labels and canonical != vote.labels:
+                    out[position] = MultiLabelVote(vote.annotator, canonical)
         else:
             class_set = self._class_set
-            for vote in items:
+            for vote in out:
                 if type(vote) is not vote_type or vote.annotator not in known or vote.label not in class_set:
                     self._bad_vote(votes, index, item_id)
-                append({"annotator": vote.annotator, "label": vote.label})
         if len(out) > 1:
             out.sort(key=_by_annotator)
             previous = None
-            for entry in out:
-                if entry["annotator"] == previous:
+            for vote in out:
+                if vote.annotator == previous:
                     _fail(index, item_id, "annotations", f"{previous} appears twice")
-                previous = entry["annotator"]
+                previous = vote.annotator
         return out
 
     def _bad_vote(self, votes: Sequence[object], index: int, item_id: int) -> None:
@@ -264,7 +272,7 @@ def preference_pair(row: Row) -> tuple[str, str] | None:
     return None
 
 
-_by_annotator = itemgetter("annotator")
+_by_annotator = attrgetter("annotator")
 
 
 def _fail(index: int, item_id: object, name: str, problem: str) -> NoReturn:

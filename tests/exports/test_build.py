@@ -211,3 +211,24 @@ def test_zero_ratio_splits_get_no_files(tmp_path: Path) -> None:
     assert [e.path for e in manifest.files] == ["csv/train.csv", "csv/test.csv", DATASHEET_NAME]
     by_split = manifest.stats["by_split"]
     assert list(by_split) == ["train", "test"] and sum(by_split.values()) == 100
+
+
+def test_a_failed_background_write_surfaces_and_leaves_nothing_behind(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from exports import writers
+
+    def disk_full(self: object, chunk: object) -> None:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(writers.ParquetRowWriter, "write", disk_full)
+    with pytest.raises(OSError, match="No space left on device"):
+        build_release(
+            binary_records(range(2000)),
+            kind="binary",
+            out_dir=tmp_path / "r",
+            salt=SALT,
+            release_meta=meta(),
+            chunk_rows=100,
+        )
+    assert list(tmp_path.iterdir()) == []
