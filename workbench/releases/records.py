@@ -1,0 +1,151 @@
+"""Reads a project's items and annotations and turns them into ``exports`` release records.
+
+Streams in item-id order, a chunk of items at a time, so memory stays flat in the size of
+the project; the filter policy decides what goes in and every exclusion is counted.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from exports import (
+    DEFAULT_CLASSES,
+    BinaryRecord,
+    MultiLabelRecord,
+    MultiLabelVote,
+    PreferenceRecord,
+    ReleaseRecord,
+    Vote,
+)
+from exports import pseudonymize as _pseudonymize
+
+from workbench.annotations.models import Annotation
+from workbench.projects.kinds import Kind
+from workbench.projects.models import Item, Project
+from workbench.releases import consensus
+
+EXPORT_KIND = {
+    Kind.TOXICITY_BINARY.value: "binary",
+    Kind.TOXICITY_MULTILABEL.value: "multilabel",
+    Kind.PREFERENCE.value: "preference",
+}
+CHUNK_ITEMS = 2000
+
+
+@dataclass(frozen=True)
+class FilterPolicy:
+    """What goes into a release. Items nobody labeled never do.
+
+    ``exclude_open_label_issues`` is recorded as asked; label issues are not tracked yet, so
+    nothing is excluded for it (the recorded policy says so: ``label_issues_applied``).
+    """
+
+    min_annotators: int = 1
+    min_quality: float | None = None
+    exclude_open_label_issues: bool = True
+    consensus_method: str = consensus.DEFAULT_METHOD
+
+    def to_dict(self) -> dict[str, Any]:
+        return {**asdict(self), "label_issues_applied": False}
+
+
+def pseudonym(ls_user_id: int, salt: str) -> str:
+    return _pseudonymize(f"ls-user:{ls_user_id}", salt)
+
+
+def release_records(
+    *, project: Project, salt: str, policy: FilterPolicy, excluded: Counter[str]
+) -> Iterator[ReleaseRecord]:
+    """The project's records, sorted by item id; adds the reason for each left-out item to
+    ``excluded`` (``unlabeled``, ``below_min_annotators``, ``below_min_quality``)."""
+    kind = EXPORT_KIND[project.kind]
+    method = consensus.get(policy.consensus_method)
+    classes = DEFAULT_CLASSES[kind]
+    last_id = 0
+    while True:
+        items = list(
+            Item.objects.filter(project=project, id__gt=last_id)
+            .order_by("id")
+            .values_list("id", "external_id", "data")[:CHUNK_ITEMS]
+        )
+        if not items:
+            return
+        last_id = items[-1][0]
+        votes = _votes_for(project, [item_id for item_id, _, _ in items], salt)
+        voted = [consensus.ItemVotes(item_id, votes[item_id]) for item_id, _, _ in items if votes.get(item_id)]
+        decided = dict(zip((v.item_id for v in voted), method(kind, classes, voted), strict=True))
+        for item_id, external_id, data in items:
+            result = decided.get(item_id)
+            if result is None:
+                excluded["unlabeled"] += 1
+            elif len(votes[item_id]) < policy.min_annotators:
+                excluded["below_min_annotators"] += 1
+            elif policy.min_quality is not None and (result.quality or 0.0) < policy.min_quality:
+                excluded["below_min_quality"] += 1
+            else:
+                yield _record(kind, item_id, external_id, data, votes[item_id], result)
+
+
+def _votes_for(project: Project, item_ids: list[int], salt: str) -> dict[int, tuple[tuple[str, Any], ...]]:
+    """Each item's latest non-skipped label per annotator, sorted by pseudonym."""
+    latest: dict[tuple[int, int], Any] = {}
+    rows = (
+        Annotation.objects.filter(
+            project=project, item_id__in=item_ids, was_cancelled=False, label__isnull=False
+        )
+        .order_by("item_id", "ls_user_id", "ls_updated_at", "ls_annotation_id")
+        .values_list("item_id", "ls_user_id", "label")
+    )
+    for item_id, ls_user_id, label in rows:
+        latest[(item_id, ls_user_id)] = label
+    grouped: dict[int, list[tuple[str, Any]]] = {}
+    for (item_id, ls_user_id), label in latest.items():
+        value = tuple(label) if isinstance(label, list) else label
+        grouped.setdefault(item_id, []).append((pseudonym(ls_user_id, salt), value))
+    return {item_id: tuple(sorted(pairs)) for item_id, pairs in grouped.items()}
+
+
+def _record(
+    kind: str,
+    item_id: int,
+    external_id: str,
+    data: dict[str, Any],
+    votes: tuple[tuple[str, Any], ...],
+    result: consensus.Consensus,
+) -> ReleaseRecord:
+    external = external_id or str(item_id)
+    if kind == "multilabel":
+        return MultiLabelRecord(
+            item_id=item_id,
+            external_id=external,
+            text=data["text"],
+            labels=tuple(result.label),
+            soft_label=result.soft_label,
+            annotations=tuple(MultiLabelVote(who, tuple(labels)) for who, labels in votes),
+            quality=result.quality,
+        )
+    annotations = tuple(Vote(who, str(label)) for who, label in votes)
+    if kind == "preference":
+        return PreferenceRecord(
+            item_id=item_id,
+            external_id=external,
+            prompt=data["prompt"],
+            response_a=data["response_a"],
+            response_b=data["response_b"],
+            label=str(result.label),
+            soft_label=result.soft_label,
+            annotations=annotations,
+            quality=result.quality,
+        )
+    return BinaryRecord(
+        item_id=item_id,
+        external_id=external,
+        text=data["text"],
+        label=str(result.label),
+        soft_label=result.soft_label,
+        annotations=annotations,
+        quality=result.quality,
+    )

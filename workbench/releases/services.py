@@ -1,0 +1,268 @@
+"""Releases: create (pending), build (a Celery task), diff. Published releases never change.
+
+Files live under ``RELEASES_DIR/<project id>/v<version>/`` and are written once by
+``exports.build_release`` (which refuses an existing folder), then made read-only. A diff of two
+published releases is computed once into ``RELEASES_DIR/<project id>/diffs/v<a>-v<b>/``: both
+sides are immutable, so it stays true.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import secrets
+import shutil
+import stat
+from collections import Counter
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth.models import AbstractBaseUser
+from django.db import IntegrityError, transaction
+from django.db.models import Max
+from django.utils import timezone
+
+from workbench.errors import Conflict, NotFound, ValidationFailed
+from workbench.projects.models import Project
+from workbench.releases import consensus
+from workbench.releases.models import Release, ReleaseSettings
+from workbench.releases.records import EXPORT_KIND, FilterPolicy, release_records
+
+log = logging.getLogger(__name__)
+
+ALL_FORMATS = ("jsonl", "csv", "parquet", "trl")
+
+
+def release_settings_get(*, project: Project) -> ReleaseSettings:
+    """The project's release settings, made (with a fresh secret salt) on first use."""
+    found = ReleaseSettings.objects.filter(project=project).first()
+    if found is not None:
+        return found
+    try:
+        with transaction.atomic():
+            return ReleaseSettings.objects.create(project=project, salt=secrets.token_hex(32))
+    except IntegrityError:  # made at the same moment by another request
+        return ReleaseSettings.objects.get(project=project)
+
+
+def default_formats(project: Project) -> tuple[str, ...]:
+    base = ("jsonl", "csv", "parquet")
+    return (*base, "trl") if EXPORT_KIND[project.kind] == "preference" else base
+
+
+def release_create(
+    *,
+    project: Project,
+    created_by: AbstractBaseUser | None,
+    tag: str = "",
+    policy: FilterPolicy | None = None,
+    split_ratios: dict[str, float] | None = None,
+    formats: Sequence[str] | None = None,
+) -> Release:
+    """Record a new pending release (next version of the project) and enqueue its build."""
+    from exports import ReleaseInputError, SplitRatios
+
+    policy = policy or FilterPolicy()
+    consensus.get(policy.consensus_method)  # unknown method: fail now, not in the worker
+    if policy.min_annotators < 1:
+        raise ValidationFailed("min_annotators must be at least 1.")
+    if policy.min_quality is not None and not 0.0 <= policy.min_quality <= 1.0:
+        raise ValidationFailed("min_quality must be within [0, 1].")
+    try:
+        ratios = SplitRatios(**(split_ratios or {}))
+    except (ReleaseInputError, TypeError) as exc:
+        raise ValidationFailed(f"Bad split ratios: {exc}") from exc
+    chosen = tuple(formats) if formats else default_formats(project)
+    bad = [f for f in chosen if f not in ALL_FORMATS]
+    if bad:
+        raise ValidationFailed(f"Unknown formats {bad}; valid: {', '.join(ALL_FORMATS)}.")
+    if "trl" in chosen and EXPORT_KIND[project.kind] != "preference":
+        raise ValidationFailed("The trl format needs a preference project.")
+    release_settings_get(project=project)
+    name = ""
+    if created_by is not None and created_by.pk:
+        name = getattr(created_by, "email", "") or created_by.get_username()
+    try:
+        with transaction.atomic():
+            # Lock the project row so two creates can't pick the same version; the unique
+            # constraint is the backstop (SQLite has no row locks).
+            Project.objects.select_for_update().filter(id=project.id).first()
+            last = Release.objects.filter(project=project).aggregate(v=Max("version"))["v"] or 0
+            release = Release.objects.create(
+                project=project,
+                version=last + 1,
+                tag=tag,
+                created_by=created_by if created_by is not None and created_by.pk else None,
+                created_by_name=name or "system",
+                label_config_sha256=project.label_config_sha256,
+                guideline_version=None,
+                last_round_id=None,
+                model_version=None,
+                filter_policy=policy.to_dict(),
+                split_ratios=ratios.as_dict(),
+                formats=[f for f in ALL_FORMATS if f in chosen],
+            )
+            transaction.on_commit(lambda: _enqueue_build(release.id))
+    except IntegrityError as exc:
+        raise Conflict("Another release of this project was created at the same moment; retry.") from exc
+    return release
+
+
+def _enqueue_build(release_id: int) -> None:
+    from workbench.releases.tasks import build_release
+
+    build_release.delay(release_id)
+
+
+def release_folder(release: Release) -> Path:
+    return Path(settings.RELEASES_DIR) / str(release.project_id) / f"v{release.version}"
+
+
+def release_build(*, release_id: int) -> Release | None:
+    """Build a pending release's files and publish it. Runs twice safely: the first run
+    claims the row (pending -> building); a second finds nothing to claim and returns None."""
+    claimed = Release.objects.filter(id=release_id, status=Release.Status.PENDING).update(
+        status=Release.Status.BUILDING
+    )
+    if not claimed:
+        return None
+    release = Release.objects.select_related("project").get(id=release_id)
+    try:
+        manifest, manifest_sha256, excluded = _write_files(release)
+    except Exception as exc:
+        log.exception("release %s of project %s failed", release.version, release.project_id)
+        Release.objects.filter(id=release_id, status=Release.Status.BUILDING).update(
+            status=Release.Status.FAILED, error=f"{type(exc).__name__}: {exc}"[:2000], finished_at=timezone.now()
+        )
+        return Release.objects.get(id=release_id)
+    with transaction.atomic():
+        Release.objects.filter(id=release_id, status=Release.Status.BUILDING).update(
+            status=Release.Status.PUBLISHED,
+            folder=str(release_folder(release).relative_to(settings.RELEASES_DIR)),
+            manifest=manifest,
+            manifest_sha256=manifest_sha256,
+            record_count=manifest["stats"]["records"],
+            excluded=excluded,
+            finished_at=timezone.now(),
+        )
+    return Release.objects.get(id=release_id)
+
+
+def _write_files(release: Release) -> tuple[dict[str, Any], str, dict[str, int]]:
+    from exports import DatasheetInfo, ReleaseMeta, SplitRatios, build_release, sha256_file
+
+    project = release.project
+    salt = release_settings_get(project=project).salt
+    policy = FilterPolicy(
+        **{k: v for k, v in release.filter_policy.items() if k in FilterPolicy.__dataclass_fields__}
+    )
+    excluded: Counter[str] = Counter()
+    meta = ReleaseMeta(
+        version=str(release.version),
+        tag=release.tag,
+        project=project.name,
+        created_by=release.created_by_name,
+        created_at=release.created_at.isoformat().replace("+00:00", "Z"),
+        label_config_hash=f"sha256:{release.label_config_sha256}",
+        filter_policy=release.filter_policy,
+        source_state={
+            "label_config_sha256": release.label_config_sha256,
+            "guideline_version": release.guideline_version,
+            "last_round": release.last_round_id,
+            "model_version": release.model_version,
+        },
+    )
+    folder = release_folder(release)
+    if folder.exists():
+        # Left by a build that died before publishing (this row was never published).
+        shutil.rmtree(folder)
+    build_release(
+        release_records(project=project, salt=salt, policy=policy, excluded=excluded),
+        kind=EXPORT_KIND[project.kind],
+        out_dir=folder,
+        salt=salt,
+        release_meta=meta,
+        formats=release.formats,
+        split_ratios=SplitRatios(**release.split_ratios),
+        datasheet=DatasheetInfo(
+            title=project.name,
+            description=project.description,
+            labeling=(
+                f"Labeled in Label Studio ({project.annotators_per_item} annotator(s) per item); "
+                f"consensus by {policy.consensus_method}."
+            ),
+            filters_applied=_filters_text(policy, excluded),
+        ),
+    )
+    _make_read_only(folder)
+    from exports import read_manifest
+
+    manifest = read_manifest(folder).to_dict()
+    return manifest, sha256_file(folder / "manifest.json"), dict(sorted(excluded.items()))
+
+
+def _filters_text(policy: FilterPolicy, excluded: Counter[str]) -> list[str]:
+    lines = [f"Items with no (non-skipped) annotation left out: {excluded['unlabeled']}."]
+    lines.append(
+        f"At least {policy.min_annotators} annotator(s) per item; left out: {excluded['below_min_annotators']}."
+    )
+    if policy.min_quality is not None:
+        lines.append(
+            f"Label quality at least {policy.min_quality}; left out: {excluded['below_min_quality']}."
+        )
+    if policy.exclude_open_label_issues:
+        lines.append("Exclude items with open label issues: asked, but label issues are not tracked yet.")
+    return lines
+
+
+def _make_read_only(folder: Path) -> None:
+    for root, _dirs, files in os.walk(folder):
+        for name in files:
+            os.chmod(Path(root) / name, stat.S_IRUSR | stat.S_IRGRP | stat.S_IROTH)
+
+
+def release_delete(*, release: Release) -> None:
+    """Remove a failed (or never built) release and its files. A published one is refused:
+    it is history, and someone may be training on it."""
+    with transaction.atomic():
+        locked = Release.objects.select_for_update().get(id=release.id)
+        if locked.status in (Release.Status.PUBLISHED, Release.Status.BUILDING):
+            raise Conflict(
+                f"Release {locked.version} is {locked.status} and cannot be deleted; "
+                "published releases are immutable.",
+                extra={"version": locked.version, "status": locked.status},
+            )
+        locked.delete()
+    shutil.rmtree(release_folder(release), ignore_errors=True)
+
+
+def release_diff(*, old: Release, new: Release) -> tuple[dict[str, Any], Path]:
+    """Diff two published releases of one project; returns the summary and the folder that
+    holds ``diff.csv`` / ``diff.jsonl``."""
+    import json
+
+    from exports import diff_releases
+
+    if old.project_id != new.project_id:
+        raise ValidationFailed("Both releases must belong to the same project.")
+    for release in (old, new):
+        if release.status != Release.Status.PUBLISHED:
+            raise Conflict(f"Release {release.version} is {release.status}, not published.")
+    root = Path(settings.RELEASES_DIR) / str(new.project_id) / "diffs"
+    target = root / f"v{old.version}-v{new.version}"
+    summary_path = target / "diff.json"
+    if not summary_path.exists():
+        staging = root / f".v{old.version}-v{new.version}.{os.getpid()}.{secrets.token_hex(4)}"
+        try:
+            diff_releases(release_folder(old), release_folder(new), out_dir=staging)
+            try:
+                os.rename(staging, target)
+            except OSError:  # another request finished the same diff first
+                pass
+        finally:
+            shutil.rmtree(staging, ignore_errors=True)
+    if not summary_path.exists():
+        raise NotFound("The diff could not be computed.")
+    return json.loads(summary_path.read_text(encoding="utf-8")), target
