@@ -1,4 +1,6 @@
 import copy
+import json
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -164,3 +166,37 @@ def test_reconciliation_brings_in_missed_annotations_and_drops_deleted_ones(fake
     assert (report.seen, report.created, report.updated, report.deleted) == (2, 0, 1, 1)
     assert sorted(Annotation.objects.values_list("label", flat=True)) == ["B", "tie"]
     assert set(Annotation.objects.values_list("source", flat=True)) == {"reconcile"}
+
+
+CAPTURED = Path(__file__).resolve().parents[1] / "data" / "ls_webhooks"
+
+
+def captured(action: str, item: Item) -> dict[str, Any]:
+    """A payload Label Studio 1.23.2 really sent, re-pointed at this test's project and item."""
+    payload = json.loads((CAPTURED / f"{action}.json").read_text())
+    payload["project"]["id"] = item.project.ls_project_id
+    payload["project"]["token"] = "project-secret-token"
+    payload["project"]["task_data_password"] = "task-data-secret"
+    if "task" in payload:
+        payload["task"]["id"] = payload["annotation"]["task"] = item.ls_task_id
+        payload["task"]["data"]["item_id"] = item.id
+    return payload
+
+
+def test_real_label_studio_payloads_create_and_delete_the_annotation(pushed_item: Item) -> None:
+    created = captured("ANNOTATION_CREATED", pushed_item)
+    event = deliver(created)
+    annotation = Annotation.objects.get()
+    assert (annotation.ls_annotation_id, annotation.label, annotation.ls_user_id) == (
+        created["annotation"]["id"],
+        "toxic",
+        created["annotation"]["completed_by"],
+    )
+    assert annotation.lead_time == created["annotation"]["lead_time"]
+    stored = json.dumps(event.payload)
+    assert "project-secret-token" not in stored and "task-data-secret" not in stored
+
+    deleted = captured("ANNOTATIONS_DELETED", pushed_item)
+    deleted["annotations"] = [{"id": annotation.ls_annotation_id}]
+    deliver(deleted)
+    assert Annotation.objects.count() == 0

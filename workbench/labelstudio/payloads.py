@@ -9,7 +9,8 @@ from django.utils.dateparse import parse_datetime
 
 from workbench.labelstudio.types import LsAnnotation
 
-SECRET_KEYS = frozenset({"token"})
+# The project object in webhook payloads carries its API token and task-data credentials.
+SECRET_KEYS = frozenset({"token", "task_data_login", "task_data_password"})
 
 
 def annotation_from_json(annotation: dict[str, Any], task: dict[str, Any]) -> LsAnnotation:
