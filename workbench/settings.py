@@ -54,6 +54,10 @@ LABEL_STUDIO_DATA_DIR = Path(env.str("LABEL_STUDIO_DATA_DIR", default=str(VAR_DI
 LABEL_STUDIO_PORT = env.int("LABEL_STUDIO_PORT", default=8080)
 
 EMBEDDING_MODEL = env.str("EMBEDDING_MODEL", default="all-MiniLM-L6-v2")
+# Active-learning rounds embed items with EMBEDDING_MODEL ("sentence-transformers") or with cheap
+# hashed word n-grams ("hashed": no torch, for tests and quick demos); each item once, cached here.
+WORKBENCH_FEATURIZER = env.str("WORKBENCH_FEATURIZER", default="sentence-transformers")
+EMBEDDINGS_DIR = VAR_DIR / "embeddings"
 
 # Item import limits: a field longer than this is rejected, not truncated.
 IMPORT_MAX_FIELD_CHARS = env.int("IMPORT_MAX_FIELD_CHARS", default=20_000)
@@ -75,6 +79,7 @@ INSTALLED_APPS = [
     "workbench.accounts",
     "workbench.projects",
     "workbench.annotations",
+    "workbench.rounds",
     "workbench.releases",
 ]
 

@@ -6,6 +6,7 @@ from rest_framework.permissions import AllowAny
 from workbench.accounts import apis as accounts
 from workbench.annotations import apis as annotations
 from workbench.projects import apis as projects
+from workbench.rounds import apis as rounds
 from workbench.releases import apis as releases
 
 api = [
@@ -19,6 +20,10 @@ api = [
     path("projects/<int:project_id>/items/push/", projects.ItemPushApi.as_view()),
     path("projects/<int:project_id>/annotations/", annotations.AnnotationListApi.as_view()),
     path("projects/<int:project_id>/annotations/reconcile/", annotations.ReconcileApi.as_view()),
+    path("projects/<int:project_id>/rounds/", rounds.RoundListStartApi.as_view()),
+    path("projects/<int:project_id>/rounds/<int:round_id>/", rounds.RoundDetailApi.as_view()),
+    path("projects/<int:project_id>/rounds/settings/", rounds.RoundConfigApi.as_view()),
+    path("strategies/", rounds.StrategyListApi.as_view()),
     path("projects/<int:project_id>/releases/", releases.ReleaseListCreateApi.as_view()),
     path("projects/<int:project_id>/releases/diff/", releases.ReleaseDiffApi.as_view()),
     path("projects/<int:project_id>/releases/<int:version>/", releases.ReleaseDetailApi.as_view()),

@@ -71,7 +71,8 @@ def _apply_event(event: WebhookEvent) -> None:
     payload = event.payload
     if event.action in ANNOTATION_ACTIONS:
         annotation = annotation_from_json(payload["annotation"], payload.get("task") or {})
-        _apply(project, annotation, Annotation.Source.WEBHOOK)
+        if _apply(project, annotation, Annotation.Source.WEBHOOK) == "created":
+            _start_round_if_due(project)
     elif event.action in DELETE_ACTIONS:
         ids = [int(a["id"]) for a in payload.get("annotations", [])]
         Annotation.objects.filter(project=project, ls_annotation_id__in=ids).delete()
@@ -129,6 +130,14 @@ def _item_for(project: Project, ls: LsAnnotation) -> Item | None:
     return item
 
 
+def _start_round_if_due(project: Project) -> None:
+    """Active learning may start a round every N new annotations (the project's round settings);
+    the round runs once this transaction commits."""
+    from workbench.rounds.services import round_auto_start_if_due
+
+    round_auto_start_if_due(project=project)
+
+
 def _older(incoming: datetime | None, stored: datetime | None) -> bool:
     return incoming is not None and stored is not None and incoming < stored
 
@@ -170,6 +179,8 @@ def annotations_reconcile(*, project: Project) -> ReconcileReport:
     ]
     for start in range(0, len(stale), RECONCILE_CHUNK):
         Annotation.objects.filter(id__in=stale[start : start + RECONCILE_CHUNK]).delete()
+    if counts["created"]:
+        _start_round_if_due(project)
     return ReconcileReport(
         seen=len(seen),
         created=counts["created"],

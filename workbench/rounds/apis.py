@@ -1,0 +1,157 @@
+"""Thin views: parse, authorize, call one service or selector, serialize."""
+
+from drf_spectacular.utils import extend_schema
+from rest_framework import serializers, status
+from rest_framework.pagination import LimitOffsetPagination
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+import active_learning as al
+from active_learning.strategies import cold_start_names
+from workbench.projects.apis import managed_project
+from workbench.projects.selectors import project_get
+from workbench.rounds import selectors, services
+from workbench.rounds.models import Round, RoundConfig
+
+
+class RoundOutput(serializers.ModelSerializer):
+    class Meta:
+        model = Round
+        fields = [
+            "id",
+            "number",
+            "status",
+            "trigger",
+            "strategy",
+            "parameters",
+            "seed",
+            "model_version",
+            "annotation_count",
+            "training_size",
+            "validation_size",
+            "pool_size",
+            "pushed_count",
+            "predicted_count",
+            "timings",
+            "metrics",
+            "threshold",
+            "error",
+            "created_at",
+            "started_at",
+            "finished_at",
+        ]
+
+
+class SelectionOutput(serializers.Serializer):
+    rank = serializers.IntegerField()
+    item_id = serializers.IntegerField()
+    external_id = serializers.CharField(source="item.external_id")
+    ls_task_id = serializers.IntegerField(source="item.ls_task_id", allow_null=True)
+    priority = serializers.FloatField(allow_null=True)
+
+
+class RoundDetailOutput(RoundOutput):
+    selection = serializers.SerializerMethodField()
+
+    class Meta(RoundOutput.Meta):
+        fields = [*RoundOutput.Meta.fields, "selection"]
+
+    @extend_schema(exclude=True)
+    def get_selection(self, obj: Round) -> list[dict[str, object]]:
+        return SelectionOutput(selectors.selection_of(obj), many=True).data  # type: ignore[return-value]
+
+
+class RoundListStartApi(APIView):
+    class Input(serializers.Serializer):
+        strategy = serializers.CharField(required=False)
+        batch_size = serializers.IntegerField(min_value=1, max_value=100_000, required=False)
+        buffer_size = serializers.IntegerField(min_value=0, max_value=100_000, required=False)
+        seed = serializers.IntegerField(min_value=0, max_value=2**63 - 1, required=False)
+        committee_size = serializers.IntegerField(min_value=2, max_value=50, required=False)
+        cost_fp = serializers.FloatField(min_value=0, required=False)
+        cost_fn = serializers.FloatField(min_value=0, required=False)
+
+    @extend_schema(responses=RoundOutput(many=True))
+    def get(self, request: Request, project_id: int) -> Response:
+        project = project_get(user=request.user, project_id=project_id)
+        paginator = LimitOffsetPagination()
+        page = paginator.paginate_queryset(selectors.rounds_of(project), request, view=self)
+        return paginator.get_paginated_response(RoundOutput(page, many=True).data)
+
+    @extend_schema(request=Input, responses={201: RoundOutput, 202: RoundOutput})
+    def post(self, request: Request, project_id: int) -> Response:
+        project = managed_project(request, project_id)
+        data = self.Input(data=request.data)
+        data.is_valid(raise_exception=True)
+        values = dict(data.validated_data)
+        parameters = {k: values.pop(k) for k in ("committee_size", "cost_fp", "cost_fn") if k in values}
+        round_ = services.round_start(
+            project=project, trigger=Round.Trigger.API, parameters=parameters, created_by=request.user, **values
+        )
+        round_.refresh_from_db()  # in eager mode it has already run
+        finished = round_.status in (Round.Status.DONE, Round.Status.FAILED)
+        return Response(
+            RoundOutput(round_).data, status=status.HTTP_201_CREATED if finished else status.HTTP_202_ACCEPTED
+        )
+
+
+class RoundDetailApi(APIView):
+    @extend_schema(responses=RoundDetailOutput)
+    def get(self, request: Request, project_id: int, round_id: int) -> Response:
+        round_ = selectors.round_get(user=request.user, project_id=project_id, round_id=round_id)
+        return Response(RoundDetailOutput(round_).data)
+
+
+class RoundConfigOutput(serializers.ModelSerializer):
+    class Meta:
+        model = RoundConfig
+        fields = list(services.CONFIG_FIELDS)
+
+
+class RoundConfigApi(APIView):
+    class Input(serializers.Serializer):
+        strategy = serializers.CharField(required=False)
+        batch_size = serializers.IntegerField(min_value=1, max_value=100_000, required=False)
+        buffer_size = serializers.IntegerField(min_value=0, max_value=100_000, required=False)
+        auto_round_every = serializers.IntegerField(min_value=1, allow_null=True, required=False)
+        validation_percent = serializers.IntegerField(min_value=0, max_value=50, required=False)
+        cost_fp = serializers.FloatField(min_value=0, required=False)
+        cost_fn = serializers.FloatField(min_value=0, required=False)
+
+    @extend_schema(responses=RoundConfigOutput)
+    def get(self, request: Request, project_id: int) -> Response:
+        project = project_get(user=request.user, project_id=project_id)
+        return Response(RoundConfigOutput(services.round_config_get(project=project)).data)
+
+    @extend_schema(request=Input, responses=RoundConfigOutput)
+    def patch(self, request: Request, project_id: int) -> Response:
+        project = managed_project(request, project_id)
+        data = self.Input(data=request.data)
+        data.is_valid(raise_exception=True)
+        config = services.round_config_update(project=project, **data.validated_data)
+        return Response(RoundConfigOutput(config).data)
+
+
+class StrategyOutput(serializers.Serializer):
+    name = serializers.CharField()
+    description = serializers.CharField()
+    cold_start = serializers.BooleanField()
+    tasks = serializers.ListField(child=serializers.CharField())
+
+
+class StrategyListApi(APIView):
+    @extend_schema(responses=StrategyOutput(many=True))
+    def get(self, request: Request) -> Response:
+        cold = set(cold_start_names())
+        return Response(
+            [
+                {
+                    "name": name,
+                    "description": al.get_strategy(name).description,
+                    "cold_start": name in cold,
+                    "tasks": sorted(al.get_strategy(name).tasks),
+                }
+                for name in al.strategy_names()
+            ]
+        )

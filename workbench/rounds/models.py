@@ -1,0 +1,105 @@
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+from workbench.projects.models import Item, Project
+
+
+class RoundConfig(models.Model):
+    """A project's active-learning settings: what a round does unless told otherwise, and
+    whether new annotations start rounds on their own."""
+
+    project = models.OneToOneField(Project, on_delete=models.CASCADE, primary_key=True, related_name="round_config")
+    strategy = models.CharField(max_length=64, default="margin")
+    batch_size = models.PositiveIntegerField(default=50)
+    # Items pushed to Label Studio beyond the batch, so annotators don't run dry before the next round.
+    buffer_size = models.PositiveIntegerField(default=50)
+    # Start a round every N new (non-cancelled) annotations; null: never automatically.
+    auto_round_every = models.PositiveIntegerField(null=True, blank=True)
+    # Share of the items with a gold label that is held out for validation (never queued).
+    validation_percent = models.PositiveSmallIntegerField(default=10)
+    cost_fp = models.FloatField(default=1.0)
+    cost_fn = models.FloatField(default=1.0)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(condition=Q(batch_size__gte=1), name="round_config_batch_size_gte_1"),
+            models.CheckConstraint(condition=Q(validation_percent__lte=50), name="round_config_validation_lte_50"),
+            models.CheckConstraint(condition=Q(auto_round_every__gte=1), name="round_config_auto_every_gte_1"),
+        ]
+
+
+class Round(models.Model):
+    """One active-learning round: train on the labels so far, score the pool, put a batch at the
+    head of Label Studio's queue. Everything needed to replay the selection is stored."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending"
+        RUNNING = "running"
+        DONE = "done"
+        FAILED = "failed"
+
+    class Trigger(models.TextChoices):
+        API = "api"
+        COMMAND = "command"
+        AUTO = "auto"
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="rounds")
+    number = models.PositiveIntegerField()
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
+    trigger = models.CharField(max_length=16, choices=Trigger.choices)
+    strategy = models.CharField(max_length=64)
+    parameters = models.JSONField(default=dict)
+    seed = models.PositiveBigIntegerField()
+    # Label Studio serves the queue by the predictions of this version.
+    model_version = models.CharField(max_length=100)
+    # Non-cancelled annotations when the round was created: the baseline for automatic rounds.
+    annotation_count = models.PositiveIntegerField(default=0)
+    training_size = models.PositiveIntegerField(null=True)
+    validation_size = models.PositiveIntegerField(null=True)
+    pool_size = models.PositiveIntegerField(null=True)
+    pushed_count = models.PositiveIntegerField(null=True)
+    predicted_count = models.PositiveIntegerField(null=True)
+    timings = models.JSONField(default=dict)
+    metrics = models.JSONField(default=dict)
+    threshold = models.JSONField(null=True)
+    error = models.TextField(blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True)
+    finished_at = models.DateTimeField(null=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["project", "number"], name="round_unique_number"),
+            # One round at a time per project: two would race for Label Studio's model version.
+            models.UniqueConstraint(
+                fields=["project"],
+                condition=Q(status__in=["pending", "running"]),
+                name="round_one_active_per_project",
+            ),
+        ]
+        ordering = ["project", "-number"]
+
+    def __str__(self) -> str:
+        return f"{self.project} round {self.number} ({self.status})"
+
+
+class RoundSelection(models.Model):
+    """The batch a round put at the head of the queue, in serving order (rank 0 first)."""
+
+    round = models.ForeignKey(Round, on_delete=models.CASCADE, related_name="selections")
+    item = models.ForeignKey(Item, on_delete=models.CASCADE, related_name="+")
+    rank = models.PositiveIntegerField()
+    # The strategy's priority (higher = sooner); null when not finite.
+    priority = models.FloatField(null=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["round", "rank"], name="round_selection_unique_rank"),
+            models.UniqueConstraint(fields=["round", "item"], name="round_selection_unique_item"),
+        ]
+        ordering = ["round", "rank"]

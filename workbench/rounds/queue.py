@@ -1,0 +1,56 @@
+"""Label Studio holds the queue, not the pool: push what the queue needs, then order it.
+
+The Community edition orders a project by predictions: with ``Uncertainty sampling`` and the
+project's ``model_version`` set, it serves only tasks that have a prediction of that version,
+lowest ``score`` first. So each round predicts every open task under a new version (its rank in
+the round's order is the score) and only then switches the project to it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from workbench.errors import UpstreamUnavailable
+from workbench.labelstudio import connection
+from workbench.labelstudio.types import LabelStudioError, Prediction
+from workbench.projects.models import Item, Project
+from workbench.projects.services import items_push
+
+
+@dataclass(frozen=True)
+class Published:
+    pushed: int
+    predicted: int
+
+
+def queue_publish(
+    *, project: Project, ordered_item_ids: Sequence[int], push_count: int, model_version: str
+) -> Published:
+    """Push the first ``push_count`` items of the order that Label Studio lacks, predict every
+    ordered item it holds (score = rank: the first is served first) and switch the queue to
+    ``model_version``. Items it holds but that are not in the order (held out for validation,
+    fully annotated) get no prediction of this version and are therefore never served."""
+    head = ordered_item_ids[:push_count]
+    missing = list(Item.objects.filter(id__in=head, ls_task_id__isnull=True).values_list("id", flat=True))
+    pushed = items_push(project=project, item_ids=missing) if missing else 0
+    # Label Studio holds the queue only (about 100k tasks at most), so this map stays small.
+    task_of = dict(
+        Item.objects.filter(project=project, ls_task_id__isnull=False).values_list("id", "ls_task_id")
+    )
+    predictions = [
+        Prediction(task_id=task_of[item_id], score=float(rank))
+        for rank, item_id in enumerate(ordered_item_ids)
+        if item_id in task_of
+    ]
+    if not predictions:
+        raise UpstreamUnavailable("No item of the queue is in Label Studio; nothing to order.")
+    gateway = connection.get_gateway()
+    try:
+        gateway.create_predictions(
+            project_id=project.ls_project_id, predictions=predictions, model_version=model_version
+        )
+        gateway.set_queue_order(project_id=project.ls_project_id, model_version=model_version)
+    except LabelStudioError as exc:
+        raise UpstreamUnavailable(f"Label Studio refused the queue order: {exc.message}") from exc
+    return Published(pushed=pushed, predicted=len(predictions))

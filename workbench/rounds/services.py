@@ -1,0 +1,306 @@
+"""Active-learning rounds: start one, run it (train, score, select, publish the queue), and
+start them automatically every N new annotations."""
+
+from __future__ import annotations
+
+import logging
+import math
+import secrets
+import time
+from dataclasses import asdict
+from datetime import timedelta
+from typing import Any
+
+import numpy as np
+from django.contrib.auth.models import AbstractBaseUser
+from django.db import IntegrityError, transaction
+from django.db.models import Max, Q
+from django.utils import timezone
+
+import active_learning as al
+from active_learning.strategies import cold_start_names
+from workbench.annotations.models import Annotation
+from workbench.errors import Conflict, ValidationFailed
+from workbench.projects import kinds
+from workbench.projects.models import Project
+from workbench.rounds import embeddings
+from workbench.rounds.models import Round, RoundConfig, RoundSelection
+from workbench.rounds.queue import queue_publish
+from workbench.rounds.snapshot import Snapshot, snapshot_take, votes_matrix
+
+log = logging.getLogger(__name__)
+
+TASK_OF_KIND: dict[kinds.Kind, al.Task] = {
+    kinds.Kind.TOXICITY_BINARY: "binary",
+    kinds.Kind.TOXICITY_MULTILABEL: "multilabel",
+    kinds.Kind.PREFERENCE: "preference",
+}
+# A round still "running" after this long lost its worker; a redelivered task may take it over.
+STALE_AFTER = timedelta(hours=2)
+CONFIG_FIELDS = ("strategy", "batch_size", "buffer_size", "auto_round_every", "validation_percent", "cost_fp", "cost_fn")
+
+
+def round_config_get(*, project: Project) -> RoundConfig:
+    """The project's settings (defaults until someone changes them)."""
+    return RoundConfig.objects.filter(project=project).first() or RoundConfig(project=project)
+
+
+def round_config_update(*, project: Project, **changes: Any) -> RoundConfig:
+    unknown = sorted(set(changes) - set(CONFIG_FIELDS))
+    if unknown:
+        raise ValidationFailed(f"Unknown round settings {unknown}; valid: {', '.join(CONFIG_FIELDS)}.")
+    if "strategy" in changes:
+        strategy_check(project=project, name=changes["strategy"])
+    with transaction.atomic():
+        config = RoundConfig.objects.select_for_update().filter(project=project).first() or RoundConfig(project=project)
+        for key, value in changes.items():
+            setattr(config, key, value)
+        config.save()
+    return config
+
+
+def strategy_check(*, project: Project, name: str) -> al.Strategy:
+    """The strategy by name, if it can run on this project's kind."""
+    try:
+        strategy = al.get_strategy(name)
+    except al.UnknownNameError as exc:
+        raise ValidationFailed(str(exc), extra={"valid": al.strategy_names()}) from exc
+    task = TASK_OF_KIND[kinds.Kind(project.kind)]
+    if task not in strategy.tasks:
+        valid = [n for n in al.strategy_names() if task in al.get_strategy(n).tasks]
+        raise ValidationFailed(
+            f"Strategy '{name}' does not work on {project.kind} projects; valid: {', '.join(valid)}.",
+            extra={"valid": valid},
+        )
+    return strategy
+
+
+def _annotation_count(project: Project) -> int:
+    return Annotation.objects.filter(project=project, was_cancelled=False).count()
+
+
+def round_start(
+    *,
+    project: Project,
+    trigger: Round.Trigger | str,
+    strategy: str | None = None,
+    batch_size: int | None = None,
+    buffer_size: int | None = None,
+    seed: int | None = None,
+    parameters: dict[str, Any] | None = None,
+    created_by: AbstractBaseUser | None = None,
+) -> Round:
+    """Record a pending round and run it (as a Celery task) once this transaction commits.
+
+    Unset arguments come from the project's round settings. ``parameters`` may hold
+    ``committee_size``, ``cost_fp``, ``cost_fn``. Refused while another round of the project is
+    pending or running.
+    """
+    config = round_config_get(project=project)
+    name = strategy or config.strategy
+    chosen = strategy_check(project=project, name=name)
+    count = _annotation_count(project)
+    if chosen.needs_model and count == 0:
+        raise ValidationFailed(
+            f"Strategy '{name}' needs a trained model but the project has no annotations yet; "
+            f"start with one of: {', '.join(cold_start_names())}.",
+        )
+    params = {
+        "batch_size": batch_size if batch_size is not None else config.batch_size,
+        "buffer_size": buffer_size if buffer_size is not None else config.buffer_size,
+        "validation_percent": config.validation_percent,
+        "cost_fp": config.cost_fp,
+        "cost_fn": config.cost_fn,
+        "committee_size": 5,
+        **(parameters or {}),
+    }
+    if params["batch_size"] < 1 or params["buffer_size"] < 0:
+        raise ValidationFailed("batch_size must be at least 1 and buffer_size at least 0.")
+    try:
+        with transaction.atomic():
+            number = (Round.objects.filter(project=project).aggregate(n=Max("number"))["n"] or 0) + 1
+            round_ = Round.objects.create(
+                project=project,
+                number=number,
+                trigger=trigger,
+                strategy=chosen.name,
+                parameters=params,
+                seed=seed if seed is not None else secrets.randbits(32),
+                model_version=f"workbench-round-{number}",
+                annotation_count=count,
+                created_by=created_by if created_by is not None and created_by.pk else None,
+            )
+    except IntegrityError as exc:
+        active = Round.objects.filter(project=project, status__in=[Round.Status.PENDING, Round.Status.RUNNING]).first()
+        raise Conflict(
+            f"Round {active.number if active else '?'} of this project is still {active.status if active else 'active'}; "
+            "wait for it to finish.",
+            extra={"round_id": active.id if active else None},
+        ) from exc
+    _enqueue(round_.id)
+    return round_
+
+
+def _enqueue(round_id: int) -> None:
+    from workbench.rounds import tasks
+
+    transaction.on_commit(lambda: tasks.run_round.delay(round_id))
+
+
+def round_auto_start_if_due(*, project: Project) -> Round | None:
+    """Start a round when the project asks for one every N annotations and N new ones arrived
+    since the last round. Safe to call any number of times: a round counts the annotations it
+    started from, and only one round per project can be active."""
+    every = RoundConfig.objects.filter(project=project).values_list("auto_round_every", flat=True).first()
+    if not every:
+        return None
+    last = Round.objects.filter(project=project).order_by("-number").values_list("annotation_count", flat=True).first()
+    if _annotation_count(project) - (last or 0) < every:
+        return None
+    try:
+        with transaction.atomic():
+            return round_start(project=project, trigger=Round.Trigger.AUTO)
+    except (Conflict, ValidationFailed) as exc:
+        log.info("automatic round for project %s not started: %s", project.id, exc.message)
+        return None
+
+
+def round_run(*, round_id: int) -> None:
+    """Run a pending round. Runs twice safely: the first run claims it; a redelivered task
+    takes over only a round whose worker was lost (running for longer than STALE_AFTER)."""
+    now = timezone.now()
+    claimed = (
+        Round.objects.filter(id=round_id)
+        .filter(Q(status=Round.Status.PENDING) | Q(status=Round.Status.RUNNING, started_at__lt=now - STALE_AFTER))
+        .update(status=Round.Status.RUNNING, started_at=now)
+    )
+    if not claimed:
+        return
+    round_ = Round.objects.select_related("project").get(id=round_id)
+    try:
+        _execute(round_)
+    except Exception as exc:  # the round records any failure; the task itself is done
+        log.exception("round %s failed", round_id)
+        Round.objects.filter(id=round_id).update(
+            status=Round.Status.FAILED, error=f"{type(exc).__name__}: {getattr(exc, 'message', exc)}"[:5000],
+            finished_at=timezone.now(),
+        )
+
+
+def _execute(round_: Round) -> None:
+    project, params = round_.project, round_.parameters
+    started = time.perf_counter()
+    timings: dict[str, float] = {}
+    snap = snapshot_take(project=project, validation_percent=int(params["validation_percent"]))
+    timings["load"] = time.perf_counter() - started
+    if not snap.pool:
+        raise ValidationFailed("Every item outside the validation slice has all its annotations; nothing to queue.")
+
+    t = time.perf_counter()
+    needed = sorted(set(snap.train) | set(snap.validation) | set(snap.pool))
+    X, model_id = embeddings.features(project.kind, [snap.data[p] for p in needed])
+    row = {p: i for i, p in enumerate(needed)}
+    timings["embed"] = time.perf_counter() - t
+
+    result = _run_library(round_, snap, X, row)
+    timings.update({f"al_{k}": v for k, v in result.timings.items()})
+
+    order = _queue_order(result.positions, result.scores)
+    batch = order[: int(params["batch_size"])]
+    pool_item_ids = [snap.item_ids[p] for p in snap.pool]
+    t = time.perf_counter()
+    published = queue_publish(
+        project=project,
+        ordered_item_ids=[pool_item_ids[i] for i in order],
+        push_count=len(batch) + int(params["buffer_size"]),
+        model_version=round_.model_version,
+    )
+    timings["publish"] = time.perf_counter() - t
+    metrics, threshold = _metrics(round_, snap, X, row, result)
+    timings["total"] = time.perf_counter() - started
+    with transaction.atomic():
+        RoundSelection.objects.bulk_create(
+            RoundSelection(round=round_, item_id=pool_item_ids[i], rank=rank, priority=_finite(result.scores[i]))
+            for rank, i in enumerate(batch)
+        )
+        Round.objects.filter(id=round_.id).update(
+            status=Round.Status.DONE,
+            parameters={**params, "featurizer": model_id, "k": len(batch)},
+            training_size=len(snap.train),
+            validation_size=len(snap.validation),
+            pool_size=len(snap.pool),
+            pushed_count=published.pushed,
+            predicted_count=published.predicted,
+            timings={k: round(v, 4) for k, v in timings.items()},
+            metrics=metrics,
+            threshold=threshold,
+            finished_at=timezone.now(),
+        )
+
+
+def _run_library(round_: Round, snap: Snapshot, X: Any, row: dict[int, int]) -> al.RoundResult:
+    params = round_.parameters
+    task = TASK_OF_KIND[snap.kind]
+    pool_rows = [row[p] for p in snap.pool]
+    strategy = al.get_strategy(round_.strategy)
+    has_val = bool(snap.validation) and bool(snap.train)
+    try:
+        return al.run_round(
+            X[[row[p] for p in snap.train]],
+            snap.targets(snap.train_targets),
+            X[pool_rows],
+            strategy,
+            min(int(params["batch_size"]), len(snap.pool)),
+            np.random.default_rng(round_.seed),
+            task=task,
+            texts_pool=[" ".join(embeddings.texts_of(snap.kind, snap.data[p])) for p in snap.pool]
+            if "texts" in strategy.requires
+            else None,
+            annotations_pool=votes_matrix(snap) if "annotations" in strategy.requires else None,
+            max_annotations=round_.project.annotators_per_item,
+            features_val=X[[row[p] for p in snap.validation]] if has_val else None,
+            labels_val=snap.targets(snap.validation_targets) if has_val else None,
+            label_names=list(kinds.SPECS[snap.kind].labels) if task == "multilabel" else None,
+            committee_size=int(params.get("committee_size", 5)),
+            cost_fp=float(params["cost_fp"]),
+            cost_fn=float(params["cost_fn"]),
+        )
+    except al.ActiveLearningError as exc:
+        raise ValidationFailed(str(exc)) from exc
+
+
+def _queue_order(positions: np.ndarray, scores: np.ndarray) -> list[int]:
+    """Pool rows in serving order: the selected batch as selected, then every other eligible row
+    by priority (ties by item order). Rows scored -inf (ineligible) are left out."""
+    chosen = [int(p) for p in positions]
+    taken = np.zeros(scores.shape[0], dtype=bool)
+    taken[chosen] = True
+    rest = np.nonzero(~taken & np.isfinite(scores))[0]
+    rest = rest[np.argsort(-scores[rest], kind="stable")]
+    return chosen + [int(p) for p in rest]
+
+
+def _metrics(
+    round_: Round, snap: Snapshot, X: Any, row: dict[int, int], result: al.RoundResult
+) -> tuple[dict[str, float | None], dict[str, Any] | None]:
+    """Validation metrics (from the library) and the cost-based threshold(s): one for binary,
+    one per label for multi-label (each label that has positives in the slice)."""
+    metrics = {k: _finite(v) for k, v in result.metrics.items()}
+    if result.threshold is not None:
+        return metrics, asdict(result.threshold)
+    if snap.kind is not kinds.Kind.TOXICITY_MULTILABEL or result.model is None or not snap.validation:
+        return metrics, None
+    P = result.model.predict_proba(X[[row[p] for p in snap.validation]])
+    Y = snap.targets(snap.validation_targets).astype(np.int64)
+    params = round_.parameters
+    per_label = {
+        name: asdict(al.choose_threshold(Y[:, j], P[:, j], cost_fp=float(params["cost_fp"]), cost_fn=float(params["cost_fn"])))
+        for j, name in enumerate(kinds.SPECS[snap.kind].labels)
+        if Y[:, j].any()
+    }
+    return metrics, per_label or None
+
+
+def _finite(value: Any) -> float | None:
+    number = float(value)
+    return number if math.isfinite(number) else None
