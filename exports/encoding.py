@@ -74,8 +74,8 @@ class Chunk:
         for row in self.rows:
             votes += row["annotations"]
             offsets.append(len(votes))
-        annotators = [vote.annotator for vote in votes]
-        answers = [getattr(vote, key) for vote in votes]
+        annotators = [vote["annotator"] for vote in votes]
+        answers = [vote[key] for vote in votes]
         values = pa.StructArray.from_arrays(
             [pa.array(annotators, vote_type.field(0).type), pa.array(answers, vote_type.field(1).type)],
             fields=list(vote_type),

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from operator import attrgetter
-from typing import Any, NoReturn
+from operator import itemgetter
+from typing import Any, NoReturn, cast
 
 import pyarrow as pa
 
@@ -17,9 +17,11 @@ from exports.errors import ReleaseInputError
 from exports.keys import PSEUDONYM_PATTERN
 from exports.records import (
     RECORD_TYPES,
+    BinaryRecord,
     LabelSpace,
     MultiLabelRecord,
     MultiLabelVote,
+    PreferenceRecord,
     ReleaseRecord,
     Vote,
 )
@@ -106,17 +108,23 @@ class RowMaker:
                 f"got {type(record).__name__}",
             )
         item_id = record.item_id
-        row: Row = {
-            "item_id": item_id,
-            "external_id": self._string(record.external_id, index, item_id, "external_id"),
-            "split": split,
-        }
+        external_id = record.external_id
+        if type(external_id) is not str or not external_id.isascii():
+            self._string(external_id, index, item_id, "external_id")
+        row: Row = {"item_id": item_id, "external_id": external_id, "split": split}
         for name in self._text_fields:
-            row[name] = self._string(getattr(record, name), index, item_id, name)
-        if isinstance(record, MultiLabelRecord):
-            row["labels"] = self._label_set(record.labels, index, item_id, "labels")
+            text = getattr(record, name)
+            if type(text) is not str or not text.isascii():  # isascii is O(1)
+                self._string(text, index, item_id, name)
+            row[name] = text
+        if self._multi:
+            labels = cast(MultiLabelRecord, record).labels  # the type check above proved it
+            row["labels"] = self._label_set(labels, index, item_id, "labels")
         else:
-            row["label"] = self._label(record.label, index, item_id, "label")
+            label = cast("BinaryRecord | PreferenceRecord", record).label
+            if type(label) is not str or label not in self._class_set:
+                self._label(label, index, item_id, "label")
+            row["label"] = label
         row["soft_label"] = self._soft_label(record.soft_label, index, item_id)
         row["quality"] = self._quality(record.quality, index, item_id)
         annotations = self._annotations(record, index, item_id)
@@ -147,7 +155,7 @@ class RowMaker:
         return value
 
     def _label(self, value: object, index: int, item_id: int, name: str) -> str:
-        if value not in self._class_set:
+        if not isinstance(value, str) or value not in self._class_set:
             _fail(index, item_id, name, f"{value!r} is not one of {list(self._classes)}")
         return str(value)
 
@@ -164,15 +172,32 @@ class RowMaker:
         if len(set(labels)) != len(labels):
             _fail(index, item_id, name, f"repeats a class: {sorted(labels)!r}")
         canonical = tuple(sorted(labels, key=self._class_rank.__getitem__))
-        if canonical == value:
-            canonical = value  # keep the caller's object, so votes can be reused as they are
         if type(value) is tuple:
             self._label_sets[value] = canonical
         return canonical
 
     def _soft_label(self, value: object, index: int, item_id: int) -> dict[str, float]:
         classes = self._classes
-        if not isinstance(value, Mapping) or len(value) != len(classes) or set(value) != self._class_set:
+        soft: dict[str, float] = {}
+        # Same length and every class present means exactly the classes: no set to build.
+        if isinstance(value, Mapping) and len(value) == len(classes):
+            for name in classes:
+                fraction: Any = value.get(name)
+                kind = type(fraction)
+                if (kind is not float and kind is not int) or not 0.0 <= fraction <= 1.0:
+                    break  # missing, wrong type, out of range or NaN: the slow path says which
+                soft[name] = fraction if kind is float else float(fraction)
+        if len(soft) != len(classes):
+            self._bad_soft_label(value, index, item_id)
+        if not self._multi:
+            total = math.fsum(soft.values())
+            if abs(total - 1.0) > SOFT_LABEL_SUM_TOLERANCE:
+                _fail(index, item_id, "soft_label", f"fractions sum to {total!r}, not 1")
+        return soft
+
+    def _bad_soft_label(self, value: object, index: int, item_id: int) -> NoReturn:
+        classes = self._classes
+        if not isinstance(value, Mapping) or set(value) != self._class_set:
             keys = sorted(value) if isinstance(value, Mapping) else value
             _fail(
                 index,
@@ -180,18 +205,15 @@ class RowMaker:
                 "soft_label",
                 f"must map exactly the classes {list(classes)} to fractions, got {keys!r}",
             )
-        soft: dict[str, float] = {}
         for name in classes:
             fraction = value[name]
-            kind = type(fraction)
-            if (kind is not float and kind is not int) or not 0.0 <= fraction <= 1.0:  # NaN fails too
+            if (
+                isinstance(fraction, bool)
+                or not isinstance(fraction, (int, float))
+                or not 0.0 <= fraction <= 1.0
+            ):
                 _fail(index, item_id, "soft_label", f"[{name!r}] = {fraction!r} is not in [0, 1]")
-            soft[name] = float(fraction)
-        if not self._multi:
-            total = math.fsum(soft.values())
-            if abs(total - 1.0) > SOFT_LABEL_SUM_TOLERANCE:
-                _fail(index, item_id, "soft_label", f"fractions sum to {total!r}, not 1")
-        return soft
+        raise AssertionError("unreachable: the fast path rejected a valid soft label")
 
     @staticmethod
     def _quality(value: object, index: int, item_id: int) -> float | None:
@@ -202,19 +224,21 @@ class RowMaker:
             _fail(index, item_id, "quality", f"must be None or a number in [0, 1], got {value!r}")
         return float(value)  # type: ignore[arg-type]
 
-    def _annotations(self, record: ReleaseRecord, index: int, item_id: int) -> list[Vote | MultiLabelVote]:
-        """The votes, validated, sorted by annotator. The frozen vote objects themselves go into
-        the row (orjson and the Arrow builder read them directly), except multilabel votes
-        whose classes were not in class order: those are copied in canonical order."""
+    def _annotations(self, record: ReleaseRecord, index: int, item_id: int) -> list[Row]:
+        """The votes as ``{"annotator", "label"|"labels"}`` dicts sorted by annotator, with
+        multilabel classes in class order. (Plain dicts: orjson writes them several times
+        faster than dataclasses.)"""
         votes = record.annotations
         if not isinstance(votes, (tuple, list)):
             _fail(index, item_id, "annotations", f"must be a tuple, got {type(votes).__name__}")
         known = self._annotators
         vote_type: Any = self._vote_type  # Any: an `is` test against a plain `type` narrows to object
-        out: list[Any] = list(votes)
+        items: Sequence[Any] = votes
+        out: list[Row] = []
+        append = out.append
         if self._multi:
             label_sets = self._label_sets
-            for position, vote in enumerate(out):
+            for vote in items:
                 try:
                     canonical = label_sets.get(vote.labels) if type(vote) is vote_type else None
                 except TypeError:  # unhashable labels, e.g. a list
@@ -222,20 +246,25 @@ class RowMaker:
                 if canonical is None or vote.annotator not in known:
                     self._bad_vote(votes, index, item_id)  # raises, or learns the new values
                     canonical = label_sets[vote.labels]
-                if canonical is not vote.labels and canonical != vote.labels:
-                    out[position] = MultiLabelVote(vote.annotator, canonical)
+                append({"annotator": vote.annotator, "labels": canonical})
         else:
             class_set = self._class_set
-            for vote in out:
-                if type(vote) is not vote_type or vote.annotator not in known or vote.label not in class_set:
+            for vote in items:
+                if (
+                    type(vote) is not vote_type
+                    or vote.annotator not in known
+                    or type(vote.label) is not str
+                    or vote.label not in class_set
+                ):
                     self._bad_vote(votes, index, item_id)
+                append({"annotator": vote.annotator, "label": vote.label})
         if len(out) > 1:
             out.sort(key=_by_annotator)
             previous = None
-            for vote in out:
-                if vote.annotator == previous:
+            for entry in out:
+                if entry["annotator"] == previous:
                     _fail(index, item_id, "annotations", f"{previous} appears twice")
-                previous = vote.annotator
+                previous = entry["annotator"]
         return out
 
     def _bad_vote(self, votes: Sequence[object], index: int, item_id: int) -> None:
@@ -272,7 +301,7 @@ def preference_pair(row: Row) -> tuple[str, str] | None:
     return None
 
 
-_by_annotator = attrgetter("annotator")
+_by_annotator = itemgetter("annotator")
 
 
 def _fail(index: int, item_id: object, name: str, problem: str) -> NoReturn:

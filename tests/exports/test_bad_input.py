@@ -25,6 +25,7 @@ def _build(tmp_path: Path, records: list[Any], kind: str = "binary", **kwargs: A
     "change,field,problem",
     [
         ({"label": "spam"}, "label", "'spam' is not one of ['toxic', 'non-toxic']"),
+        ({"label": ["toxic"]}, "label", "['toxic'] is not one of"),
         ({"text": None}, "text", "must be a str, got NoneType"),
         ({"text": "bad \udcff"}, "text", "is not valid UTF-8"),
         ({"external_id": 12}, "external_id", "must be a str, got int"),
@@ -44,6 +45,11 @@ def _build(tmp_path: Path, records: list[Any], kind: str = "binary", **kwargs: A
             "appears twice",
         ),
         ({"annotations": (Vote(ANNOTATORS[0], "maybe"),)}, "annotations[0].label", "'maybe' is not one of"),
+        (
+            {"annotations": (Vote(ANNOTATORS[0], ["toxic"]),)},
+            "annotations[0].label",
+            "['toxic'] is not one of",
+        ),
         ({"item_id": -1}, "item_id", "must be a non-negative 64-bit int"),
         ({"item_id": "7"}, "item_id", "must be a non-negative 64-bit int"),
     ],
