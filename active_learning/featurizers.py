@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import importlib
 import importlib.util
+import json
 import os
 from collections.abc import Sequence
 from pathlib import Path
@@ -62,6 +63,21 @@ def resolve_model(name_or_path: str) -> tuple[str, str]:
     return name_or_path, name_or_path
 
 
+def _configured_dim(load_path: str) -> int | None:
+    """Embedding size from a local sentence-transformers directory that ends in Pooling (+ Normalize)."""
+    root = Path(load_path)
+    try:
+        modules = json.loads((root / "modules.json").read_text())
+        # Normalize keeps the size; anything else after Pooling (e.g. Dense) may change it.
+        last = [m for m in modules if not str(m.get("type", "")).endswith("Normalize")][-1]
+        if not str(last.get("type", "")).endswith("Pooling"):
+            return None
+        pooling = json.loads((root / str(last["path"]) / "config.json").read_text())
+        return int(pooling["word_embedding_dimension"])
+    except (OSError, ValueError, KeyError, IndexError, TypeError):
+        return None
+
+
 class SentenceTransformerFeaturizer:
     """A sentence-transformers model, loaded on first use, L2-normalised outputs."""
 
@@ -92,6 +108,11 @@ class SentenceTransformerFeaturizer:
 
     @property
     def dim(self) -> int:
+        """Output dimension; read from a local model's config when possible so a run that only
+        reads cached embeddings never imports torch."""
+        configured = _configured_dim(self._load_path)
+        if configured is not None:
+            return configured
         model = self.model
         # sentence-transformers 6 renamed the method; keep working on 5.x too.
         getter = getattr(model, "get_embedding_dimension", None) or model.get_sentence_embedding_dimension

@@ -5,8 +5,8 @@ mark ineligible items (e.g. already labeled by the maximum number of annotators)
 selected. The diversity selectors keep a batch from being k near-duplicates: both first keep the
 ``candidate_factor * k`` best-scoring items, then
 
-* ``kmeans``: cluster the candidates into k clusters (MiniBatchKMeans) and take the best-scoring
-  item of each cluster (cluster-margin style, Citovsky et al. 2021);
+* ``kmeans``: cluster the candidates (MiniBatchKMeans, min(k, 100) clusters) and take the
+  best-scoring item of each cluster in turn (cluster-margin style, Citovsky et al. 2021);
 * ``kcenter``: greedy core-set (k-center) over the candidates, starting from the best-scoring one
   and always adding the candidate farthest from everything chosen (and, optionally, labeled).
 """
@@ -67,11 +67,16 @@ def kmeans_top_k(
     *,
     rng: np.random.Generator,
     candidate_factor: float = 10.0,
+    max_clusters: int = 100,
 ) -> NDArray[np.intp]:
     """Cluster-balanced top-k. scores (n,), features (n, d) -> (k,) positions.
 
-    Among the ``candidate_factor * k`` best candidates, one item per MiniBatchKMeans cluster
-    (k clusters), the best-scoring in each; empty or duplicate clusters are back-filled by score.
+    The ``candidate_factor * k`` best candidates are clustered into ``c = min(k, max_clusters)``
+    MiniBatchKMeans clusters; items are then taken round-robin: the best of every cluster, then
+    the second best of every cluster, and so on. For k <= max_clusters that is one item per
+    cluster. The cap keeps k-means cheap for big batches (k = 1,000 clusters on 10,000
+    candidates costs minutes on 2 cores); use ``kcenter`` when a large batch must have no two
+    close items at all.
     """
     from sklearn.cluster import MiniBatchKMeans  # type: ignore[import-untyped,unused-ignore]
 
@@ -79,27 +84,37 @@ def kmeans_top_k(
     F = as_2d_float(features, "features")
     if F.shape[0] != s.shape[0]:
         raise InvalidInputError(f"features {shape_of(F)} and scores {shape_of(s)} must have the same number of rows")
+    if max_clusters < 1:
+        raise InvalidInputError(f"max_clusters must be >= 1; got {max_clusters}")
     check_rng(rng)
     k = check_k(k, s.shape[0], eligible=int(np.sum(np.isfinite(s))))
     cand = _candidates(s, k, candidate_factor, rng)
-    if cand.shape[0] <= k:
+    n_clusters = min(k, max_clusters)
+    if cand.shape[0] <= k or n_clusters < 2:
         return cand[:k]
     Fc = np.asarray(F[np.sort(cand)], dtype=np.float32)[np.argsort(np.argsort(cand))]
     km = MiniBatchKMeans(
-        n_clusters=k,
+        n_clusters=n_clusters,
         random_state=int(rng.integers(2**31 - 1)),
-        batch_size=max(1024, 4 * k),
+        batch_size=2048,
         n_init=1,
-        max_iter=50,
+        max_iter=20,
+        max_no_improvement=3,
+        # k-means++ seeding on sklearn's default 3 * batch_size sample dominated the cost (about
+        # 15 s for 100 clusters on 10k x 384 on 2 busy cores); a smaller seeding sample keeps
+        # k-means++'s property that matters here (one seed per tight blob) at a fraction.
+        init_size=min(cand.shape[0], max(3 * n_clusters, 300)),
     )
     cluster = km.fit_predict(Fc)
-    # cand is sorted best-first, so the first occurrence of each cluster id is its best item.
-    _, first = np.unique(cluster, return_index=True)
-    chosen = np.sort(first)
-    if chosen.shape[0] < k:
-        rest = np.setdiff1d(np.arange(cand.shape[0]), chosen)[: k - chosen.shape[0]]
-        chosen = np.concatenate([chosen, rest])
-    picked: NDArray[np.intp] = cand[chosen[:k]].astype(np.intp)
+    # cand is best-first; rank of each candidate inside its cluster (0 = the cluster's best).
+    by_cluster = np.argsort(cluster, kind="stable")
+    sorted_clusters = cluster[by_cluster]
+    group_start = np.r_[0, np.nonzero(np.diff(sorted_clusters))[0] + 1]
+    sizes = np.diff(np.r_[group_start, sorted_clusters.shape[0]])
+    rank = np.empty(cand.shape[0], dtype=np.int64)
+    rank[by_cluster] = np.arange(cand.shape[0]) - np.repeat(group_start, sizes)
+    order = np.lexsort((np.arange(cand.shape[0]), rank))
+    picked: NDArray[np.intp] = cand[order[:k]].astype(np.intp)
     return picked
 
 
