@@ -2,8 +2,8 @@
 
 Per-record Python work dominates a million-row release, so a chunk of rows is turned into
 columns once and every format reuses them: Parquet writes the Arrow arrays, CSV writes a flat
-view of the same arrays through Arrow's C++ CSV writer, and JSON lines come from orjson (about
-4x faster than the standard library here; compact, UTF-8, keys in row order, deterministic).
+view of the same arrays through Arrow's C++ CSV writer, and JSON lines come from orjson (several
+times faster than the standard library; compact, UTF-8, keys in row order, deterministic).
 """
 
 from __future__ import annotations
