@@ -187,3 +187,12 @@ def test_activelab_scores_items_with_conflicting_annotators(fake_gateway: FakeGa
     round_.refresh_from_db()
     assert round_.status == "done", round_.error
     assert round_.selections.count() == 10
+
+
+def test_prediction_scores_stay_within_what_label_studio_accepts(fake_gateway: FakeGateway, start) -> None:
+    project = factories.project()
+    toxicity_pool(project, 40)
+    round_ = start(project=project, strategy="random", batch_size=20, buffer_size=20, seed=4)
+    scores = [t.scores[round_.model_version] for t in fake_gateway.tasks.values() if round_.model_version in t.scores]
+    assert len(scores) == round_.predicted_count == len(set(scores)) > 30
+    assert all(0.0 <= s < 1.0 for s in scores)

@@ -2,8 +2,9 @@
 
 The Community edition orders a project by predictions: with ``Uncertainty sampling`` and the
 project's ``model_version`` set, it serves only tasks that have a prediction of that version,
-lowest ``score`` first. So each round predicts every open task under a new version (its rank in
-the round's order is the score) and only then switches the project to it.
+lowest ``score`` first (scores must lie in [0, 1]). So each round predicts every open task under a
+new version (its rank in the round's order, scaled into [0, 1), is the score) and only then
+switches the project to it.
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ def queue_publish(
     *, project: Project, ordered_item_ids: Sequence[int], push_count: int, model_version: str
 ) -> Published:
     """Push the first ``push_count`` items of the order that Label Studio lacks, predict every
-    ordered item it holds (score = rank: the first is served first) and switch the queue to
+    ordered item it holds (score = rank / n: the first is served first) and switch the queue to
     ``model_version``. Items it holds but that are not in the order (held out for validation,
     fully annotated) get no prediction of this version and are therefore never served."""
     head = ordered_item_ids[:push_count]
@@ -38,8 +39,11 @@ def queue_publish(
     task_of = dict(
         Item.objects.filter(project=project, ls_task_id__isnull=False).values_list("id", "ls_task_id")
     )
+    # Label Studio silently drops a prediction whose score is outside [0, 1], so the rank is
+    # scaled into [0, 1): still distinct and in order (float64) for millions of items.
+    n = len(ordered_item_ids)
     predictions = [
-        Prediction(task_id=task_of[item_id], score=float(rank))
+        Prediction(task_id=task_of[item_id], score=rank / n)
         for rank, item_id in enumerate(ordered_item_ids)
         if item_id in task_of
     ]
