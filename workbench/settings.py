@@ -81,6 +81,7 @@ INSTALLED_APPS = [
     "workbench.annotations",
     "workbench.rounds",
     "workbench.releases",
+    "workbench.quality",
 ]
 
 MIDDLEWARE = [
@@ -153,10 +154,16 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_SERIALIZER = "json"
 CELERY_RESULT_BACKEND = None
 RECONCILE_INTERVAL_SECONDS = env.int("RECONCILE_INTERVAL_SECONDS", default=300)
+# Label quality is recomputed for projects whose annotations changed, at most this often.
+QUALITY_INTERVAL_SECONDS = env.int("QUALITY_INTERVAL_SECONDS", default=600)
 CELERY_BEAT_SCHEDULE = {
     "reconcile-annotations": {
         "task": "workbench.annotations.tasks.reconcile_all_projects",
         "schedule": RECONCILE_INTERVAL_SECONDS,
+    },
+    "recompute-label-quality": {
+        "task": "workbench.quality.tasks.recompute_stale_projects",
+        "schedule": QUALITY_INTERVAL_SECONDS,
     },
 }
 

@@ -6,6 +6,7 @@ from rest_framework.permissions import AllowAny
 from workbench.accounts import apis as accounts
 from workbench.annotations import apis as annotations
 from workbench.projects import apis as projects
+from workbench.quality import apis as quality
 from workbench.rounds import apis as rounds
 from workbench.releases import apis as releases
 
@@ -24,6 +25,14 @@ api = [
     path("projects/<int:project_id>/rounds/<int:round_id>/", rounds.RoundDetailApi.as_view()),
     path("projects/<int:project_id>/rounds/settings/", rounds.RoundConfigApi.as_view()),
     path("strategies/", rounds.StrategyListApi.as_view()),
+    path("projects/<int:project_id>/quality/", quality.QualitySummaryApi.as_view()),
+    path("projects/<int:project_id>/quality/recompute/", quality.QualityRecomputeApi.as_view()),
+    path("projects/<int:project_id>/quality/settings/", quality.QualitySettingsApi.as_view()),
+    path("projects/<int:project_id>/quality/annotators/", quality.AnnotatorQualityApi.as_view()),
+    path("projects/<int:project_id>/quality/consensus/", quality.ConsensusApi.as_view()),
+    path("projects/<int:project_id>/quality/issues/", quality.LabelIssueListApi.as_view()),
+    path("projects/<int:project_id>/quality/issues/<int:issue_id>/review/", quality.LabelIssueReviewApi.as_view()),
+    path("projects/<int:project_id>/quality/changes/", quality.LabelChangeListApi.as_view()),
     path("projects/<int:project_id>/releases/", releases.ReleaseListCreateApi.as_view()),
     path("projects/<int:project_id>/releases/diff/", releases.ReleaseDiffApi.as_view()),
     path("projects/<int:project_id>/releases/<int:version>/", releases.ReleaseDetailApi.as_view()),
@@ -37,4 +46,5 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(permission_classes=[AllowAny]), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema", permission_classes=[AllowAny])),
     path("api/", include(api)),
+    path("quality/", include("workbench.quality.urls")),
 ]

@@ -28,12 +28,16 @@ def main(argv: list[str] | None = None) -> int:
     try:
         with WorkbenchClient(args.url, args.token, progress=not args.no_progress) as client:
             if args.command == "pull":
-                folder = client.pull(project=args.project, version=args.version, fmt=args.format, out=args.out)
+                folder = client.pull(
+                    project=args.project, version=args.version, fmt=args.format, out=args.out
+                )
                 print(f"release verified: {folder}")
             elif args.command == "list":
                 for release in client.releases(args.project):
                     tag = f" [{release['tag']}]" if release["tag"] else ""
-                    print(f"v{release['version']}{tag}  {release['status']}  {release['record_count']} records")
+                    print(
+                        f"v{release['version']}{tag}  {release['status']}  {release['record_count']} records"
+                    )
             else:
                 if args.old is None or args.new is None:
                     parser.error("diff needs --from and --to")

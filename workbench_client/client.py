@@ -32,7 +32,9 @@ def _tqdm_progress(name: str, total: int, initial: int) -> Any:
         from tqdm import tqdm
     except ImportError:  # progress bars are a nicety
         return None
-    return tqdm(total=total, initial=initial, unit="B", unit_scale=True, unit_divisor=1024, desc=name, leave=False)
+    return tqdm(
+        total=total, initial=initial, unit="B", unit_scale=True, unit_divisor=1024, desc=name, leave=False
+    )
 
 
 class WorkbenchClient:
@@ -71,14 +73,18 @@ class WorkbenchClient:
         return dict(self._json("GET", f"/api/projects/{project}/releases/{self._version(project, version)}/"))
 
     def diff(self, project: int, old: int, new: int) -> dict[str, Any]:
-        return dict(self._json("GET", f"/api/projects/{project}/releases/diff/", params={"from": old, "to": new}))
+        return dict(
+            self._json("GET", f"/api/projects/{project}/releases/diff/", params={"from": old, "to": new})
+        )
 
     def create_release(self, project: int, **options: Any) -> dict[str, Any]:
         return dict(self._json("POST", f"/api/projects/{project}/releases/", json=options))
 
     # --- pull -----------------------------------------------------------------------
 
-    def pull(self, *, project: int, version: int | str = "latest", fmt: str = "parquet", out: str | Path) -> Path:
+    def pull(
+        self, *, project: int, version: int | str = "latest", fmt: str = "parquet", out: str | Path
+    ) -> Path:
         """Download one format of a published release into ``out/v<version>/`` and verify it.
 
         Files already there with the right sha256 are kept; partial ones resume with an HTTP
@@ -162,7 +168,9 @@ def _error(response: httpx.Response) -> WorkbenchClientError:
         message, code = str(body.get("message", body)), str(body.get("code", ""))
     except (ValueError, AttributeError):
         message, code = response.text[:500], ""
-    return WorkbenchClientError(f"HTTP {response.status_code}: {message}", status=response.status_code, code=code)
+    return WorkbenchClientError(
+        f"HTTP {response.status_code}: {message}", status=response.status_code, code=code
+    )
 
 
 def _sha256(path: Path) -> str:

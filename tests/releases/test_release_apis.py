@@ -42,7 +42,9 @@ def project(owner):  # type: ignore[no-untyped-def]
 @pytest.fixture
 def published(owner, project, django_capture_on_commit_callbacks):  # type: ignore[no-untyped-def]
     with django_capture_on_commit_callbacks(execute=True):
-        response = client_for(owner).post(f"/api/projects/{project.id}/releases/", {"tag": "v1"}, format="json")
+        response = client_for(owner).post(
+            f"/api/projects/{project.id}/releases/", {"tag": "v1"}, format="json"
+        )
     assert response.status_code == 202, response.json()
     return response
 
@@ -50,7 +52,9 @@ def published(owner, project, django_capture_on_commit_callbacks):  # type: igno
 def test_an_ml_engineer_creates_a_release_and_it_is_built(owner, project, published) -> None:  # type: ignore[no-untyped-def]
     assert published.json()["status"] == "pending"
     listed = client_for(owner).get(f"/api/projects/{project.id}/releases/").json()
-    assert [(r["version"], r["tag"], r["status"], r["record_count"]) for r in listed] == [(1, "v1", "published", 20)]
+    assert [(r["version"], r["tag"], r["status"], r["record_count"]) for r in listed] == [
+        (1, "v1", "published", 20)
+    ]
     detail = client_for(owner).get(f"/api/projects/{project.id}/releases/1/").json()
     assert detail["manifest"]["stats"]["records"] == 20
     assert detail["datasheet"].startswith("# Datasheet:")
@@ -91,16 +95,25 @@ def test_downloads_carry_the_sha256_etag_and_resume_with_ranges(owner, project, 
     assert hashlib.sha256(body).hexdigest() == entry["sha256"] and len(body) == entry["bytes"]
     assert len(pd.read_parquet(io.BytesIO(body))) == entry["rows"]
 
-    part = client.get(url, {"file": "parquet/train.parquet"}, HTTP_RANGE="bytes=100-", HTTP_IF_RANGE=full["ETag"])
+    part = client.get(
+        url, {"file": "parquet/train.parquet"}, HTTP_RANGE="bytes=100-", HTTP_IF_RANGE=full["ETag"]
+    )
     assert part.status_code == 206
     assert part["Content-Range"] == f"bytes 100-{len(body) - 1}/{len(body)}"
     assert b"".join(part.streaming_content) == body[100:]
     suffix = client.get(url, {"file": "parquet/train.parquet"}, HTTP_RANGE="bytes=-10")
     assert b"".join(suffix.streaming_content) == body[-10:]
-    stale = client.get(url, {"file": "parquet/train.parquet"}, HTTP_RANGE="bytes=100-", HTTP_IF_RANGE='"other"')
+    stale = client.get(
+        url, {"file": "parquet/train.parquet"}, HTTP_RANGE="bytes=100-", HTTP_IF_RANGE='"other"'
+    )
     assert stale.status_code == 200
-    assert client.get(url, {"file": "parquet/train.parquet"}, HTTP_RANGE=f"bytes={len(body)}-").status_code == 416
-    assert client.get(url, {"file": "parquet/train.parquet"}, HTTP_IF_NONE_MATCH=full["ETag"]).status_code == 304
+    assert (
+        client.get(url, {"file": "parquet/train.parquet"}, HTTP_RANGE=f"bytes={len(body)}-").status_code
+        == 416
+    )
+    assert (
+        client.get(url, {"file": "parquet/train.parquet"}, HTTP_IF_NONE_MATCH=full["ETag"]).status_code == 304
+    )
 
     manifest = client.get(url, {"file": "manifest.json"})
     assert hashlib.sha256(b"".join(manifest.streaming_content)).hexdigest() == detail["manifest_sha256"]
@@ -108,7 +121,9 @@ def test_downloads_carry_the_sha256_etag_and_resume_with_ranges(owner, project, 
         assert client.get(url, {"file": bad}).status_code in (400, 404)
 
 
-def test_the_diff_endpoint_counts_changes_and_serves_the_list(owner, project, published, django_capture_on_commit_callbacks) -> None:  # type: ignore[no-untyped-def]
+def test_the_diff_endpoint_counts_changes_and_serves_the_list(
+    owner, project, published, django_capture_on_commit_callbacks
+) -> None:  # type: ignore[no-untyped-def]
     item = Item.objects.filter(project=project).order_by("id").first()
     flipped = "toxic" if item.gold == "non-toxic" else "non-toxic"
     annotate(item, 11, flipped)

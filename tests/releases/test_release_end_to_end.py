@@ -38,7 +38,11 @@ def snapshot(folder: Path) -> dict[str, str]:
 
 
 def test_two_releases_from_real_annotations_diff_exactly_and_pull_over_http(
-    real_gateway: Gateway, live_server, settings, releases_dir: Path, tmp_path: Path  # type: ignore[no-untyped-def]
+    real_gateway: Gateway,
+    live_server,
+    settings,
+    releases_dir: Path,
+    tmp_path: Path,  # type: ignore[no-untyped-def]
 ) -> None:
     settings.PUBLIC_URL = live_server.url
     engineer = user_create(email=f"ml-{uuid.uuid4().hex[:6]}@example.test", role=Role.ML_ENGINEER)
@@ -97,7 +101,10 @@ def test_two_releases_from_real_annotations_diff_exactly_and_pull_over_http(
         assert v1_files[name] == digest
     from datasets import load_dataset
 
-    data = load_dataset("parquet", data_files={s: str(latest / "parquet" / f"{s}.parquet") for s in ("train", "validation", "test")})
+    data = load_dataset(
+        "parquet",
+        data_files={s: str(latest / "parquet" / f"{s}.parquet") for s in ("train", "validation", "test")},
+    )
     assert sum(len(split) for split in data.values()) == 24
     row = next(r for split in data.values() for r in split if r["item_id"] == relabeled.id)
     assert row["label"] == flipped and row["annotator_count"] == 2
@@ -112,10 +119,29 @@ def test_two_releases_from_real_annotations_diff_exactly_and_pull_over_http(
 
     # The CLI does the same.
     cli = subprocess.run(
-        [sys.executable, "-m", "workbench_client", "pull", "--url", live_server.url, "--token",
-         engineer.auth_token.key, "--project", str(project.id), "--version", "latest", "--format", "csv",
-         "--out", str(tmp_path / "cli"), "--no-progress"],
-        capture_output=True, text=True, cwd=REPO, timeout=120,
+        [
+            sys.executable,
+            "-m",
+            "workbench_client",
+            "pull",
+            "--url",
+            live_server.url,
+            "--token",
+            engineer.auth_token.key,
+            "--project",
+            str(project.id),
+            "--version",
+            "latest",
+            "--format",
+            "csv",
+            "--out",
+            str(tmp_path / "cli"),
+            "--no-progress",
+        ],
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        timeout=120,
     )
     assert cli.returncode == 0, cli.stderr
     assert (tmp_path / "cli" / "v2" / "csv" / "train.csv").exists()

@@ -50,7 +50,9 @@ def folder(release: Release) -> Path:
 
 
 def rows(release: Release) -> pd.DataFrame:
-    frames = [pd.read_parquet(folder(release) / "parquet" / f"{s}.parquet") for s in ("train", "validation", "test")]
+    frames = [
+        pd.read_parquet(folder(release) / "parquet" / f"{s}.parquet") for s in ("train", "validation", "test")
+    ]
     return pd.concat(frames).sort_values("item_id").reset_index(drop=True)
 
 
@@ -148,7 +150,9 @@ def test_a_published_release_cannot_be_changed_through_the_services(project) -> 
     # Nothing can write over its folder either: the builder refuses an existing one.
     before = (folder(release) / "manifest.json").read_bytes()
     with pytest.raises(ReleaseInputError, match="already exists"):
-        build_release([], kind="binary", out_dir=folder(release), salt="x" * 32, release_meta=meta(version="1"))
+        build_release(
+            [], kind="binary", out_dir=folder(release), salt="x" * 32, release_meta=meta(version="1")
+        )
     assert (folder(release) / "manifest.json").read_bytes() == before
 
 
@@ -160,7 +164,11 @@ def test_the_database_refuses_to_change_a_published_release(project) -> None:  #
     with pytest.raises(DatabaseError, match="immutable"), transaction.atomic(), connection.cursor() as cursor:
         cursor.execute("UPDATE releases_release SET manifest_sha256 = 'x' WHERE id = %s", [release.id])
     if connection.vendor == "postgresql":
-        with pytest.raises(DatabaseError, match="immutable"), transaction.atomic(), connection.cursor() as cursor:
+        with (
+            pytest.raises(DatabaseError, match="immutable"),
+            transaction.atomic(),
+            connection.cursor() as cursor,
+        ):
             cursor.execute("DELETE FROM releases_release WHERE id = %s", [release.id])
     assert Release.objects.get(id=release.id).tag == ""
 
@@ -180,7 +188,9 @@ def test_a_failed_build_is_recorded_and_can_be_deleted(project, monkeypatch) -> 
 
 def test_bad_arguments_are_refused_before_anything_is_queued(project) -> None:  # type: ignore[no-untyped-def]
     with pytest.raises(ValidationFailed, match="valid: majority_vote"):
-        services.release_create(project=project, created_by=None, policy=FilterPolicy(consensus_method="nope"))
+        services.release_create(
+            project=project, created_by=None, policy=FilterPolicy(consensus_method="nope")
+        )
     with pytest.raises(ValidationFailed, match="split ratios"):
         services.release_create(project=project, created_by=None, split_ratios={"train": 0.9})
     with pytest.raises(ValidationFailed, match="preference"):
@@ -201,7 +211,9 @@ def test_a_diff_shows_added_and_relabeled_items(project) -> None:  # type: ignor
 
     assert summary["counts"] == {"added": 5, "removed": 0, "relabeled": 1, "moved": 0, "unchanged": 19}
     listing = pd.read_csv(where / "diff.csv")
-    assert sorted(listing["item_id"]) == sorted([items[3].id, *(i.id for i in Item.objects.order_by("id")[20:25])])
+    assert sorted(listing["item_id"]) == sorted(
+        [items[3].id, *(i.id for i in Item.objects.order_by("id")[20:25])]
+    )
     # Computed once, served again from disk.
     assert services.release_diff(old=one, new=two)[0] == summary
 

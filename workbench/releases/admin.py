@@ -5,7 +5,16 @@ from workbench.releases.models import Release
 
 @admin.register(Release)
 class ReleaseAdmin(admin.ModelAdmin):
-    list_display = ["id", "project", "version", "tag", "status", "record_count", "created_by_name", "created_at"]
+    list_display = [
+        "id",
+        "project",
+        "version",
+        "tag",
+        "status",
+        "record_count",
+        "created_by_name",
+        "created_at",
+    ]
     list_filter = ["status", "project"]
 
     def has_change_permission(self, request, obj=None):  # type: ignore[no-untyped-def]

@@ -134,7 +134,9 @@ class ReleaseDetailApi(APIView):
 class ReleaseDownloadApi(APIView):
     @extend_schema(
         parameters=[
-            OpenApiParameter("file", str, description="a path from the manifest, or manifest.json", required=True),
+            OpenApiParameter(
+                "file", str, description="a path from the manifest, or manifest.json", required=True
+            ),
             OpenApiParameter("Range", str, OpenApiParameter.HEADER, description="bytes=START-[END]"),
             OpenApiParameter("If-Range", str, OpenApiParameter.HEADER),
             OpenApiParameter("If-None-Match", str, OpenApiParameter.HEADER),
@@ -192,4 +194,6 @@ class ReleaseDiffApi(APIView):
         if listing not in ("csv", "jsonl"):
             raise ValidationFailed("'list' must be csv or jsonl.", extra={"field": "list"})
         entry = next(f for f in summary["files"] if f["format"] == listing)
-        return file_response(request, folder / entry["path"], entry["sha256"], content_type=CONTENT_TYPES[f".{listing}"])
+        return file_response(
+            request, folder / entry["path"], entry["sha256"], content_type=CONTENT_TYPES[f".{listing}"]
+        )

@@ -78,7 +78,7 @@ def majority_vote(kind: str, classes: tuple[str, ...], items: Sequence[ItemVotes
     order = [codes[name] for name in (("tie", "A", "B") if kind == "preference" else classes)]
     result = vote(ratings, len(classes), tie_break=order)
     out = []
-    for row, item in enumerate(items):
+    for row in range(len(items)):
         counts = np.bincount(ratings[row][~np.isnan(ratings[row])].astype(np.int64), minlength=len(classes))
         total = int(counts.sum())
         label = classes[int(result.labels[row])]

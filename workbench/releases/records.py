@@ -21,7 +21,6 @@ from exports import (
     Vote,
 )
 from exports import pseudonymize as _pseudonymize
-
 from workbench.annotations.models import Annotation
 from workbench.projects.kinds import Kind
 from workbench.projects.models import Item, Project
@@ -75,7 +74,9 @@ def release_records(
             return
         last_id = items[-1][0]
         votes = _votes_for(project, [item_id for item_id, _, _ in items], salt)
-        voted = [consensus.ItemVotes(item_id, votes[item_id]) for item_id, _, _ in items if votes.get(item_id)]
+        voted = [
+            consensus.ItemVotes(item_id, votes[item_id]) for item_id, _, _ in items if votes.get(item_id)
+        ]
         decided = dict(zip((v.item_id for v in voted), method(kind, classes, voted), strict=True))
         for item_id, external_id, data in items:
             result = decided.get(item_id)

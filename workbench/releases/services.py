@@ -8,6 +8,7 @@ sides are immutable, so it stays true.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import secrets
@@ -134,7 +135,9 @@ def release_build(*, release_id: int) -> Release | None:
     except Exception as exc:
         log.exception("release %s of project %s failed", release.version, release.project_id)
         Release.objects.filter(id=release_id, status=Release.Status.BUILDING).update(
-            status=Release.Status.FAILED, error=f"{type(exc).__name__}: {exc}"[:2000], finished_at=timezone.now()
+            status=Release.Status.FAILED,
+            error=f"{type(exc).__name__}: {exc}"[:2000],
+            finished_at=timezone.now(),
         )
         return Release.objects.get(id=release_id)
     with transaction.atomic():
@@ -206,7 +209,8 @@ def _write_files(release: Release) -> tuple[dict[str, Any], str, dict[str, int]]
 def _filters_text(policy: FilterPolicy, excluded: Counter[str]) -> list[str]:
     lines = [f"Items with no (non-skipped) annotation left out: {excluded['unlabeled']}."]
     lines.append(
-        f"At least {policy.min_annotators} annotator(s) per item; left out: {excluded['below_min_annotators']}."
+        f"At least {policy.min_annotators} annotator(s) per item; "
+        f"left out: {excluded['below_min_annotators']}."
     )
     if policy.min_quality is not None:
         lines.append(
@@ -257,10 +261,8 @@ def release_diff(*, old: Release, new: Release) -> tuple[dict[str, Any], Path]:
         staging = root / f".v{old.version}-v{new.version}.{os.getpid()}.{secrets.token_hex(4)}"
         try:
             diff_releases(release_folder(old), release_folder(new), out_dir=staging)
-            try:
+            with contextlib.suppress(OSError):  # another request finished the same diff first
                 os.rename(staging, target)
-            except OSError:  # another request finished the same diff first
-                pass
         finally:
             shutil.rmtree(staging, ignore_errors=True)
     if not summary_path.exists():
