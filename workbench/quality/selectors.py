@@ -1,0 +1,92 @@
+"""Reads for the quality pages and API. Admins only: the numbers name annotators."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.apps import apps
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.db.models import Count, Q, QuerySet
+
+from workbench.accounts.selectors import is_admin
+from workbench.errors import Forbidden
+from workbench.projects.models import Item, Project
+from workbench.projects.selectors import project_get, projects_visible_to
+from workbench.quality.models import AnnotatorQuality, ItemConsensus, LabelChange, LabelIssue, QualityRun
+
+
+def quality_project_get(*, user: AbstractBaseUser | AnonymousUser, project_id: int) -> Project:
+    """The project, for an admin who may see it; someone else's project is not found (404), a
+    member who is not an admin is refused (403)."""
+    project = project_get(user=user, project_id=project_id)
+    if not is_admin(user):
+        raise Forbidden("Only admins can see label quality.")
+    return project
+
+
+def quality_projects(*, user: AbstractBaseUser | AnonymousUser) -> QuerySet[Project]:
+    if not is_admin(user):
+        raise Forbidden("Only admins can see label quality.")
+    return projects_visible_to(user)
+
+
+def latest_run(project: Project) -> QualityRun | None:
+    return project.quality_runs.filter(status=QualityRun.Status.DONE).order_by("-finished_at", "-id").first()
+
+
+def overview(project: Project) -> dict[str, Any]:
+    """Pool, pushed (queued in Label Studio), labeled (enough answers), started, and rounds."""
+    items = Item.objects.filter(project=project).annotate(
+        answers=Count("annotations", filter=Q(annotations__was_cancelled=False))
+    )
+    counts = items.aggregate(
+        pool=Count("id"),
+        pushed=Count("id", filter=Q(ls_task_id__isnull=False)),
+        labeled=Count("id", filter=Q(answers__gte=project.annotators_per_item)),
+        started=Count("id", filter=Q(answers__gt=0)),
+    )
+    counts["queued"] = counts["pushed"] - counts["labeled"]
+    counts["rounds"] = None
+    if apps.is_installed("workbench.rounds"):
+        counts["rounds"] = apps.get_model("rounds", "Round").objects.filter(project=project).count()
+    counts["open_issues"] = LabelIssue.objects.filter(project=project, status="open").count()
+    counts["in_review"] = LabelIssue.objects.filter(project=project, status="in_review").count()
+    counts["flagged_annotators"] = AnnotatorQuality.objects.filter(project=project, flagged=True).count()
+    return counts
+
+
+def annotators_of(project: Project) -> QuerySet[AnnotatorQuality]:
+    return AnnotatorQuality.objects.filter(project=project).select_related("annotator").order_by("ls_user_id")
+
+
+def consensus_of(project: Project) -> QuerySet[ItemConsensus]:
+    return ItemConsensus.objects.filter(project=project).order_by("item_id")
+
+
+def issues_of(project: Project, *, status: str | None = None) -> QuerySet[LabelIssue]:
+    issues = LabelIssue.objects.filter(project=project).select_related("item", "review_requested_by")
+    if status:
+        issues = issues.filter(status=status)
+    return issues.order_by("score", "id")
+
+
+def issue_get(*, project: Project, issue_id: int) -> LabelIssue:
+    from workbench.errors import NotFound
+
+    issue = LabelIssue.objects.filter(project=project, id=issue_id).select_related("item", "project").first()
+    if issue is None:
+        raise NotFound(f"Label issue {issue_id} does not exist in this project.")
+    return issue
+
+
+def changes_of(project: Project, *, issue: LabelIssue | None = None) -> QuerySet[LabelChange]:
+    changes = LabelChange.objects.filter(project=project).select_related("changed_by")
+    if issue is not None:
+        changes = changes.filter(issue=issue)
+    return changes.order_by("-at", "-id")
+
+
+def annotator_names(project: Project) -> dict[int, str]:
+    """Label Studio user id -> the annotator's e-mail (or 'LS user N' when unknown here)."""
+    rows = annotators_of(project)
+    return {a.ls_user_id: (a.annotator.email if a.annotator else f"LS user {a.ls_user_id}") for a in rows}
