@@ -21,7 +21,7 @@ class QualitySettings(models.Model):
     # An annotator whose agreement with the others' majority falls below this is flagged too
     # (gold needs many answers before it can flag anybody; agreement is there from day one).
     # Agreement is the share of an annotator's answers equal to the consensus label.
-    agreement_threshold = models.FloatField(default=0.7)
+    agreement_threshold = models.FloatField(default=0.8)
     agreement_min_items = models.PositiveIntegerField(default=10)
     consensus_method = models.CharField(
         max_length=16,

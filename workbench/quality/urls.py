@@ -1,4 +1,5 @@
-from django.urls import path
+from django.contrib.auth import views as auth_views
+from django.urls import path, reverse_lazy
 
 from workbench.quality import views
 
@@ -6,6 +7,14 @@ app_name = "quality"
 
 urlpatterns = [
     path("", views.index, name="index"),
+    # Workbench admins are not Django staff, so the Django admin's login would refuse them.
+    path(
+        "login/",
+        auth_views.LoginView.as_view(
+            template_name="quality/login.html", next_page=reverse_lazy("quality:index")
+        ),
+        name="login",
+    ),
     path("projects/<int:project_id>/", views.project_overview, name="overview"),
     path("projects/<int:project_id>/annotators/", views.annotators, name="annotators"),
     path("projects/<int:project_id>/issues/", views.issues, name="issues"),

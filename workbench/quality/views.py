@@ -22,7 +22,7 @@ from workbench.quality.models import QualitySettings
 def admin_page(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
     """Login required; the workbench's errors become Django's 404 / 403 pages."""
 
-    @login_required
+    @login_required(login_url="quality:login")
     @wraps(view)
     def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         try:
@@ -95,12 +95,15 @@ def issues(request: HttpRequest, project_id: int) -> HttpResponse:
     context = _context(request, project_id, "issues")
     status = request.GET.get("status") or None
     project = context["project"]
+    shown = list(selectors.issues_of(project, status=status)[:500])
+    for issue in shown:
+        issue.text = issue.item.data.get("text") or issue.item.data.get("prompt", "")  # type: ignore[attr-defined]
     return render(
         request,
         "quality/issues.html",
         {
             **context,
-            "issues": selectors.issues_of(project, status=status)[:500],
+            "issues": shown,
             "status": status,
             "changes": selectors.changes_of(project)[:100],
         },
