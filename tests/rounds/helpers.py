@@ -14,7 +14,12 @@ from workbench.projects.services import items_import_records
 _ids = itertools.count(1)
 
 TOXIC = ["you are a stupid idiot", "shut up you moron", "I hate you, loser", "what a pathetic dumb take"]
-CLEAN = ["thanks for the helpful edit", "the article cites two sources", "see the talk page", "nice photo of the bridge"]
+CLEAN = [
+    "thanks for the helpful edit",
+    "the article cites two sources",
+    "see the talk page",
+    "nice photo of the bridge",
+]
 
 
 def toxicity_pool(project: Project, n: int) -> list[Item]:
@@ -23,7 +28,9 @@ def toxicity_pool(project: Project, n: int) -> list[Item]:
     for i in range(n):
         toxic = i % 3 == 0
         base = TOXIC[i % len(TOXIC)] if toxic else CLEAN[i % len(CLEAN)]
-        records.append({"text": f"{base} #{i}", "external_id": f"c{i}", "label": "toxic" if toxic else "non-toxic"})
+        records.append(
+            {"text": f"{base} #{i}", "external_id": f"c{i}", "label": "toxic" if toxic else "non-toxic"}
+        )
     items_import_records(project=project, records=records)
     return list(Item.objects.filter(project=project).order_by("id"))
 

@@ -29,7 +29,8 @@ def project(fake_gateway):  # type: ignore[no-untyped-def]
 
 
 def test_a_member_ml_engineer_starts_a_round_and_reads_its_selection(
-    project, django_capture_on_commit_callbacks  # type: ignore[no-untyped-def]
+    project,
+    django_capture_on_commit_callbacks,  # type: ignore[no-untyped-def]
 ) -> None:
     client = client_for(project.owner)
     with django_capture_on_commit_callbacks(execute=True):
@@ -41,7 +42,12 @@ def test_a_member_ml_engineer_starts_a_round_and_reads_its_selection(
     # The test's transaction commits only after the response, so the round was still pending.
     assert started.status_code == 202, started.json()
     body = started.json()
-    assert (body["status"], body["strategy"], body["seed"], body["trigger"]) == ("pending", "seed_keyword", 3, "api")
+    assert (body["status"], body["strategy"], body["seed"], body["trigger"]) == (
+        "pending",
+        "seed_keyword",
+        3,
+        "api",
+    )
     assert body["parameters"]["cost_fn"] == 4
     detail = client.get(f"/api/projects/{project.id}/rounds/{body['id']}/").json()
     assert detail["status"] == "done"
@@ -57,12 +63,22 @@ def test_an_annotator_member_reads_rounds_but_may_not_start_one(project) -> None
     refused = client.post(f"/api/projects/{project.id}/rounds/", {"strategy": "random"}, format="json")
     assert refused.status_code == 403 and refused.json()["code"] == "forbidden"
     assert client.get(f"/api/projects/{project.id}/rounds/").status_code == 200
-    assert client.patch(f"/api/projects/{project.id}/rounds/settings/", {"batch_size": 3}, format="json").status_code == 403
+    assert (
+        client.patch(
+            f"/api/projects/{project.id}/rounds/settings/", {"batch_size": 3}, format="json"
+        ).status_code
+        == 403
+    )
 
 
 def test_an_ml_engineer_of_another_project_sees_nothing(project) -> None:  # type: ignore[no-untyped-def]
     stranger = client_for(factories.user(Role.ML_ENGINEER))
-    assert stranger.post(f"/api/projects/{project.id}/rounds/", {"strategy": "random"}, format="json").status_code == 404
+    assert (
+        stranger.post(
+            f"/api/projects/{project.id}/rounds/", {"strategy": "random"}, format="json"
+        ).status_code
+        == 404
+    )
     assert stranger.get(f"/api/projects/{project.id}/rounds/").status_code == 404
     assert stranger.get(f"/api/projects/{project.id}/rounds/settings/").status_code == 404
 
@@ -85,7 +101,11 @@ def test_round_settings_are_read_and_changed(project) -> None:  # type: ignore[n
         format="json",
     )
     assert changed.status_code == 200
-    assert (changed.json()["auto_round_every"], changed.json()["strategy"], changed.json()["cost_fn"]) == (25, "entropy", 3)
+    assert (changed.json()["auto_round_every"], changed.json()["strategy"], changed.json()["cost_fn"]) == (
+        25,
+        "entropy",
+        3,
+    )
     bad = client.patch(f"/api/projects/{project.id}/rounds/settings/", {"strategy": "nope"}, format="json")
     assert bad.status_code == 400
 

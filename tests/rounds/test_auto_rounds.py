@@ -22,15 +22,20 @@ def deliver(payload, capture) -> None:  # type: ignore[no-untyped-def]
 
 
 def test_every_n_new_annotations_start_one_round_and_redelivery_starts_none(
-    fake_gateway, django_capture_on_commit_callbacks  # type: ignore[no-untyped-def]
+    fake_gateway,
+    django_capture_on_commit_callbacks,  # type: ignore[no-untyped-def]
 ) -> None:
     project = factories.project()
     items = toxicity_pool(project, 40)
     items_push(project=project, limit=20)
-    round_config_update(project=project, auto_round_every=5, strategy="margin", batch_size=5, validation_percent=0)
+    round_config_update(
+        project=project, auto_round_every=5, strategy="margin", batch_size=5, validation_percent=0
+    )
     pushed = [i for i in items[:20]]
     payloads = [
-        event_payload("ANNOTATION_CREATED", i.__class__.objects.get(id=i.id), annotation_id=100 + n, label=i.gold)
+        event_payload(
+            "ANNOTATION_CREATED", i.__class__.objects.get(id=i.id), annotation_id=100 + n, label=i.gold
+        )
         for n, i in enumerate(pushed[:11])
     ]
     for payload in payloads[:4]:
@@ -81,5 +86,8 @@ def test_without_the_setting_no_round_starts(fake_gateway, django_capture_on_com
     items_push(project=project)
     for n, item in enumerate(items):
         item.refresh_from_db()
-        deliver(event_payload("ANNOTATION_CREATED", item, annotation_id=n + 1, label=item.gold), django_capture_on_commit_callbacks)
+        deliver(
+            event_payload("ANNOTATION_CREATED", item, annotation_id=n + 1, label=item.gold),
+            django_capture_on_commit_callbacks,
+        )
     assert not Round.objects.exists()

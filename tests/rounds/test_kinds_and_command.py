@@ -20,14 +20,25 @@ LABELS = ["toxic", "severe_toxic", "obscene", "threat", "insult", "identity_hate
 
 
 def test_a_multilabel_round_records_per_label_metrics_and_thresholds(
-    fake_gateway, django_capture_on_commit_callbacks  # type: ignore[no-untyped-def]
+    fake_gateway,
+    django_capture_on_commit_callbacks,  # type: ignore[no-untyped-def]
 ) -> None:
     project = factories.project("toxicity_multilabel")
     records = []
     for i in range(150):
         toxic, insult = i % 2 == 0, i % 4 == 0
-        text = ("you idiot " if insult else "") + ("stupid garbage " if toxic else "thanks for the edit ") + str(i)
-        records.append({"text": text, "external_id": f"m{i}", **{k: int(k == "toxic" and toxic or k == "insult" and insult) for k in LABELS}})
+        text = (
+            ("you idiot " if insult else "")
+            + ("stupid garbage " if toxic else "thanks for the edit ")
+            + str(i)
+        )
+        records.append(
+            {
+                "text": text,
+                "external_id": f"m{i}",
+                **{k: int(k == "toxic" and toxic or k == "insult" and insult) for k in LABELS},
+            }
+        )
     items_import_records(project=project, records=records)
     round_config_update(project=project, validation_percent=30)
     annotate_with_gold(list(Item.objects.filter(project=project).order_by("id")[:100]))
@@ -76,7 +87,9 @@ def test_start_round_command_runs_a_round_and_reports_it(fake_gateway) -> None: 
     annotate_with_gold(items[:30])
     annotate(items[30], None, cancelled=True)
     out = io.StringIO()
-    call_command("start_round", project.name, "--strategy", "margin", "--batch-size", "4", "--seed", "9", stdout=out)
+    call_command(
+        "start_round", project.name, "--strategy", "margin", "--batch-size", "4", "--seed", "9", stdout=out
+    )
     round_ = Round.objects.get(project=project)
     assert (round_.trigger, round_.status, round_.seed) == ("command", "done", 9)
     assert "Round 1 done" in out.getvalue() and round_.model_version in out.getvalue()

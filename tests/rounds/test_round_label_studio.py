@@ -50,7 +50,9 @@ def batch_of(round_: Round) -> list[int]:
     return list(round_.selections.order_by("rank").values_list("item_id", flat=True))
 
 
-def test_the_real_queue_serves_each_rounds_batch_first_in_order(real_gateway: Gateway, workbench_url: str) -> None:
+def test_the_real_queue_serves_each_rounds_batch_first_in_order(
+    real_gateway: Gateway, workbench_url: str
+) -> None:
     project = project_create(name=f"test rounds {uuid.uuid4().hex[:8]}", kind="toxicity_binary")
     try:
         items_import(
@@ -64,7 +66,9 @@ def test_the_real_queue_serves_each_rounds_batch_first_in_order(real_gateway: Ga
         ensure_simulated_accounts(project, [first, second])
 
         # Cold start: nothing labeled, nothing in Label Studio yet.
-        round1 = round_start(project=project, trigger="command", strategy="seed_keyword", batch_size=8, buffer_size=8, seed=1)
+        round1 = round_start(
+            project=project, trigger="command", strategy="seed_keyword", batch_size=8, buffer_size=8, seed=1
+        )
         round1.refresh_from_db()
         assert round1.status == "done", round1.error
         assert round1.pushed_count == 16 and round1.predicted_count == 16
@@ -72,7 +76,9 @@ def test_the_real_queue_serves_each_rounds_batch_first_in_order(real_gateway: Ga
         assert label_from_queue(real_gateway, project, first.email, 8) == batch_of(round1)
 
         annotations_reconcile(project=project)  # in case a webhook was slow
-        round2 = round_start(project=project, trigger="command", strategy="margin", batch_size=6, buffer_size=6, seed=2)
+        round2 = round_start(
+            project=project, trigger="command", strategy="margin", batch_size=6, buffer_size=6, seed=2
+        )
         round2.refresh_from_db()
         assert round2.status == "done", round2.error
         assert round2.training_size == 8

@@ -63,7 +63,9 @@ def test_a_cold_start_round_pushes_the_batch_and_a_buffer_and_the_queue_serves_t
     assert {"load", "embed", "publish", "total"} <= round_.timings.keys()
 
 
-def test_a_model_round_trains_on_majority_labels_and_records_validation_metrics(fake_gateway: FakeGateway, start) -> None:
+def test_a_model_round_trains_on_majority_labels_and_records_validation_metrics(
+    fake_gateway: FakeGateway, start
+) -> None:
     project = factories.project()
     items = toxicity_pool(project, 120)
     round_config_update(project=project, validation_percent=30, cost_fp=1.0, cost_fn=5.0)
@@ -144,7 +146,9 @@ def test_only_one_round_at_a_time_and_running_a_round_twice_does_nothing(
     assert round_.finished_at == finished and round_.selections.count() == 5
 
 
-def test_a_failing_round_is_recorded_as_failed(fake_gateway: FakeGateway, start, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_failing_round_is_recorded_as_failed(
+    fake_gateway: FakeGateway, start, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from workbench.labelstudio.types import LabelStudioError
 
     project = factories.project()
@@ -162,7 +166,9 @@ def test_a_failing_round_is_recorded_as_failed(fake_gateway: FakeGateway, start,
     assert start(project=project, strategy="random", batch_size=5).number == 2
 
 
-def test_fully_annotated_items_leave_the_pool_and_partly_annotated_ones_stay(fake_gateway: FakeGateway, start) -> None:
+def test_fully_annotated_items_leave_the_pool_and_partly_annotated_ones_stay(
+    fake_gateway: FakeGateway, start
+) -> None:
     project = factories.project(annotators_per_item=2)
     items = toxicity_pool(project, 30)
     annotate_with_gold(items[:10])  # one of two annotations each
@@ -193,6 +199,10 @@ def test_prediction_scores_stay_within_what_label_studio_accepts(fake_gateway: F
     project = factories.project()
     toxicity_pool(project, 40)
     round_ = start(project=project, strategy="random", batch_size=20, buffer_size=20, seed=4)
-    scores = [t.scores[round_.model_version] for t in fake_gateway.tasks.values() if round_.model_version in t.scores]
+    scores = [
+        t.scores[round_.model_version]
+        for t in fake_gateway.tasks.values()
+        if round_.model_version in t.scores
+    ]
     assert len(scores) == round_.predicted_count == len(set(scores)) > 30
     assert all(0.0 <= s < 1.0 for s in scores)

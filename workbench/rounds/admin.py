@@ -5,7 +5,14 @@ from workbench.rounds.models import Round, RoundConfig
 
 @admin.register(RoundConfig)
 class RoundConfigAdmin(admin.ModelAdmin):
-    list_display = ["project", "strategy", "batch_size", "buffer_size", "auto_round_every", "validation_percent"]
+    list_display = [
+        "project",
+        "strategy",
+        "batch_size",
+        "buffer_size",
+        "auto_round_every",
+        "validation_percent",
+    ]
 
 
 @admin.register(Round)

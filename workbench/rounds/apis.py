@@ -1,6 +1,6 @@
 """Thin views: parse, authorize, call one service or selector, serialize."""
 
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import serializers, status
 from rest_framework.pagination import LimitOffsetPagination
 from rest_framework.request import Request
@@ -57,13 +57,13 @@ class RoundDetailOutput(RoundOutput):
     class Meta(RoundOutput.Meta):
         fields = [*RoundOutput.Meta.fields, "selection"]
 
-    @extend_schema(exclude=True)
+    @extend_schema_field(SelectionOutput(many=True))
     def get_selection(self, obj: Round) -> list[dict[str, object]]:
         return SelectionOutput(selectors.selection_of(obj), many=True).data  # type: ignore[return-value]
 
 
 class RoundListStartApi(APIView):
-    class Input(serializers.Serializer):
+    class RoundStartInput(serializers.Serializer):
         strategy = serializers.CharField(required=False)
         batch_size = serializers.IntegerField(min_value=1, max_value=100_000, required=False)
         buffer_size = serializers.IntegerField(min_value=0, max_value=100_000, required=False)
@@ -79,15 +79,19 @@ class RoundListStartApi(APIView):
         page = paginator.paginate_queryset(selectors.rounds_of(project), request, view=self)
         return paginator.get_paginated_response(RoundOutput(page, many=True).data)
 
-    @extend_schema(request=Input, responses={201: RoundOutput, 202: RoundOutput})
+    @extend_schema(request=RoundStartInput, responses={201: RoundOutput, 202: RoundOutput})
     def post(self, request: Request, project_id: int) -> Response:
         project = managed_project(request, project_id)
-        data = self.Input(data=request.data)
+        data = self.RoundStartInput(data=request.data)
         data.is_valid(raise_exception=True)
         values = dict(data.validated_data)
         parameters = {k: values.pop(k) for k in ("committee_size", "cost_fp", "cost_fn") if k in values}
         round_ = services.round_start(
-            project=project, trigger=Round.Trigger.API, parameters=parameters, created_by=request.user, **values
+            project=project,
+            trigger=Round.Trigger.API,
+            parameters=parameters,
+            created_by=request.user,
+            **values,
         )
         round_.refresh_from_db()  # in eager mode it has already run
         finished = round_.status in (Round.Status.DONE, Round.Status.FAILED)
@@ -110,7 +114,7 @@ class RoundConfigOutput(serializers.ModelSerializer):
 
 
 class RoundConfigApi(APIView):
-    class Input(serializers.Serializer):
+    class RoundConfigInput(serializers.Serializer):
         strategy = serializers.CharField(required=False)
         batch_size = serializers.IntegerField(min_value=1, max_value=100_000, required=False)
         buffer_size = serializers.IntegerField(min_value=0, max_value=100_000, required=False)
@@ -124,10 +128,10 @@ class RoundConfigApi(APIView):
         project = project_get(user=request.user, project_id=project_id)
         return Response(RoundConfigOutput(services.round_config_get(project=project)).data)
 
-    @extend_schema(request=Input, responses=RoundConfigOutput)
+    @extend_schema(request=RoundConfigInput, responses=RoundConfigOutput)
     def patch(self, request: Request, project_id: int) -> Response:
         project = managed_project(request, project_id)
-        data = self.Input(data=request.data)
+        data = self.RoundConfigInput(data=request.data)
         data.is_valid(raise_exception=True)
         config = services.round_config_update(project=project, **data.validated_data)
         return Response(RoundConfigOutput(config).data)

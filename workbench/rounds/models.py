@@ -9,7 +9,9 @@ class RoundConfig(models.Model):
     """A project's active-learning settings: what a round does unless told otherwise, and
     whether new annotations start rounds on their own."""
 
-    project = models.OneToOneField(Project, on_delete=models.CASCADE, primary_key=True, related_name="round_config")
+    project = models.OneToOneField(
+        Project, on_delete=models.CASCADE, primary_key=True, related_name="round_config"
+    )
     strategy = models.CharField(max_length=64, default="margin")
     batch_size = models.PositiveIntegerField(default=50)
     # Items pushed to Label Studio beyond the batch, so annotators don't run dry before the next round.
@@ -25,8 +27,12 @@ class RoundConfig(models.Model):
     class Meta:
         constraints = [
             models.CheckConstraint(condition=Q(batch_size__gte=1), name="round_config_batch_size_gte_1"),
-            models.CheckConstraint(condition=Q(validation_percent__lte=50), name="round_config_validation_lte_50"),
-            models.CheckConstraint(condition=Q(auto_round_every__gte=1), name="round_config_auto_every_gte_1"),
+            models.CheckConstraint(
+                condition=Q(validation_percent__lte=50), name="round_config_validation_lte_50"
+            ),
+            models.CheckConstraint(
+                condition=Q(auto_round_every__gte=1), name="round_config_auto_every_gte_1"
+            ),
         ]
 
 

@@ -37,7 +37,15 @@ TASK_OF_KIND: dict[kinds.Kind, al.Task] = {
 }
 # A round still "running" after this long lost its worker; a redelivered task may take it over.
 STALE_AFTER = timedelta(hours=2)
-CONFIG_FIELDS = ("strategy", "batch_size", "buffer_size", "auto_round_every", "validation_percent", "cost_fp", "cost_fn")
+CONFIG_FIELDS = (
+    "strategy",
+    "batch_size",
+    "buffer_size",
+    "auto_round_every",
+    "validation_percent",
+    "cost_fp",
+    "cost_fn",
+)
 
 
 def round_config_get(*, project: Project) -> RoundConfig:
@@ -52,7 +60,9 @@ def round_config_update(*, project: Project, **changes: Any) -> RoundConfig:
     if "strategy" in changes:
         strategy_check(project=project, name=changes["strategy"])
     with transaction.atomic():
-        config = RoundConfig.objects.select_for_update().filter(project=project).first() or RoundConfig(project=project)
+        config = RoundConfig.objects.select_for_update().filter(project=project).first() or RoundConfig(
+            project=project
+        )
         for key, value in changes.items():
             setattr(config, key, value)
         config.save()
@@ -131,12 +141,12 @@ def round_start(
                 created_by=created_by if created_by is not None and created_by.pk else None,
             )
     except IntegrityError as exc:
-        active = Round.objects.filter(project=project, status__in=[Round.Status.PENDING, Round.Status.RUNNING]).first()
-        raise Conflict(
-            f"Round {active.number if active else '?'} of this project is still {active.status if active else 'active'}; "
-            "wait for it to finish.",
-            extra={"round_id": active.id if active else None},
-        ) from exc
+        active = Round.objects.filter(
+            project=project, status__in=[Round.Status.PENDING, Round.Status.RUNNING]
+        ).first()
+        what = f"Round {active.number} is still {active.status}" if active else "Another round is active"
+        extra = {"round_id": active.id if active else None}
+        raise Conflict(f"{what}; wait for it to finish.", extra=extra) from exc
     _enqueue(round_.id)
     return round_
 
@@ -154,7 +164,12 @@ def round_auto_start_if_due(*, project: Project) -> Round | None:
     every = RoundConfig.objects.filter(project=project).values_list("auto_round_every", flat=True).first()
     if not every:
         return None
-    last = Round.objects.filter(project=project).order_by("-number").values_list("annotation_count", flat=True).first()
+    last = (
+        Round.objects.filter(project=project)
+        .order_by("-number")
+        .values_list("annotation_count", flat=True)
+        .first()
+    )
     if _annotation_count(project) - (last or 0) < every:
         return None
     try:
@@ -171,7 +186,9 @@ def round_run(*, round_id: int) -> None:
     now = timezone.now()
     claimed = (
         Round.objects.filter(id=round_id)
-        .filter(Q(status=Round.Status.PENDING) | Q(status=Round.Status.RUNNING, started_at__lt=now - STALE_AFTER))
+        .filter(
+            Q(status=Round.Status.PENDING) | Q(status=Round.Status.RUNNING, started_at__lt=now - STALE_AFTER)
+        )
         .update(status=Round.Status.RUNNING, started_at=now)
     )
     if not claimed:
@@ -182,7 +199,8 @@ def round_run(*, round_id: int) -> None:
     except Exception as exc:  # the round records any failure; the task itself is done
         log.exception("round %s failed", round_id)
         Round.objects.filter(id=round_id).update(
-            status=Round.Status.FAILED, error=f"{type(exc).__name__}: {getattr(exc, 'message', exc)}"[:5000],
+            status=Round.Status.FAILED,
+            error=f"{type(exc).__name__}: {getattr(exc, 'message', exc)}"[:5000],
             finished_at=timezone.now(),
         )
 
@@ -194,7 +212,9 @@ def _execute(round_: Round) -> None:
     snap = snapshot_take(project=project, validation_percent=int(params["validation_percent"]))
     timings["load"] = time.perf_counter() - started
     if not snap.pool:
-        raise ValidationFailed("Every item outside the validation slice has all its annotations; nothing to queue.")
+        raise ValidationFailed(
+            "Every item outside the validation slice has all its annotations; nothing to queue."
+        )
 
     t = time.perf_counter()
     needed = sorted(set(snap.train) | set(snap.validation) | set(snap.pool))
@@ -220,7 +240,9 @@ def _execute(round_: Round) -> None:
     timings["total"] = time.perf_counter() - started
     with transaction.atomic():
         RoundSelection.objects.bulk_create(
-            RoundSelection(round=round_, item_id=pool_item_ids[i], rank=rank, priority=_finite(result.scores[i]))
+            RoundSelection(
+                round=round_, item_id=pool_item_ids[i], rank=rank, priority=_finite(result.scores[i])
+            )
             for rank, i in enumerate(batch)
         )
         Round.objects.filter(id=round_.id).update(
@@ -294,7 +316,11 @@ def _metrics(
     Y = snap.targets(snap.validation_targets).astype(np.int64)
     params = round_.parameters
     per_label = {
-        name: asdict(al.choose_threshold(Y[:, j], P[:, j], cost_fp=float(params["cost_fp"]), cost_fn=float(params["cost_fn"])))
+        name: asdict(
+            al.choose_threshold(
+                Y[:, j], P[:, j], cost_fp=float(params["cost_fp"]), cost_fn=float(params["cost_fn"])
+            )
+        )
         for j, name in enumerate(kinds.SPECS[snap.kind].labels)
         if Y[:, j].any()
     }

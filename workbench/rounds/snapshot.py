@@ -78,7 +78,9 @@ def snapshot_take(*, project: Project, validation_percent: int) -> Snapshot:
         if len(labels.get(item_id, [])) < project.annotators_per_item:
             if voters.get(item_id) and not kinds.SPECS[kind].multiple:
                 snap.pool_votes[len(snap.pool)] = {
-                    user: choices.index(str(label)) for user, label in voters[item_id].items() if label is not None
+                    user: choices.index(str(label))
+                    for user, label in voters[item_id].items()
+                    if label is not None
                 }
             snap.pool.append(position)
     return snap
