@@ -5,6 +5,7 @@ exactly those changes, v1's files are unchanged, and the client pulls both over 
 from __future__ import annotations
 
 import hashlib
+import json
 import subprocess
 import sys
 import uuid
@@ -27,6 +28,17 @@ from workbench_client import WorkbenchClient
 
 pytestmark = [pytest.mark.label_studio, pytest.mark.django_db(transaction=True)]
 REPO = Path(__file__).resolve().parents[2]
+
+
+def label_until_done(project, annotators, expected: int, seed: int) -> None:  # type: ignore[no-untyped-def]
+    """Simulated annotators work the real queue; on this loaded machine one of them sometimes
+    stops a task short (an empty /next under load), so give the queue up to three passes."""
+    done = 0
+    for attempt in range(3):
+        done += simulate(project=project, annotators=annotators, seed=seed + attempt).total
+        if done >= expected:
+            break
+    assert done == expected
 
 
 def snapshot(folder: Path) -> dict[str, str]:
@@ -63,7 +75,7 @@ def test_two_releases_from_real_annotations_diff_exactly_and_pull_over_http(
 
     # v1: 16 items, both annotators right every time (so consensus = gold).
     items_push(project=project, limit=16)
-    assert simulate(project=project, annotators=annotators, seed=1).total == 32
+    label_until_done(project, annotators, 32, seed=1)
     # Webhooks bring them; on SQLite's shared in-memory test database some hit "table is
     # locked", and reconciliation (the production backstop) brings the rest.
     annotations_reconcile(project=project)
@@ -75,7 +87,7 @@ def test_two_releases_from_real_annotations_diff_exactly_and_pull_over_http(
 
     # More annotations (8 new items) and a relabel of one item by both annotators.
     items_push(project=project)
-    assert simulate(project=project, annotators=annotators, seed=2).total == 16
+    label_until_done(project, annotators, 16, seed=10)
     annotations_reconcile(project=project)
     relabeled = Item.objects.filter(project=project).order_by("id").first()
     assert relabeled is not None
@@ -101,10 +113,14 @@ def test_two_releases_from_real_annotations_diff_exactly_and_pull_over_http(
         assert v1_files[name] == digest
     from datasets import load_dataset
 
-    data = load_dataset(
-        "parquet",
-        data_files={s: str(latest / "parquet" / f"{s}.parquet") for s in ("train", "validation", "test")},
-    )
+    manifest = json.loads((latest / "manifest.json").read_text())
+    # With 24 items a split can be empty; datasets refuses a data file with no rows.
+    files = {
+        e["split"]: str(latest / e["path"])
+        for e in manifest["files"]
+        if e["format"] == "parquet" and e["rows"]
+    }
+    data = load_dataset("parquet", data_files=files)
     assert sum(len(split) for split in data.values()) == 24
     row = next(r for split in data.values() for r in split if r["item_id"] == relabeled.id)
     assert row["label"] == flipped and row["annotator_count"] == 2
