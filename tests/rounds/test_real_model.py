@@ -14,7 +14,11 @@ pytestmark = pytest.mark.django_db
 
 
 def test_rounds_embed_each_item_once_with_the_real_model(
-    fake_gateway, settings, hashed_features, django_capture_on_commit_callbacks, monkeypatch  # type: ignore[no-untyped-def]
+    fake_gateway,
+    settings,
+    hashed_features,
+    django_capture_on_commit_callbacks,
+    monkeypatch,  # type: ignore[no-untyped-def]
 ) -> None:
     settings.WORKBENCH_FEATURIZER = "sentence-transformers"
     project = factories.project()
@@ -32,7 +36,8 @@ def test_rounds_embed_each_item_once_with_the_real_model(
     rounds = []
     for seed in (1, 2):
         with django_capture_on_commit_callbacks(execute=True):
-            rounds.append(round_start(project=project, trigger="api", strategy="margin", batch_size=4, seed=seed))
+            round_ = round_start(project=project, trigger="api", strategy="margin", batch_size=4, seed=seed)
+        rounds.append(round_)
     for round_ in rounds:
         round_.refresh_from_db()
         assert round_.status == "done", round_.error

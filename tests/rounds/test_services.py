@@ -206,3 +206,23 @@ def test_prediction_scores_stay_within_what_label_studio_accepts(fake_gateway: F
     ]
     assert len(scores) == round_.predicted_count == len(set(scores)) > 30
     assert all(0.0 <= s < 1.0 for s in scores)
+
+
+def test_a_round_whose_worker_was_lost_is_taken_over_by_a_redelivered_task(
+    fake_gateway: FakeGateway, django_capture_on_commit_callbacks
+) -> None:
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    project = factories.project()
+    toxicity_pool(project, 20)
+    with django_capture_on_commit_callbacks():  # enqueued, never run
+        round_ = round_start(project=project, trigger="api", strategy="random", batch_size=3, seed=1)
+    running = Round.objects.filter(id=round_.id)
+    running.update(status="running", started_at=timezone.now() - timedelta(minutes=5))
+    round_run(round_id=round_.id)  # still within its time: another worker may be on it
+    assert Round.objects.get(id=round_.id).status == "running"
+    Round.objects.filter(id=round_.id).update(started_at=timezone.now() - timedelta(hours=3))
+    round_run(round_id=round_.id)
+    assert Round.objects.get(id=round_.id).status == "done"
