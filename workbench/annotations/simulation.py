@@ -70,25 +70,48 @@ def simulate(
     max_tasks_per_annotator: int | None = None,
     seed: int = 0,
 ) -> SimulationReport:
-    """Let every annotator label until its queue is empty (or its task budget is spent).
+    """Let every annotator label until the queue has nothing left for anyone (or each one's
+    task budget is spent).
 
     Annotators work side by side, one thread each, as people would; Label Studio's queue
-    decides who gets what. Each answer is seeded by (seed, annotator, item), so the labels do
-    not depend on how the threads interleave.
+    decides who gets what. With several annotators per item, ``/next`` can answer "no more
+    tasks" while another annotator still holds the lock on the last one, so they come back for
+    another pass until a whole pass finds nothing. Each answer is seeded by
+    (seed, annotator, item), so the labels do not depend on how the threads interleave.
     """
     ensure_simulated_accounts(project, annotators)
+    gateway = connection.get_gateway()
+    tokens = {
+        a.email: gateway.user_token(email=a.email, password=simulated_annotator_password(a.email))
+        for a in annotators
+    }
     report = SimulationReport()
-    with ThreadPoolExecutor(max_workers=len(annotators)) as pool:
-        runs = [pool.submit(_work, project, a, max_tasks_per_annotator, seed) for a in annotators]
-        for annotator, run in zip(annotators, runs, strict=True):
-            report.submitted[annotator.email], report.wrong[annotator.email] = run.result()
-    return report
+    while True:
+        budgets = {
+            a.email: None
+            if max_tasks_per_annotator is None
+            else max_tasks_per_annotator - report.submitted[a.email]
+            for a in annotators
+        }
+        working = [a for a in annotators if budgets[a.email] != 0]
+        if not working:
+            return report
+        with ThreadPoolExecutor(max_workers=len(working)) as pool:
+            runs = [pool.submit(_work, project, a, tokens[a.email], budgets[a.email], seed) for a in working]
+            results = [run.result() for run in runs]
+        for annotator, (submitted, wrong) in zip(working, results, strict=True):
+            report.submitted[annotator.email] += submitted
+            report.wrong[annotator.email] += wrong
+        if not any(submitted for submitted, _ in results):
+            return report
 
 
-def _work(project: Project, annotator: SimulatedAnnotator, budget: int | None, seed: int) -> tuple[int, int]:
+def _work(
+    project: Project, annotator: SimulatedAnnotator, token: str, budget: int | None, seed: int
+) -> tuple[int, int]:
+    """One annotator's pass through the queue: (tasks submitted, answers deliberately wrong)."""
     gateway = connection.get_gateway()
     interface = kinds.interface(project.kind)
-    token = gateway.user_token(email=annotator.email, password=simulated_annotator_password(annotator.email))
     submitted = wrong = 0
     try:
         while budget is None or submitted < budget:
