@@ -250,7 +250,18 @@ class FileEmbeddingCache:
         np.save(key_tmp, keys[fresh])
         os.replace(vec_tmp, self.directory / f"{name}.vec.npy")
         os.replace(key_tmp, self.directory / f"{name}.keys.npy")
-        self.reload()
+        self._append_to_index(keys[fresh], np.load(self.directory / f"{name}.vec.npy", mmap_mode="r"))
+
+    def _append_to_index(self, keys: NDArray[np.bytes_], vectors: NDArray[Any]) -> None:
+        """Add one new shard to the in-memory index without re-reading the others."""
+        base = int(self._offsets[-1])
+        self._shards.append(vectors)
+        self._offsets = np.append(self._offsets, base + keys.shape[0])
+        prefixes = np.concatenate([self._sorted_prefix, _prefix(keys)])
+        all_keys = np.concatenate([self._sorted_keys, keys])
+        rows = np.concatenate([self._sorted_row, base + np.arange(keys.shape[0], dtype=np.int64)])
+        order = np.argsort(prefixes, kind="stable")
+        self._sorted_prefix, self._sorted_keys, self._sorted_row = prefixes[order], all_keys[order], rows[order]
 
     def put_many(self, batches: Iterable[tuple[NDArray[np.bytes_], NDArray[Any]]]) -> None:
         """Store several (keys, vectors) batches, one shard each."""

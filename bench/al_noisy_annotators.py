@@ -125,7 +125,7 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2)
     args = parser.parse_args()
     seeds = list(range(args.seeds if args.seeds else (2 if args.quick else 5)))
-    step, budget = (40, 240) if args.quick else (20, 1000)
+    step, budget = (40, 240) if args.quick else (40, 1000)
     t0 = time.perf_counter()
     ds = jigsaw_binary()
     pool, test = fixed_split(ds.y, 0.3)
