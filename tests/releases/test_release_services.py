@@ -98,7 +98,7 @@ def test_the_filter_policy_is_applied_and_recorded(project) -> None:  # type: ig
     assert release.excluded == {"below_min_annotators": 5, "below_min_quality": 1, "unlabeled": 15}
     assert release.filter_policy["min_annotators"] == 2
     assert release.filter_policy["label_issues_applied"] is False
-    assert "At least 2 annotator(s)" in (folder(release) / "DATASHEET.md").read_text()
+    assert "At least 2 annotator(s) per item; left out: 5." in (folder(release) / "DATASHEET.md").read_text()
 
 
 def test_the_same_state_built_twice_gives_byte_identical_data_files(project) -> None:  # type: ignore[no-untyped-def]
@@ -187,7 +187,7 @@ def test_a_failed_build_is_recorded_and_can_be_deleted(project, monkeypatch) -> 
 
 
 def test_bad_arguments_are_refused_before_anything_is_queued(project) -> None:  # type: ignore[no-untyped-def]
-    with pytest.raises(ValidationFailed, match="valid: majority_vote"):
+    with pytest.raises(ValidationFailed, match="valid: crowdlab, majority_vote"):
         services.release_create(
             project=project, created_by=None, policy=FilterPolicy(consensus_method="nope")
         )

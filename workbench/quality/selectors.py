@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from django.apps import apps
@@ -12,7 +14,14 @@ from workbench.accounts.selectors import is_admin
 from workbench.errors import Forbidden
 from workbench.projects.models import Item, Project
 from workbench.projects.selectors import project_get, projects_visible_to
-from workbench.quality.models import AnnotatorQuality, ItemConsensus, LabelChange, LabelIssue, QualityRun
+from workbench.quality.models import (
+    AnnotatorQuality,
+    ItemConsensus,
+    LabelChange,
+    LabelIssue,
+    QualityRun,
+    QualitySettings,
+)
 
 
 def quality_project_get(*, user: AbstractBaseUser | AnonymousUser, project_id: int) -> Project:
@@ -32,6 +41,40 @@ def quality_projects(*, user: AbstractBaseUser | AnonymousUser) -> QuerySet[Proj
 
 def latest_run(project: Project) -> QualityRun | None:
     return project.quality_runs.filter(status=QualityRun.Status.DONE).order_by("-finished_at", "-id").first()
+
+
+def consensus_method_of(project: Project) -> str:
+    """The project's consensus method setting, without creating its settings row."""
+    found = QualitySettings.objects.filter(project=project).values_list("consensus_method", flat=True).first()
+    return found or str(QualitySettings._meta.get_field("consensus_method").get_default())
+
+
+@dataclass(frozen=True)
+class StoredConsensus:
+    label: Any  # a label value, or a list of label names for multi-label; None when undecided
+    quality: float | None
+    n_annotations: int
+
+
+def stored_consensus(*, item_ids: Sequence[int], method: str) -> dict[int, StoredConsensus]:
+    """The latest quality run's consensus of ``method`` (``crowdlab`` or ``majority_vote``) for
+    these items; items the run did not cover are left out. Each run replaces every row, so the
+    rows there are the newest finished run's."""
+    if method not in ("crowdlab", "majority_vote"):
+        raise ValueError(f"no stored consensus for method {method!r}")
+    prefix = "crowdlab" if method == "crowdlab" else "majority"
+    rows = ItemConsensus.objects.filter(item_id__in=item_ids).values_list(
+        "item_id", f"{prefix}_label", f"{prefix}_quality", "n_annotations"
+    )
+    return {item_id: StoredConsensus(label, quality, n) for item_id, label, quality, n in rows}
+
+
+def items_with_active_issues(*, item_ids: Sequence[int]) -> set[int]:
+    """Those of these items whose label issue is open or in review."""
+    active = [LabelIssue.Status.OPEN, LabelIssue.Status.IN_REVIEW]
+    return set(
+        LabelIssue.objects.filter(item_id__in=item_ids, status__in=active).values_list("item_id", flat=True)
+    )
 
 
 def overview(project: Project) -> dict[str, Any]:

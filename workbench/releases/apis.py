@@ -16,7 +16,7 @@ from rest_framework.views import APIView
 from workbench.accounts.selectors import can_manage_projects
 from workbench.errors import Forbidden, ValidationFailed
 from workbench.projects.selectors import project_get
-from workbench.releases import consensus, selectors, services
+from workbench.releases import selectors, services
 from workbench.releases.http import file_response
 from workbench.releases.models import Release
 from workbench.releases.records import FilterPolicy
@@ -88,7 +88,8 @@ class ReleaseCreateInput(serializers.Serializer):
     min_annotators = serializers.IntegerField(min_value=1, default=1)
     min_quality = serializers.FloatField(min_value=0.0, max_value=1.0, required=False, allow_null=True)
     exclude_open_label_issues = serializers.BooleanField(default=True)
-    consensus_method = serializers.CharField(default=consensus.DEFAULT_METHOD)
+    # Absent: the project's quality setting (``consensus_method``).
+    consensus_method = serializers.CharField(required=False)
     split_ratios = serializers.DictField(child=serializers.FloatField(), required=False)
     formats = serializers.ListField(child=serializers.CharField(), required=False, allow_empty=False)
 
@@ -115,7 +116,7 @@ class ReleaseListCreateApi(APIView):
                 min_annotators=given["min_annotators"],
                 min_quality=given.get("min_quality"),
                 exclude_open_label_issues=given["exclude_open_label_issues"],
-                consensus_method=given["consensus_method"],
+                consensus_method=given.get("consensus_method"),
             ),
             split_ratios=given.get("split_ratios"),
             formats=given.get("formats"),

@@ -1,11 +1,18 @@
 """Consensus label, soft label and quality score per item: a small registry of methods.
 
-``majority_vote`` (``label_quality.majority_vote`` with a fixed tie-break) is the only method
-today. A method sees a chunk of items at a time and must decide each item from that item's
-votes alone, or from scores stored elsewhere (CROWDLAB's consensus quality, once it is
-computed and stored per item): never from the rest of the chunk, so the order and size of
-chunks cannot change a release. Register another with :func:`register`; a release records
-the method it used in its filter policy.
+``majority_vote`` (``label_quality.majority_vote`` with a fixed tie-break) is computed live from
+the votes. ``crowdlab`` reads the consensus label and consensus quality score that the quality
+app's latest run stored per item (``workbench.quality``); an item that run did not cover, or
+that has a different number of annotators now than the run counted (new answers since), gets
+the live majority vote instead, and so does every item before the project's first quality run.
+A method sees a chunk of items at a time and must decide each item from that item's votes
+alone, or from scores stored per item: never from the rest of the chunk, so the order and size
+of chunks cannot change a release. Register another with :func:`register`; a release records
+the method it used, and where its labels came from, in its filter policy.
+
+There is no stored ``majority_vote``: the quality app's majority is the same vote on the same
+answers, but with ``label_quality``'s default "prior" tie-break and only as fresh as its last
+run, so the live one is kept.
 
 Tie-breaks are fixed per kind so an item's label never flips because *other* items got
 votes (``label_quality``'s default "prior" tie-break would do that): binary ties go to
@@ -21,6 +28,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from workbench.errors import ValidationFailed
+from workbench.quality.selectors import stored_consensus
 
 Label = str | tuple[str, ...]
 
@@ -94,13 +102,48 @@ def majority_vote(kind: str, classes: tuple[str, ...], items: Sequence[ItemVotes
     return out
 
 
-_METHODS: dict[str, Method] = {"majority_vote": majority_vote}
-DEFAULT_METHOD = "majority_vote"
+def crowdlab(kind: str, classes: tuple[str, ...], items: Sequence[ItemVotes]) -> list[Consensus]:
+    """The quality app's stored CROWDLAB label and consensus quality score; the soft label is
+    still the annotators' shares. Items without a current stored one: live majority vote."""
+    live = majority_vote(kind, classes, items)
+    stored = stored_consensus(item_ids=[item.item_id for item in items], method="crowdlab")
+    out = []
+    for item, fallback in zip(items, live, strict=True):
+        found = stored.get(item.item_id)
+        if found is None or found.label is None or found.n_annotations != len(item.votes):
+            out.append(fallback)
+            continue
+        label: Label = str(found.label)
+        if kind == "multilabel":
+            label = tuple(name for name in classes if name in found.label)
+        out.append(Consensus(label=label, soft_label=fallback.soft_label, quality=found.quality))
+    return out
 
 
-def register(name: str, method: Method) -> None:
-    """Add a consensus method (e.g. ``"crowdlab"``, reading stored CROWDLAB scores)."""
+_METHODS: dict[str, Method] = {"majority_vote": majority_vote, "crowdlab": crowdlab}
+# Methods that read what the quality app stored, falling back to FALLBACK_METHOD.
+_STORED = {"crowdlab"}
+FALLBACK_METHOD = "majority_vote"
+
+
+def register(name: str, method: Method, *, stored: bool = False) -> None:
+    """Add a consensus method; ``stored``: it reads the quality app's stored results and falls
+    back to the live majority vote (the release's policy then names the quality run)."""
     _METHODS[name] = method
+    if stored:
+        _STORED.add(name)
+
+
+def source(name: str, quality_run: int | None) -> str:
+    """Where a release's labels come from, in words, for its filter policy."""
+    if name not in _STORED:
+        return f"live {name}"
+    if quality_run is None:
+        return f"no quality run yet: live {FALLBACK_METHOD} for every item"
+    return (
+        f"{name} stored by quality run {quality_run}; live {FALLBACK_METHOD} for items that run "
+        "did not cover or that got new annotations since"
+    )
 
 
 def method_names() -> tuple[str, ...]:

@@ -24,6 +24,7 @@ from exports import pseudonymize as _pseudonymize
 from workbench.annotations.models import Annotation
 from workbench.projects.kinds import Kind
 from workbench.projects.models import Item, Project
+from workbench.quality.selectors import items_with_active_issues
 from workbench.releases import consensus
 
 EXPORT_KIND = {
@@ -38,17 +39,30 @@ CHUNK_ITEMS = 2000
 class FilterPolicy:
     """What goes into a release. Items nobody labeled never do.
 
-    ``exclude_open_label_issues`` is recorded as asked; label issues are not tracked yet, so
-    nothing is excluded for it (the recorded policy says so: ``label_issues_applied``).
+    ``consensus_method`` None means the project's quality setting (``release_create`` fills it
+    in). ``quality_run`` is not asked for: ``release_create`` records the project's newest
+    finished quality run, whose label issues and stored consensus the release uses. Without
+    one there are no label issues to exclude, and the recorded policy says so
+    (``label_issues_applied: false``).
     """
 
     min_annotators: int = 1
     min_quality: float | None = None
     exclude_open_label_issues: bool = True
-    consensus_method: str = consensus.DEFAULT_METHOD
+    consensus_method: str | None = None
+    quality_run: int | None = None
+
+    @property
+    def label_issues_applied(self) -> bool:
+        return self.exclude_open_label_issues and self.quality_run is not None
 
     def to_dict(self) -> dict[str, Any]:
-        return {**asdict(self), "label_issues_applied": False}
+        method = self.consensus_method or consensus.FALLBACK_METHOD
+        return {
+            **asdict(self),
+            "label_issues_applied": self.label_issues_applied,
+            "consensus_source": consensus.source(method, self.quality_run),
+        }
 
 
 def pseudonym(ls_user_id: int, salt: str) -> str:
@@ -59,9 +73,10 @@ def release_records(
     *, project: Project, salt: str, policy: FilterPolicy, excluded: Counter[str]
 ) -> Iterator[ReleaseRecord]:
     """The project's records, sorted by item id; adds the reason for each left-out item to
-    ``excluded`` (``unlabeled``, ``below_min_annotators``, ``below_min_quality``)."""
+    ``excluded`` (the first that applies: ``unlabeled``, ``below_min_annotators``,
+    ``open_label_issue`` (open or in review), ``below_min_quality``)."""
     kind = EXPORT_KIND[project.kind]
-    method = consensus.get(policy.consensus_method)
+    method = consensus.get(policy.consensus_method or consensus.FALLBACK_METHOD)
     classes = DEFAULT_CLASSES[kind]
     last_id = 0
     while True:
@@ -78,12 +93,15 @@ def release_records(
             consensus.ItemVotes(item_id, votes[item_id]) for item_id, _, _ in items if votes.get(item_id)
         ]
         decided = dict(zip((v.item_id for v in voted), method(kind, classes, voted), strict=True))
+        flagged = items_with_active_issues(item_ids=list(decided)) if policy.label_issues_applied else set()
         for item_id, external_id, data in items:
             result = decided.get(item_id)
             if result is None:
                 excluded["unlabeled"] += 1
             elif len(votes[item_id]) < policy.min_annotators:
                 excluded["below_min_annotators"] += 1
+            elif item_id in flagged:
+                excluded["open_label_issue"] += 1
             elif policy.min_quality is not None and (result.quality or 0.0) < policy.min_quality:
                 excluded["below_min_quality"] += 1
             else:

@@ -9,6 +9,7 @@ sides are immutable, so it stays true.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import logging
 import os
 import secrets
@@ -27,9 +28,12 @@ from django.utils import timezone
 
 from workbench.errors import Conflict, NotFound, ValidationFailed
 from workbench.projects.models import Project
+from workbench.quality.selectors import consensus_method_of, latest_run
 from workbench.releases import consensus
 from workbench.releases.models import Release, ReleaseSettings
 from workbench.releases.records import EXPORT_KIND, FilterPolicy, release_records
+from workbench.rounds.models import Round
+from workbench.rounds.selectors import rounds_of
 
 log = logging.getLogger(__name__)
 
@@ -62,11 +66,20 @@ def release_create(
     split_ratios: dict[str, float] | None = None,
     formats: Sequence[str] | None = None,
 ) -> Release:
-    """Record a new pending release (next version of the project) and enqueue its build."""
+    """Record a new pending release (next version of the project) and enqueue its build.
+
+    The policy's consensus method defaults to the project's quality setting; the release
+    records the newest finished quality run (whose stored consensus and label issues it uses)
+    and the last finished active-learning round with its model version."""
     from exports import ReleaseInputError, SplitRatios
 
     policy = policy or FilterPolicy()
-    consensus.get(policy.consensus_method)  # unknown method: fail now, not in the worker
+    method = policy.consensus_method or consensus_method_of(project)
+    consensus.get(method)  # unknown method: fail now, not in the worker
+    quality_run = latest_run(project)
+    policy = dataclasses.replace(
+        policy, consensus_method=method, quality_run=quality_run.id if quality_run is not None else None
+    )
     if policy.min_annotators < 1:
         raise ValidationFailed("min_annotators must be at least 1.")
     if policy.min_quality is not None and not 0.0 <= policy.min_quality <= 1.0:
@@ -91,6 +104,7 @@ def release_create(
             # constraint is the backstop (SQLite has no row locks).
             Project.objects.select_for_update().filter(id=project.id).first()
             last = Release.objects.filter(project=project).aggregate(v=Max("version"))["v"] or 0
+            last_round = rounds_of(project).filter(status=Round.Status.DONE).first()
             release = Release.objects.create(
                 project=project,
                 version=last + 1,
@@ -99,8 +113,8 @@ def release_create(
                 created_by_name=name or "system",
                 label_config_sha256=project.label_config_sha256,
                 guideline_version=None,
-                last_round_id=None,
-                model_version=None,
+                last_round_id=last_round.id if last_round is not None else None,
+                model_version=last_round.model_version if last_round is not None else None,
                 filter_policy=policy.to_dict(),
                 split_ratios=ratios.as_dict(),
                 formats=[f for f in ALL_FORMATS if f in chosen],
@@ -162,6 +176,7 @@ def _write_files(release: Release) -> tuple[dict[str, Any], str, dict[str, int]]
         **{k: v for k, v in release.filter_policy.items() if k in FilterPolicy.__dataclass_fields__}
     )
     excluded: Counter[str] = Counter()
+    labels_from = consensus.source(policy.consensus_method or consensus.FALLBACK_METHOD, policy.quality_run)
     meta = ReleaseMeta(
         version=str(release.version),
         tag=release.tag,
@@ -194,9 +209,9 @@ def _write_files(release: Release) -> tuple[dict[str, Any], str, dict[str, int]]
             description=project.description,
             labeling=(
                 f"Labeled in Label Studio ({project.annotators_per_item} annotator(s) per item); "
-                f"consensus by {policy.consensus_method}."
+                f"consensus: {labels_from}."
             ),
-            filters_applied=_filters_text(policy, excluded),
+            filters_applied=_FilterLines(policy, excluded),
         ),
     )
     _make_read_only(folder)
@@ -204,6 +219,21 @@ def _write_files(release: Release) -> tuple[dict[str, Any], str, dict[str, int]]
 
     manifest = read_manifest(folder).to_dict()
     return manifest, sha256_file(folder / "manifest.json"), dict(sorted(excluded.items()))
+
+
+class _FilterLines(Sequence[str]):
+    """The datasheet's filter lines, rendered when they are read: the datasheet is written after
+    the records have streamed through, so by then ``excluded`` holds the real counts (a list made
+    before ``build_release`` would say 0 for every reason)."""
+
+    def __init__(self, policy: FilterPolicy, excluded: Counter[str]) -> None:
+        self._policy, self._excluded = policy, excluded
+
+    def __len__(self) -> int:
+        return len(_filters_text(self._policy, self._excluded))
+
+    def __getitem__(self, index: Any) -> Any:
+        return _filters_text(self._policy, self._excluded)[index]
 
 
 def _filters_text(policy: FilterPolicy, excluded: Counter[str]) -> list[str]:
@@ -216,8 +246,16 @@ def _filters_text(policy: FilterPolicy, excluded: Counter[str]) -> list[str]:
         lines.append(
             f"Label quality at least {policy.min_quality}; left out: {excluded['below_min_quality']}."
         )
-    if policy.exclude_open_label_issues:
-        lines.append("Exclude items with open label issues: asked, but label issues are not tracked yet.")
+    if policy.label_issues_applied:
+        lines.append(
+            f"Items with an open or in-review label issue (quality run {policy.quality_run}) left out: "
+            f"{excluded['open_label_issue']}."
+        )
+    elif policy.exclude_open_label_issues:
+        lines.append(
+            "Exclude items with open label issues: asked, but label quality had not been computed "
+            "for this project, so there were none."
+        )
     return lines
 
 

@@ -17,6 +17,7 @@ class Command(BaseCommand):
         parser.add_argument("--min-annotators", type=int, default=1)
         parser.add_argument("--min-quality", type=float, default=None)
         parser.add_argument("--include-open-label-issues", action="store_true")
+        parser.add_argument("--consensus-method", default=None, help="default: the project's quality setting")
         parser.add_argument("--formats", default="", help="comma-separated: jsonl,csv,parquet,trl")
         parser.add_argument("--split", default="0.8,0.1,0.1", help="train,validation,test ratios")
         parser.add_argument("--user", default="", help="e-mail of the user recorded as its creator")
@@ -45,6 +46,7 @@ class Command(BaseCommand):
                     min_annotators=int(options["min_annotators"]),  # type: ignore[call-overload]
                     min_quality=options["min_quality"],  # type: ignore[arg-type]
                     exclude_open_label_issues=not options["include_open_label_issues"],
+                    consensus_method=options["consensus_method"],  # type: ignore[arg-type]
                 ),
                 split_ratios={"train": train, "validation": validation, "test": test},
                 formats=formats or None,
