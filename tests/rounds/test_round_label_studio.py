@@ -3,6 +3,7 @@ receives from the real queue (/next) are the round's highest-priority items, in 
 
 from __future__ import annotations
 
+import time
 import uuid
 
 import pytest
@@ -46,6 +47,18 @@ def label_from_queue(gateway: Gateway, project: Project, email: str, n: int) -> 
     return served
 
 
+def finished_auto_round(project: Project, timeout: float = 120.0) -> Round | None:
+    """The automatic round, once done or failed: started by a webhook, it runs in the workbench's
+    request thread and may still be running when the annotator's submit returns."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        auto = Round.objects.filter(project=project, trigger="auto").first()
+        if auto is None or auto.status in ("done", "failed"):
+            return auto
+        time.sleep(0.5)
+    return Round.objects.filter(project=project, trigger="auto").first()
+
+
 def batch_of(round_: Round) -> list[int]:
     return list(round_.selections.order_by("rank").values_list("item_id", flat=True))
 
@@ -86,5 +99,49 @@ def test_the_real_queue_serves_each_rounds_batch_first_in_order(
         # Held-out items were never pushed, so never served.
         pushed = Item.objects.filter(project=project, ls_task_id__isnull=False)
         assert not any(in_validation_slice(i.content_hash, 20) for i in pushed)
+    finally:
+        real_gateway.delete_project(project_id=project.ls_project_id)
+
+
+def test_every_n_new_annotations_start_a_round_that_the_queue_follows(
+    real_gateway: Gateway, workbench_url: str
+) -> None:
+    project = project_create(name=f"test auto rounds {uuid.uuid4().hex[:8]}", kind="toxicity_binary")
+    try:
+        items_import(
+            project=project,
+            source="jigsaw_toxic_sample.csv",
+            content=jigsaw_rows(30),
+            columns={"text": "comment_text", "external_id": "id"},
+        )
+        round_config_update(
+            project=project,
+            auto_round_every=4,
+            strategy="margin",
+            batch_size=4,
+            buffer_size=4,
+            validation_percent=0,
+        )
+        (annotator,) = simulated_annotators(1, [0.0])
+        ensure_simulated_accounts(project, [annotator])
+        first = round_start(
+            project=project, trigger="command", strategy="seed_keyword", batch_size=4, buffer_size=4
+        )
+
+        label_from_queue(real_gateway, project, annotator.email, 4)
+        # Webhooks start it (on PostgreSQL; the in-memory SQLite test database refuses their
+        # concurrent writes), reconciliation otherwise.
+        annotations_reconcile(project=project)
+
+        auto = finished_auto_round(project)
+        assert auto is not None, list(
+            Round.objects.filter(project=project).values("number", "status", "error")
+        )
+        assert (auto.number, auto.status, auto.training_size, auto.annotation_count) == (2, "done", 4, 4), (
+            auto.error
+        )
+        assert auto.model_version != Round.objects.get(id=first.id).model_version
+        # The queue now follows the automatic round.
+        assert label_from_queue(real_gateway, project, annotator.email, 4) == batch_of(auto)
     finally:
         real_gateway.delete_project(project_id=project.ls_project_id)
