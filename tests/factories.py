@@ -5,6 +5,7 @@ from __future__ import annotations
 import itertools
 
 from django.contrib.auth.models import AbstractUser
+from rest_framework.test import APIClient
 
 from workbench.accounts.models import Role
 from workbench.accounts.services import user_create
@@ -41,3 +42,10 @@ def toxicity_items(project: Project, n: int) -> None:
             for i in range(n)
         ],
     )
+
+
+def api_client(user: AbstractUser) -> APIClient:
+    """A DRF test client authenticated with the user's API token."""
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Token {user.auth_token.key}")
+    return client

@@ -4,17 +4,13 @@ import pytest
 from rest_framework.test import APIClient
 
 from tests import factories
+from tests.factories import api_client
 from tests.quality.helpers import annotate, annotators, separable_items
 from workbench.accounts.models import Role
 from workbench.projects.services import project_member_add
 
 pytestmark = pytest.mark.django_db
 
-
-def client_for(user) -> APIClient:  # type: ignore[no-untyped-def]
-    client = APIClient()
-    client.force_authenticate(user)
-    return client
 
 
 @pytest.fixture
@@ -28,7 +24,7 @@ def project(fake_gateway):  # type: ignore[no-untyped-def]
 def test_an_admin_recomputes_and_reads_every_quality_table(
     project, django_capture_on_commit_callbacks
 ) -> None:  # type: ignore[no-untyped-def]
-    admin = client_for(factories.user(Role.ADMIN))
+    admin = api_client(factories.user(Role.ADMIN))
     base = f"/api/projects/{project.id}/quality/"
     with django_capture_on_commit_callbacks(execute=True):  # the Celery task, eagerly
         response = admin.post(base + "recompute/")
@@ -60,8 +56,8 @@ def test_a_member_who_is_not_an_admin_is_refused_and_a_stranger_sees_nothing(pro
     project_member_add(project=project, user=engineer)
     stranger = factories.user(Role.ML_ENGINEER)
     path = f"/api/projects/{project.id}/quality/annotators/"
-    assert client_for(engineer).get(path).status_code == 403
-    assert client_for(stranger).get(path).status_code == 404
+    assert api_client(engineer).get(path).status_code == 403
+    assert api_client(stranger).get(path).status_code == 404
     assert APIClient().get(path).status_code in (401, 403)
 
 

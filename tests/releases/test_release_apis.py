@@ -10,6 +10,7 @@ import pytest
 from rest_framework.test import APIClient
 
 from tests import factories
+from tests.factories import api_client
 from tests.releases.conftest import annotate
 from workbench.accounts.models import Role
 from workbench.projects.models import Item
@@ -17,11 +18,6 @@ from workbench.projects.services import project_member_add
 
 pytestmark = pytest.mark.django_db
 
-
-def client_for(user) -> APIClient:  # type: ignore[no-untyped-def]
-    client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Token {user.auth_token.key}")
-    return client
 
 
 @pytest.fixture
@@ -42,7 +38,7 @@ def project(owner):  # type: ignore[no-untyped-def]
 @pytest.fixture
 def published(owner, project, django_capture_on_commit_callbacks):  # type: ignore[no-untyped-def]
     with django_capture_on_commit_callbacks(execute=True):
-        response = client_for(owner).post(
+        response = api_client(owner).post(
             f"/api/projects/{project.id}/releases/", {"tag": "v1"}, format="json"
         )
     assert response.status_code == 202, response.json()
@@ -51,11 +47,11 @@ def published(owner, project, django_capture_on_commit_callbacks):  # type: igno
 
 def test_an_ml_engineer_creates_a_release_and_it_is_built(owner, project, published) -> None:  # type: ignore[no-untyped-def]
     assert published.json()["status"] == "pending"
-    listed = client_for(owner).get(f"/api/projects/{project.id}/releases/").json()
+    listed = api_client(owner).get(f"/api/projects/{project.id}/releases/").json()
     assert [(r["version"], r["tag"], r["status"], r["record_count"]) for r in listed] == [
         (1, "v1", "published", 20)
     ]
-    detail = client_for(owner).get(f"/api/projects/{project.id}/releases/1/").json()
+    detail = api_client(owner).get(f"/api/projects/{project.id}/releases/1/").json()
     assert detail["manifest"]["stats"]["records"] == 20
     assert detail["datasheet"].startswith("# Datasheet:")
     assert {f["path"] for f in detail["files"]} >= {"parquet/train.parquet", "csv/test.csv", "DATASHEET.md"}
@@ -64,13 +60,13 @@ def test_an_ml_engineer_creates_a_release_and_it_is_built(owner, project, publis
 def test_an_annotator_member_may_read_but_not_create(owner, project, published) -> None:  # type: ignore[no-untyped-def]
     annotator = factories.user(Role.ANNOTATOR)
     project_member_add(project=project, user=annotator)
-    refused = client_for(annotator).post(f"/api/projects/{project.id}/releases/", {}, format="json")
+    refused = api_client(annotator).post(f"/api/projects/{project.id}/releases/", {}, format="json")
     assert refused.status_code == 403 and refused.json()["code"] == "forbidden"
-    assert client_for(annotator).get(f"/api/projects/{project.id}/releases/").status_code == 200
+    assert api_client(annotator).get(f"/api/projects/{project.id}/releases/").status_code == 200
 
 
 def test_someone_elses_project_is_not_found(project, published) -> None:  # type: ignore[no-untyped-def]
-    stranger = client_for(factories.user(Role.ML_ENGINEER))
+    stranger = api_client(factories.user(Role.ML_ENGINEER))
     base = f"/api/projects/{project.id}/releases/"
     for response in (
         stranger.get(base),
@@ -84,7 +80,7 @@ def test_someone_elses_project_is_not_found(project, published) -> None:  # type
 
 
 def test_downloads_carry_the_sha256_etag_and_resume_with_ranges(owner, project, published) -> None:  # type: ignore[no-untyped-def]
-    client = client_for(owner)
+    client = api_client(owner)
     url = f"/api/projects/{project.id}/releases/1/download/"
     detail = client.get(f"/api/projects/{project.id}/releases/1/").json()
     entry = next(f for f in detail["files"] if f["path"] == "parquet/train.parquet")
@@ -129,8 +125,8 @@ def test_the_diff_endpoint_counts_changes_and_serves_the_list(
     annotate(item, 11, flipped)
     annotate(item, 12, flipped)
     with django_capture_on_commit_callbacks(execute=True):
-        client_for(owner).post(f"/api/projects/{project.id}/releases/", {}, format="json")
-    client = client_for(owner)
+        api_client(owner).post(f"/api/projects/{project.id}/releases/", {}, format="json")
+    client = api_client(owner)
     summary = client.get(f"/api/projects/{project.id}/releases/diff/", {"from": 1, "to": 2}).json()
     assert summary["counts"]["relabeled"] == 1 and summary["counts"]["added"] == 0
     listing = client.get(f"/api/projects/{project.id}/releases/diff/", {"from": 1, "to": 2, "list": "csv"})
@@ -140,7 +136,7 @@ def test_the_diff_endpoint_counts_changes_and_serves_the_list(
 
 
 def test_bad_create_input_names_the_problem(owner, project) -> None:  # type: ignore[no-untyped-def]
-    client = client_for(owner)
+    client = api_client(owner)
     bad = client.post(f"/api/projects/{project.id}/releases/", {"formats": ["trl"]}, format="json")
     assert bad.status_code == 400 and "preference" in bad.json()["message"]
     bad = client.post(f"/api/projects/{project.id}/releases/", {"min_annotators": 0}, format="json")

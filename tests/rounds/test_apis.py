@@ -3,20 +3,15 @@
 from __future__ import annotations
 
 import pytest
-from rest_framework.test import APIClient
 
 from tests import factories
+from tests.factories import api_client
 from tests.rounds.helpers import toxicity_pool
 from workbench.accounts.models import Role
 from workbench.projects.services import project_member_add
 
 pytestmark = pytest.mark.django_db
 
-
-def client_for(user) -> APIClient:  # type: ignore[no-untyped-def]
-    client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Token {user.auth_token.key}")
-    return client
 
 
 @pytest.fixture
@@ -32,7 +27,7 @@ def test_a_member_ml_engineer_starts_a_round_and_reads_its_selection(
     project,
     django_capture_on_commit_callbacks,  # type: ignore[no-untyped-def]
 ) -> None:
-    client = client_for(project.owner)
+    client = api_client(project.owner)
     with django_capture_on_commit_callbacks(execute=True):
         started = client.post(
             f"/api/projects/{project.id}/rounds/",
@@ -59,7 +54,7 @@ def test_a_member_ml_engineer_starts_a_round_and_reads_its_selection(
 def test_an_annotator_member_reads_rounds_but_may_not_start_one(project) -> None:  # type: ignore[no-untyped-def]
     annotator = factories.user(Role.ANNOTATOR)
     project_member_add(project=project, user=annotator)
-    client = client_for(annotator)
+    client = api_client(annotator)
     refused = client.post(f"/api/projects/{project.id}/rounds/", {"strategy": "random"}, format="json")
     assert refused.status_code == 403 and refused.json()["code"] == "forbidden"
     assert client.get(f"/api/projects/{project.id}/rounds/").status_code == 200
@@ -72,7 +67,7 @@ def test_an_annotator_member_reads_rounds_but_may_not_start_one(project) -> None
 
 
 def test_an_ml_engineer_of_another_project_sees_nothing(project) -> None:  # type: ignore[no-untyped-def]
-    stranger = client_for(factories.user(Role.ML_ENGINEER))
+    stranger = api_client(factories.user(Role.ML_ENGINEER))
     assert (
         stranger.post(
             f"/api/projects/{project.id}/rounds/", {"strategy": "random"}, format="json"
@@ -84,7 +79,7 @@ def test_an_ml_engineer_of_another_project_sees_nothing(project) -> None:  # typ
 
 
 def test_an_unknown_strategy_is_a_400_listing_the_valid_ones(project) -> None:  # type: ignore[no-untyped-def]
-    response = client_for(project.owner).post(
+    response = api_client(project.owner).post(
         f"/api/projects/{project.id}/rounds/", {"strategy": "oracle"}, format="json"
     )
     assert response.status_code == 400
@@ -93,7 +88,7 @@ def test_an_unknown_strategy_is_a_400_listing_the_valid_ones(project) -> None:  
 
 
 def test_round_settings_are_read_and_changed(project) -> None:  # type: ignore[no-untyped-def]
-    client = client_for(project.owner)
+    client = api_client(project.owner)
     assert client.get(f"/api/projects/{project.id}/rounds/settings/").json()["auto_round_every"] is None
     changed = client.patch(
         f"/api/projects/{project.id}/rounds/settings/",
@@ -113,6 +108,6 @@ def test_round_settings_are_read_and_changed(project) -> None:  # type: ignore[n
 def test_strategies_are_listed_by_name(project) -> None:  # type: ignore[no-untyped-def]
     import active_learning as al
 
-    listed = client_for(project.owner).get("/api/strategies/").json()
+    listed = api_client(project.owner).get("/api/strategies/").json()
     assert [s["name"] for s in listed] == al.strategy_names()
     assert next(s for s in listed if s["name"] == "seed_keyword")["cold_start"] is True

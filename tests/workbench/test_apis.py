@@ -4,6 +4,7 @@ import pytest
 from rest_framework.test import APIClient
 
 from tests import factories
+from tests.factories import api_client
 from workbench.accounts.models import Account, Role
 from workbench.annotations.apis import SECRET_HEADER
 from workbench.annotations.models import WebhookEvent
@@ -11,11 +12,6 @@ from workbench.projects.models import Item
 
 pytestmark = pytest.mark.django_db
 
-
-def client_for(user) -> APIClient:  # type: ignore[no-untyped-def]
-    client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Token {user.auth_token.key}")
-    return client
 
 
 def test_requests_without_a_token_are_refused() -> None:
@@ -26,19 +22,19 @@ def test_requests_without_a_token_are_refused() -> None:
 
 def test_an_ml_engineer_creates_a_project_and_an_annotator_may_not(fake_gateway) -> None:  # type: ignore[no-untyped-def]
     body = {"name": "Toxicity round 1", "kind": "toxicity_binary", "annotators_per_item": 3}
-    annotator = client_for(factories.user(Role.ANNOTATOR))
+    annotator = api_client(factories.user(Role.ANNOTATOR))
     refused = annotator.post("/api/projects/", body, format="json")
     assert refused.status_code == 403
     assert refused.json()["code"] == "forbidden"
 
-    created = client_for(factories.user(Role.ML_ENGINEER)).post("/api/projects/", body, format="json")
+    created = api_client(factories.user(Role.ML_ENGINEER)).post("/api/projects/", body, format="json")
     assert created.status_code == 201
     assert created.json()["annotators_per_item"] == 3
     assert created.json()["ls_project_id"] in fake_gateway.projects
 
 
 def test_invalid_project_input_names_the_field(fake_gateway) -> None:  # type: ignore[no-untyped-def]
-    response = client_for(factories.user()).post(
+    response = api_client(factories.user()).post(
         "/api/projects/", {"name": "x", "kind": "sentiment"}, format="json"
     )
     assert response.status_code == 400
@@ -48,18 +44,18 @@ def test_invalid_project_input_names_the_field(fake_gateway) -> None:  # type: i
 def test_users_see_only_projects_they_belong_to(fake_gateway) -> None:  # type: ignore[no-untyped-def]
     owner, stranger = factories.user(), factories.user()
     project = factories.project(owner=owner)
-    assert [p["id"] for p in client_for(owner).get("/api/projects/").json()] == [project.id]
-    assert client_for(stranger).get("/api/projects/").json() == []
-    assert client_for(stranger).get(f"/api/projects/{project.id}/").status_code == 404
-    assert client_for(stranger).get(f"/api/projects/{project.id}/items/").status_code == 404
-    assert client_for(stranger).get(f"/api/projects/{project.id}/annotations/").status_code == 404
+    assert [p["id"] for p in api_client(owner).get("/api/projects/").json()] == [project.id]
+    assert api_client(stranger).get("/api/projects/").json() == []
+    assert api_client(stranger).get(f"/api/projects/{project.id}/").status_code == 404
+    assert api_client(stranger).get(f"/api/projects/{project.id}/items/").status_code == 404
+    assert api_client(stranger).get(f"/api/projects/{project.id}/annotations/").status_code == 404
 
 
 def test_an_annotator_member_can_read_but_not_import(fake_gateway) -> None:  # type: ignore[no-untyped-def]
     owner, annotator = factories.user(), factories.user(Role.ANNOTATOR)
     project = factories.project(owner=owner)
-    client_for(owner).post(f"/api/projects/{project.id}/members/", {"user_id": annotator.id}, format="json")
-    client = client_for(annotator)
+    api_client(owner).post(f"/api/projects/{project.id}/members/", {"user_id": annotator.id}, format="json")
+    client = api_client(annotator)
     assert client.get(f"/api/projects/{project.id}/").status_code == 200
     refused = client.post(
         f"/api/projects/{project.id}/items/import/", {"items": [{"text": "x"}]}, format="json"
@@ -74,7 +70,7 @@ def test_a_file_import_reports_the_bad_row_and_imports_nothing(fake_gateway) -> 
     owner = factories.user()
     project = factories.project(owner=owner)
     upload = SimpleUploadedFile("pool.csv", b"text,label\nok,toxic\n,toxic\n")
-    response = client_for(owner).post(f"/api/projects/{project.id}/items/import/", {"file": upload})
+    response = api_client(owner).post(f"/api/projects/{project.id}/items/import/", {"file": upload})
     assert response.status_code == 400
     assert response.json()["extra"]["errors"][0] == {
         "file": "pool.csv",
@@ -90,7 +86,7 @@ def test_import_with_a_column_mapping_then_push_and_list(fake_gateway) -> None: 
 
     owner = factories.user()
     project = factories.project(owner=owner)
-    client = client_for(owner)
+    client = api_client(owner)
     upload = SimpleUploadedFile("jigsaw.csv", b"id,comment_text,toxic\na,first,0\nb,second,1\n")
     imported = client.post(
         f"/api/projects/{project.id}/items/import/",
@@ -122,8 +118,8 @@ def test_only_admins_add_annotators_and_get_their_login(fake_gateway) -> None:  
     admin, engineer = factories.user(Role.ADMIN), factories.user(Role.ML_ENGINEER)
     project = factories.project(owner=engineer)
     body = {"email": "ann@example.test", "project_ids": [project.id]}
-    assert client_for(engineer).post("/api/annotators/", body, format="json").status_code == 403
-    response = client_for(admin).post("/api/annotators/", body, format="json")
+    assert api_client(engineer).post("/api/annotators/", body, format="json").status_code == 403
+    response = api_client(admin).post("/api/annotators/", body, format="json")
     assert response.status_code == 201
     login = response.json()
     assert login["login_email"] == "ann@example.test" and login["password"]
@@ -131,7 +127,7 @@ def test_only_admins_add_annotators_and_get_their_login(fake_gateway) -> None:  
     account = Account.objects.get(user__email="ann@example.test")
     assert account.role == Role.ANNOTATOR and account.ls_user_id is not None
     assert fake_gateway.user_token(email="ann@example.test", password=login["password"])
-    assert client_for(account.user).get(f"/api/projects/{project.id}/").status_code == 200
+    assert api_client(account.user).get(f"/api/projects/{project.id}/").status_code == 200
 
 
 def test_the_openapi_schema_documents_the_api() -> None:
