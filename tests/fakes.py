@@ -122,7 +122,10 @@ class FakeGateway:
     ) -> None:
         self._project(project_id)
         for prediction in predictions:
-            self._get(self.tasks, prediction.task_id, "task").scores[model_version] = prediction.score
+            task = self._get(self.tasks, prediction.task_id, "task")
+            # Label Studio 1.23 answers 201 but silently drops a prediction scored outside [0, 1].
+            if 0 <= prediction.score <= 1:
+                task.scores[model_version] = prediction.score
 
     def iter_annotations(self, *, project_id: int) -> Iterator[LsAnnotation]:
         for task_id in self._project(project_id).task_ids:
@@ -215,9 +218,10 @@ class FakeGateway:
         version = project.model_version
         if version is None:
             return tasks
-        predicted = [t for t in tasks if version in t.scores]
-        # Without any prediction of the version Label Studio serves at random; we keep id order.
-        return sorted(predicted, key=lambda t: t.scores[version]) if predicted else tasks
+        predicted = sorted((t for t in tasks if version in t.scores), key=lambda t: t.scores[version])
+        # Tasks without a prediction of the version come after the predicted ones; Label Studio
+        # picks among them at random, we keep id order.
+        return predicted + [t for t in tasks if version not in t.scores]
 
     def _done_for(self, task: FakeTask, user_id: int) -> bool:
         """Labeled by enough people, or already annotated or skipped by this user."""

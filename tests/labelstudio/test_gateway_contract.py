@@ -453,3 +453,24 @@ def test_a_wrong_api_key_is_a_permanent_error(label_studio: ServerInfo) -> None:
     with pytest.raises(LabelStudioError) as error:
         gateway.create_project(title="x", label_config=LABEL_CONFIG, maximum_annotations=1)
     assert error.value.permanent and error.value.status == 401
+
+
+
+def test_a_prediction_scored_outside_0_1_is_silently_dropped(
+    gateway: Gateway, make_project: Callable[..., int], make_annotator: Callable[[], tuple[int, str]]
+) -> None:
+    """Label Studio answers 201 and keeps nothing, so the task is served after every predicted
+    one instead of first (lowest score first): scores must be scaled into [0, 1]."""
+    project_id = make_project()
+    out_of_range, in_range = import_items(gateway, project_id, 2)
+    gateway.create_predictions(
+        project_id=project_id,
+        predictions=[
+            Prediction(task_id=out_of_range, score=-0.5, result=choice("toxic")),
+            Prediction(task_id=in_range, score=0.5, result=choice("toxic")),
+        ],
+        model_version="scores-v1",
+    )
+    gateway.set_queue_order(project_id=project_id, model_version="scores-v1")
+    _, token = make_annotator()
+    assert label_all(gateway, project_id, token) == [1, 0]
