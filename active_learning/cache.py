@@ -13,6 +13,7 @@ import hashlib
 import json
 import os
 import re
+import time
 import uuid
 from collections.abc import Iterable, Sequence
 from pathlib import Path
@@ -119,6 +120,11 @@ class MemoryEmbeddingCache:
             self._rows.setdefault(bytes(k), np.array(v, dtype=np.float32))
 
 
+def _shard_name() -> str:
+    """Time-ordered unique name: sorted shard names = insertion order, so compact() keeps it."""
+    return f"{time.time_ns():020d}-{uuid.uuid4().hex[:12]}"
+
+
 def model_dir_name(model_id: str) -> str:
     """Directory name for a model: readable slug plus a hash so distinct ids never collide."""
     slug = re.sub(r"[^A-Za-z0-9._-]+", "_", model_id)[-60:].strip("_") or "model"
@@ -223,12 +229,22 @@ class FileEmbeddingCache:
         return self._locate(keys) >= 0
 
     def get(self, keys: NDArray[np.bytes_], dtype: DTypeLike = np.float32) -> NDArray[Any]:
+        """Rows (n, dim). When the keys are a contiguous run of one shard in storage order and
+        ``dtype`` is the storage dtype, the result is a read-only memmap view (no copy)."""
         rows = self._locate(keys)
         if np.any(rows < 0):
             missing = int(np.sum(rows < 0))
             raise KeyError(f"{missing} of {rows.shape[0]} keys are not in the cache {self.directory}")
-        out = np.empty((rows.shape[0], self._dim), dtype=dtype)
         shard_of = np.searchsorted(self._offsets, rows, side="right") - 1
+        if rows.shape[0] and np.dtype(dtype) == self._dtype and shard_of[0] == shard_of[-1]:
+            start = int(rows[0])
+            if np.array_equal(rows, np.arange(start, start + rows.shape[0])):
+                # Keys in storage order within one shard (e.g. a whole compacted pool): return a
+                # read-only memory-mapped view instead of copying millions of rows.
+                local = start - int(self._offsets[shard_of[0]])
+                view: NDArray[Any] = self._shards[int(shard_of[0])][local : local + rows.shape[0]]
+                return view
+        out = np.empty((rows.shape[0], self._dim), dtype=dtype)
         for s in np.unique(shard_of):
             sel = np.nonzero(shard_of == s)[0]
             local = rows[sel] - self._offsets[s]
@@ -243,7 +259,7 @@ class FileEmbeddingCache:
         fresh = first[~self.contains(keys[first])]
         if fresh.shape[0] == 0:
             return
-        name = f"{uuid.uuid4().hex}"
+        name = _shard_name()
         vec_tmp = self.directory / f"{name}.vec.tmp.npy"
         key_tmp = self.directory / f"{name}.keys.tmp.npy"
         np.save(vec_tmp, vec[fresh].astype(self._dtype))
@@ -275,7 +291,7 @@ class FileEmbeddingCache:
         old = [p for p in self.directory.glob("*.npy")]
         keys = self._sorted_keys[np.argsort(self._sorted_row)]
         vectors = self.get(keys, dtype=self._dtype)
-        name = f"{uuid.uuid4().hex}"
+        name = _shard_name()
         np.save(self.directory / f"{name}.vec.tmp.npy", vectors)
         np.save(self.directory / f"{name}.keys.tmp.npy", keys)
         os.replace(self.directory / f"{name}.vec.tmp.npy", self.directory / f"{name}.vec.npy")

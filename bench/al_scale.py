@@ -27,7 +27,7 @@ from pathlib import Path
 
 import numpy as np
 
-from al_common import CACHE, DATA, OUT, REPO, jigsaw_binary
+from al_common import DATA, OUT, REPO, jigsaw_binary
 
 from active_learning import FileEmbeddingCache, content_keys, embed, run_round
 
@@ -40,21 +40,30 @@ def item_texts(n: int) -> list[str]:
     return [f"synthetic item {i}" for i in range(n)]
 
 
+def scale_dir(n: int) -> Path:
+    return SCALE_CACHE / f"n{n}"
+
+
 def generate_pool(n: int) -> None:
-    cache = FileEmbeddingCache(SCALE_CACHE, MODEL_ID, DIM)
-    if len(cache) >= n:
+    root = scale_dir(n)
+    cache = FileEmbeddingCache(root, MODEL_ID, DIM)
+    if len(cache) >= n and (root / "labels.npy").exists():
+        cache.compact()
         return
     ds = jigsaw_binary()
     rng = np.random.default_rng(0)
     keys = content_keys(item_texts(n))
+    labels = np.empty(n, dtype=np.int64)
     t = time.perf_counter()
-    for start in range(len(cache), n, 250_000):
+    for start in range(0, n, 250_000):
         stop = min(n, start + 250_000)
         src = rng.integers(0, len(ds.X), size=stop - start)
         vec = ds.X[src] + rng.normal(0, 0.02, size=(stop - start, DIM)).astype(np.float32)
         vec /= np.linalg.norm(vec, axis=1, keepdims=True)
         cache.put(keys[start:stop], vec)
-        np.save(SCALE_CACHE / f"labels-{start}.npy", ds.y[src])
+        labels[start:stop] = ds.y[src]
+    cache.compact()  # one shard in item order: lookups of the whole pool become a memmap view
+    np.save(root / "labels.npy", labels)
     print(f"generated {n:,} cached rows in {time.perf_counter() - t:.1f}s")
 
 
@@ -65,12 +74,12 @@ def round_only(n: int, k: int, strategy: str, n_labeled: int) -> None:
     keys = content_keys(item_texts(n))
     timings["hash_item_texts"] = time.perf_counter() - t0
     t = time.perf_counter()
-    cache = FileEmbeddingCache(SCALE_CACHE, MODEL_ID, DIM)
+    cache = FileEmbeddingCache(scale_dir(n), MODEL_ID, DIM)
     timings["open_cache_index"] = time.perf_counter() - t
     t = time.perf_counter()
     pool = cache.get(keys, dtype=np.float16)
     timings["lookup_rows"] = time.perf_counter() - t
-    labels = np.concatenate([np.load(SCALE_CACHE / f"labels-{s}.npy") for s in range(0, n, 250_000)])[:n]
+    labels = np.load(scale_dir(n) / "labels.npy")
     rng = np.random.default_rng(0)
     labeled = rng.choice(n, size=n_labeled, replace=False)
     t = time.perf_counter()
@@ -128,12 +137,18 @@ def main() -> None:
     parser.add_argument("--texts", type=int, default=None)
     parser.add_argument("--skip-embed", action="store_true")
     parser.add_argument("--round-only", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--generate-only", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     n = args.n or (100_000 if args.quick else 1_000_000)
     if args.round_only:
         round_only(n, args.k, args.strategy, args.labeled)
         return
-    generate_pool(n)
+    if args.generate_only:
+        generate_pool(n)
+        return
+    # Both steps run in fresh interpreters from a small parent: a forked child starts with its
+    # parent's peak RSS as its own high-water mark, which would hide the round's real peak.
+    subprocess.run([sys.executable, __file__, "--generate-only", "--n", str(n)], check=True)
     for strategy in dict.fromkeys([args.strategy, "margin"]):
         cmd = [sys.executable, __file__, "--round-only", "--n", str(n), "--k", str(args.k), "--labeled",
                str(args.labeled), "--strategy", strategy]
@@ -146,7 +161,6 @@ def main() -> None:
         print(f"  peak RSS {result['peak_rss_mb']:.0f} MB; selected {result['selected']} ({result['unique']} unique)")
     if not args.skip_embed:
         throughput(args.texts or (64 if args.quick else 400), 64)
-    _ = CACHE
 
 
 if __name__ == "__main__":

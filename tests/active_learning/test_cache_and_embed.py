@@ -141,3 +141,16 @@ def test_the_real_minilm_model_embeds_offline(tmp_path: Path) -> None:
     np.testing.assert_allclose(np.linalg.norm(out, axis=1), 1.0, atol=1e-2)
     sims = out @ out.T
     assert sims[0, 1] > sims[0, 2]
+
+
+def test_a_whole_compacted_pool_is_returned_as_a_memmap_view(tmp_path: Path) -> None:
+    keys = content_keys([f"item {i}" for i in range(500)])
+    vec = np.random.default_rng(1).normal(size=(500, 4)).astype(np.float16)
+    cache = FileEmbeddingCache(tmp_path, "m", 4)
+    cache.put(keys[:200], vec[:200])
+    cache.put(keys[200:], vec[200:])
+    cache.compact()
+    view = cache.get(keys, dtype=np.float16)
+    assert isinstance(view, np.memmap)
+    np.testing.assert_array_equal(view, vec)
+    np.testing.assert_array_equal(cache.get(keys[::-1], dtype=np.float16), vec[::-1])
