@@ -4,7 +4,6 @@ from django.conf import settings
 from django.db import transaction
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
-from rest_framework.pagination import LimitOffsetPagination
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -12,6 +11,7 @@ from rest_framework.views import APIView
 
 from workbench.annotations import selectors, services, tasks
 from workbench.errors import Forbidden, ValidationFailed
+from workbench.pagination import paginated_response
 from workbench.projects.apis import managed_project
 from workbench.projects.selectors import project_get
 
@@ -36,9 +36,7 @@ class AnnotationListApi(APIView):
     @extend_schema(responses=AnnotationOutput(many=True))
     def get(self, request: Request, project_id: int) -> Response:
         project = project_get(user=request.user, project_id=project_id)
-        paginator = LimitOffsetPagination()
-        page = paginator.paginate_queryset(selectors.annotations_of(project), request, view=self)
-        return paginator.get_paginated_response(AnnotationOutput(page, many=True).data)
+        return paginated_response(request, self, selectors.annotations_of(project), AnnotationOutput)
 
 
 class ReconcileApi(APIView):

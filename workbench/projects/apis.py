@@ -12,6 +12,7 @@ from rest_framework.views import APIView
 
 from workbench.accounts.selectors import can_manage_projects
 from workbench.errors import Forbidden, ValidationFailed
+from workbench.pagination import paginated_response
 from workbench.projects import selectors, services
 from workbench.projects.kinds import Kind
 from workbench.projects.models import Project
@@ -161,12 +162,9 @@ class ItemOutput(serializers.Serializer):
 class ItemListApi(APIView):
     @extend_schema(responses=ItemOutput(many=True))
     def get(self, request: Request, project_id: int) -> Response:
-        from rest_framework.pagination import LimitOffsetPagination
-
+        
         project = selectors.project_get(user=request.user, project_id=project_id)
-        paginator = LimitOffsetPagination()
-        page = paginator.paginate_queryset(selectors.items_of(project), request, view=self)
-        return paginator.get_paginated_response(ItemOutput(page, many=True).data)
+        return paginated_response(request, self, selectors.items_of(project), ItemOutput)
 
 
 class ItemPushApi(APIView):

@@ -5,11 +5,11 @@ from __future__ import annotations
 
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
-from rest_framework.pagination import LimitOffsetPagination
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from workbench.pagination import paginated_response
 from workbench.quality import selectors, services
 from workbench.quality.models import AnnotatorQuality, ItemConsensus, LabelChange, LabelIssue, QualityRun
 
@@ -148,19 +148,15 @@ class ConsensusApi(APIView):
     @extend_schema(responses=ConsensusOutput(many=True))
     def get(self, request: Request, project_id: int) -> Response:
         project = selectors.quality_project_get(user=request.user, project_id=project_id)
-        paginator = LimitOffsetPagination()
-        page = paginator.paginate_queryset(selectors.consensus_of(project), request, view=self)
-        return paginator.get_paginated_response(ConsensusOutput(page, many=True).data)
+        return paginated_response(request, self, selectors.consensus_of(project), ConsensusOutput)
 
 
 class LabelIssueListApi(APIView):
     @extend_schema(responses=IssueOutput(many=True))
     def get(self, request: Request, project_id: int) -> Response:
         project = selectors.quality_project_get(user=request.user, project_id=project_id)
-        paginator = LimitOffsetPagination()
         issues = selectors.issues_of(project, status=request.query_params.get("status"))
-        page = paginator.paginate_queryset(issues, request, view=self)
-        return paginator.get_paginated_response(IssueOutput(page, many=True).data)
+        return paginated_response(request, self, issues, IssueOutput)
 
 
 class LabelIssueReviewApi(APIView):
@@ -175,6 +171,4 @@ class LabelChangeListApi(APIView):
     @extend_schema(responses=ChangeOutput(many=True))
     def get(self, request: Request, project_id: int) -> Response:
         project = selectors.quality_project_get(user=request.user, project_id=project_id)
-        paginator = LimitOffsetPagination()
-        page = paginator.paginate_queryset(selectors.changes_of(project), request, view=self)
-        return paginator.get_paginated_response(ChangeOutput(page, many=True).data)
+        return paginated_response(request, self, selectors.changes_of(project), ChangeOutput)

@@ -2,13 +2,13 @@
 
 from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import serializers, status
-from rest_framework.pagination import LimitOffsetPagination
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 import active_learning as al
 from active_learning.strategies import cold_start_names
+from workbench.pagination import paginated_response
 from workbench.projects.apis import managed_project
 from workbench.projects.selectors import project_get
 from workbench.rounds import selectors, services
@@ -75,9 +75,7 @@ class RoundListStartApi(APIView):
     @extend_schema(responses=RoundOutput(many=True))
     def get(self, request: Request, project_id: int) -> Response:
         project = project_get(user=request.user, project_id=project_id)
-        paginator = LimitOffsetPagination()
-        page = paginator.paginate_queryset(selectors.rounds_of(project), request, view=self)
-        return paginator.get_paginated_response(RoundOutput(page, many=True).data)
+        return paginated_response(request, self, selectors.rounds_of(project), RoundOutput)
 
     @extend_schema(request=RoundStartInput, responses={201: RoundOutput, 202: RoundOutput})
     def post(self, request: Request, project_id: int) -> Response:
