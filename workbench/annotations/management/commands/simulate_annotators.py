@@ -2,7 +2,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from workbench.annotations.simulation import simulate, simulated_annotators
 from workbench.errors import WorkbenchError
-from workbench.projects.models import Project
+from workbench.projects.management.arguments import project_by_name_or_id
 
 
 class Command(BaseCommand):
@@ -23,11 +23,7 @@ class Command(BaseCommand):
         parser.add_argument("--seed", type=int, default=0)
 
     def handle(self, *args: object, **options: object) -> None:
-        name = str(options["project"])
-        project = Project.objects.filter(id=int(name)).first() if name.isdigit() else None
-        project = project or Project.objects.filter(name=name).first()
-        if project is None:
-            raise CommandError(f"No project named or numbered '{name}'.")
+        project = project_by_name_or_id(str(options["project"]))
         try:
             rates = [float(r) for r in str(options["error_rate"]).split(",")]
             annotators = simulated_annotators(int(options["annotators"]), rates)  # type: ignore[call-overload]

@@ -1,6 +1,6 @@
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand
 
-from workbench.projects.models import Project
+from workbench.projects.management.arguments import project_by_name_or_id
 from workbench.quality.services import quality_compute
 
 
@@ -11,11 +11,7 @@ class Command(BaseCommand):
         parser.add_argument("project", help="project name or id")
 
     def handle(self, *args, **options):  # type: ignore[no-untyped-def]
-        ref = options["project"]
-        project = Project.objects.filter(id=int(ref)).first() if ref.isdigit() else None
-        project = project or Project.objects.filter(name=ref).first()
-        if project is None:
-            raise CommandError(f"No project {ref!r}.")
+        project = project_by_name_or_id(str(options["project"]))
         run = quality_compute(project=project, trigger="command")
         summary = run.summary
         stats = summary.get("statistics", {})

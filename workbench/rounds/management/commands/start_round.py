@@ -1,7 +1,7 @@
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from workbench.errors import WorkbenchError
-from workbench.projects.models import Project
+from workbench.projects.management.arguments import project_by_name_or_id
 from workbench.rounds.models import Round
 from workbench.rounds.services import round_start
 
@@ -22,11 +22,7 @@ class Command(BaseCommand):
         parser.add_argument("--cost-fn", type=float, default=None, help="cost of a false negative")
 
     def handle(self, *args: object, **options: object) -> None:
-        name = str(options["project"])
-        project = Project.objects.filter(id=int(name)).first() if name.isdigit() else None
-        project = project or Project.objects.filter(name=name).first()
-        if project is None:
-            raise CommandError(f"No project named or numbered '{name}'.")
+        project = project_by_name_or_id(str(options["project"]))
         parameters = {k: options[k] for k in ("cost_fp", "cost_fn") if options[k] is not None}
         try:
             round_ = round_start(
