@@ -7,8 +7,8 @@ from workbench.accounts import apis as accounts
 from workbench.annotations import apis as annotations
 from workbench.projects import apis as projects
 from workbench.quality import apis as quality
-from workbench.rounds import apis as rounds
 from workbench.releases import apis as releases
+from workbench.rounds import apis as rounds
 
 api = [
     path("me/", accounts.MeApi.as_view()),
@@ -31,7 +31,10 @@ api = [
     path("projects/<int:project_id>/quality/annotators/", quality.AnnotatorQualityApi.as_view()),
     path("projects/<int:project_id>/quality/consensus/", quality.ConsensusApi.as_view()),
     path("projects/<int:project_id>/quality/issues/", quality.LabelIssueListApi.as_view()),
-    path("projects/<int:project_id>/quality/issues/<int:issue_id>/review/", quality.LabelIssueReviewApi.as_view()),
+    path(
+        "projects/<int:project_id>/quality/issues/<int:issue_id>/review/",
+        quality.LabelIssueReviewApi.as_view(),
+    ),
     path("projects/<int:project_id>/quality/changes/", quality.LabelChangeListApi.as_view()),
     path("projects/<int:project_id>/releases/", releases.ReleaseListCreateApi.as_view()),
     path("projects/<int:project_id>/releases/diff/", releases.ReleaseDiffApi.as_view()),
