@@ -57,9 +57,9 @@ def as_binary_labels(values: npt.ArrayLike, *, name: str, n_items: int | None = 
     return out.astype(np.int64)
 
 
-def as_class_codes(values: npt.ArrayLike, *, name: str) -> IntArray:
+def as_class_codes(values: npt.ArrayLike, *, name: str, n_items: int | None = None) -> IntArray:
     """A 1-D vector of non-negative integer class codes."""
-    out = as_scores(values, name=name)
+    out = as_scores(values, name=name, n_items=n_items)
     bad = (out < 0) | (out != np.round(out))
     if bad.any():
         pos = int(np.flatnonzero(bad)[0])

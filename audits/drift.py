@@ -212,9 +212,9 @@ def classifier_two_sample_test(
     return ClassifierTest(value, interval, float(p_value), null, n_folds, n_a, n_b, most_a, most_b)
 
 
-def _length_shift(lengths_a: npt.ArrayLike, lengths_b: npt.ArrayLike) -> LengthShift:
-    la = as_scores(lengths_a, name="lengths_a")
-    lb = as_scores(lengths_b, name="lengths_b")
+def _length_shift(lengths_a: npt.ArrayLike, lengths_b: npt.ArrayLike, n_a: int, n_b: int) -> LengthShift:
+    la = as_scores(lengths_a, name="lengths_a", n_items=n_a)
+    lb = as_scores(lengths_b, name="lengths_b", n_items=n_b)
     res = ks_2samp(la, lb)
     return LengthShift(float(res.statistic), float(res.pvalue), float(np.median(la)), float(np.median(lb)))
 
@@ -240,9 +240,9 @@ def _group_shifts(
     return tuple(GroupRateShift(g, ra, rb, p, float(qv)) for (g, ra, rb, p), qv in zip(rows, q, strict=True))
 
 
-def _label_shift(labels_a: npt.ArrayLike, labels_b: npt.ArrayLike) -> LabelShift:
-    ya = as_class_codes(labels_a, name="labels_a")
-    yb = as_class_codes(labels_b, name="labels_b")
+def _label_shift(labels_a: npt.ArrayLike, labels_b: npt.ArrayLike, n_a: int, n_b: int) -> LabelShift:
+    ya = as_class_codes(labels_a, name="labels_a", n_items=n_a)
+    yb = as_class_codes(labels_b, name="labels_b", n_items=n_b)
     classes = tuple(int(c) for c in np.union1d(ya, yb))
     table = np.array([[int((y == c).sum()) for c in classes] for y in (ya, yb)])
     prev_a = table[0] / table[0].sum()
@@ -312,7 +312,7 @@ def drift_report(
         )
     length = None
     if lengths_a is not None and lengths_b is not None:
-        length = _length_shift(lengths_a, lengths_b)
+        length = _length_shift(lengths_a, lengths_b, clf.n_a, clf.n_b)
         if length.ks_statistic >= th.length_ks and length.p_value < th.alpha:
             inputs = True
             reasons.append(
@@ -333,7 +333,7 @@ def drift_report(
     label = None
     labels_moved = False
     if labels_a is not None and labels_b is not None:
-        label = _label_shift(labels_a, labels_b)
+        label = _label_shift(labels_a, labels_b, clf.n_a, clf.n_b)
         if label.max_diff >= th.label_prevalence_diff and label.p_value < th.alpha:
             labels_moved = True
             reasons.append(
