@@ -142,8 +142,11 @@ def _stack(a: Any, b: Any) -> Any:
 def _oof_scores(x: Any, side: npt.NDArray[np.int64], n_folds: int, seed: int, c: float) -> FloatArray:
     scores = np.zeros(side.shape[0], dtype=np.float64)
     folds = StratifiedKFold(n_splits=n_folds, shuffle=True, random_state=seed)
+    # liblinear on sparse text features: scipy's L-BFGS-B spends most of its time in its own
+    # bookkeeping over 2**18 coefficients (measured ~4x slower here); lbfgs on dense embeddings.
+    solver = "liblinear" if sp.issparse(x) else "lbfgs"
     for train, test in folds.split(np.zeros(side.shape[0]), side):
-        model = LogisticRegression(C=c, max_iter=1000)
+        model = LogisticRegression(C=c, max_iter=1000, solver=solver)
         model.fit(x[train], side[train])
         scores[test] = model.decision_function(x[test])
     return scores
