@@ -34,6 +34,7 @@ from audits.fairness import (
     roc_auc,
     subgroup_auc,
 )
+from audits.features import hashed_tfidf_pair
 from audits.identity import (
     GroupAssignment,
     Lexicon,
@@ -87,6 +88,7 @@ __all__ = [
     "groups_from_columns",
     "groups_from_labels",
     "groups_from_text",
+    "hashed_tfidf_pair",
     "label_audit",
     "lexicon_from_mapping",
     "load_lexicon_document",

@@ -23,19 +23,13 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from audit_common import DATA, FEATURES_NOTE, hashed_counts, machine_load
+from audit_common import DATA, FEATURES_NOTE, machine_load
 
-from audits import DriftReport, default_lexicon, drift_report, groups_from_text
+from audits import DriftReport, default_lexicon, drift_report, groups_from_text, hashed_tfidf_pair
 
 
 def featurise(texts_a: list[str], texts_b: list[str], n_features: int) -> tuple[Any, Any]:
-    from sklearn.feature_extraction.text import TfidfTransformer
-
-    counts_a, counts_b = hashed_counts(texts_a, n_features), hashed_counts(texts_b, n_features)
-    import scipy.sparse as sp
-
-    tfidf = TfidfTransformer(sublinear_tf=True).fit(sp.vstack([counts_a, counts_b]))
-    return tfidf.transform(counts_a), tfidf.transform(counts_b)
+    return hashed_tfidf_pair(texts_a, texts_b, n_features=n_features)
 
 
 def check(
