@@ -79,7 +79,9 @@ def show(title: str, report: FairnessReport) -> None:
         ("group", "items", "toxic", "subgroup AUC", "BPSN AUC", "BNSP AUC", "FPR", "FNR"),
         rows,
     )
-    means = ", ".join(f"{k} {cell(v)}" for k, v in report.bias_means.items())
+    means = ", ".join(
+        f"{k} over {len(report.groups_in_mean[k])} groups {cell(v)}" for k, v in report.bias_means.items()
+    )
     print(f"overall AUC {cell(report.overall_auc)}; power means (p={report.power:g}): {means}")
     print(f"final bias metric: {cell(report.final_metric)}")
     low = sorted((g.bpsn_auc.value, g.group) for g in report.groups if isinstance(g.bpsn_auc, Estimate))[:3]
