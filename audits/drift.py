@@ -223,11 +223,9 @@ def _length_shift(lengths_a: npt.ArrayLike, lengths_b: npt.ArrayLike, n_a: int, 
 
 
 def _group_shifts(
-    groups_a: Mapping[str, BoolArray], groups_b: Mapping[str, BoolArray]
+    groups_a: Mapping[str, BoolArray], groups_b: Mapping[str, BoolArray], n_a: int, n_b: int
 ) -> tuple[GroupRateShift, ...]:
     names = sorted(set(groups_a) | set(groups_b))
-    n_a = len(next(iter(groups_a.values()))) if groups_a else 0
-    n_b = len(next(iter(groups_b.values()))) if groups_b else 0
     rows = []
     for g in names:
         k_a = int(groups_a[g].sum()) if g in groups_a else 0
@@ -326,7 +324,7 @@ def drift_report(
     if groups_a is not None and groups_b is not None:
         ga = as_group_masks(groups_a, n_items=clf.n_a, name="groups_a")
         gb = as_group_masks(groups_b, n_items=clf.n_b, name="groups_b")
-        group_rows = _group_shifts(ga, gb)
+        group_rows = _group_shifts(ga, gb, clf.n_a, clf.n_b)
         for row in group_rows:
             if abs(row.rate_b - row.rate_a) >= th.group_rate_diff and row.q_value < th.alpha:
                 inputs = True

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from importlib import resources
 from typing import Any
@@ -143,10 +143,10 @@ class GroupAssignment:
         return sum(1 for g in self.groups if g)
 
 
-def groups_from_text(texts: Sequence[str], lexicon: Lexicon | None = None) -> GroupAssignment:
+def groups_from_text(texts: Iterable[str], lexicon: Lexicon | None = None) -> GroupAssignment:
     """Match the lexicon (default: :func:`default_lexicon`) in each text, whole word, any case."""
-    if isinstance(texts, str) or not isinstance(texts, Sequence):
-        raise TypeError(f"texts must be a sequence of strings; got {type(texts).__name__}")
+    if isinstance(texts, str) or not isinstance(texts, Iterable):
+        raise TypeError(f"texts must be an iterable of strings (not one string); got {type(texts).__name__}")
     lex = lexicon if lexicon is not None else default_lexicon()
     pattern = lex.pattern()
     groups: list[frozenset[str]] = []
@@ -196,7 +196,7 @@ def groups_from_columns(columns: Mapping[str, npt.ArrayLike], *, threshold: floa
     return GroupAssignment(groups=groups, group_names=names, terms=tuple(() for _ in range(n_items)))
 
 
-def groups_from_labels(labels: Iterable[str | None]) -> GroupAssignment:
+def groups_from_labels(labels: Iterable[str | float | None]) -> GroupAssignment:
     """One group (or none: empty string / None / NaN) per item, e.g. HateCheck's ``target_ident``."""
     groups: list[frozenset[str]] = []
     for value in labels:

@@ -117,3 +117,17 @@ def test_it_names_mismatched_shapes() -> None:
             groups_a={"g": np.zeros(10, bool)},
             groups_b={"g": np.zeros(4, bool)},
         )
+
+
+def test_a_group_seen_on_one_side_only_is_compared_against_zero() -> None:
+    rng = np.random.default_rng(12)
+    a, b = rng.normal(size=(200, 3)), rng.normal(size=(200, 3))
+    report = drift_report(
+        a,
+        b,
+        rng=np.random.default_rng(0),
+        groups_a={},
+        groups_b={"sikh": np.r_[np.ones(60, bool), np.zeros(140, bool)]},
+    )
+    assert [(g.group, g.rate_a, g.rate_b) for g in report.groups] == [("sikh", 0.0, 0.3)]
+    assert report.verdict == INPUTS_SHIFTED

@@ -161,3 +161,26 @@ def test_it_names_the_shapes_of_bad_input() -> None:
         fairness_audit([0, 2, 0], [0.1, 0.2, 0.3], {"g": [True] * 3}, threshold=0.5, rng=rng)
     with pytest.raises(TypeError, match="numpy.random.Generator"):
         fairness_audit([0, 1, 0], [0.1, 0.2, 0.3], {"g": [True] * 3}, threshold=0.5, rng=42)  # type: ignore[arg-type]
+
+
+def test_the_fast_bias_aucs_equal_sklearn_on_the_defining_subsets() -> None:
+    rng = np.random.default_rng(11)
+    n = 1500
+    y = rng.integers(0, 2, n)
+    s = np.round(rng.normal(y * 0.8, 1.0), 1)  # many ties
+    groups = {"a": rng.random(n) < 0.3, "b": rng.random(n) < 0.2}  # overlapping groups
+    report = fairness_audit(y, s, groups, threshold=0.3, rng=np.random.default_rng(0), n_resamples=0)
+    for name, m in groups.items():
+        row = report.group(name)
+        subsets = {
+            "subgroup_auc": m,
+            "bpsn_auc": (m & (y == 0)) | (~m & (y == 1)),
+            "bnsp_auc": (m & (y == 1)) | (~m & (y == 0)),
+        }
+        for metric, subset in subsets.items():
+            result = row.metric(metric)
+            assert isinstance(result, Estimate)
+            assert result.value == pytest.approx(roc_auc_score(y[subset], s[subset]), abs=1e-12), (
+                name,
+                metric,
+            )

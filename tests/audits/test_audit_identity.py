@@ -115,3 +115,11 @@ def test_single_group_labels_such_as_hatecheck_target_ident() -> None:
     assert a.group_names == ("Muslims", "women")
     assert a.counts() == {"Muslims": 1, "women": 1}
     assert "women" in a.masks() and a.masks(include_empty=True).keys() == {"Muslims", "women"}
+
+
+def test_texts_may_be_any_iterable_but_not_one_string() -> None:
+    assert groups_from_text(pd.Series(["gay", "x"])).counts()["homosexual_gay_or_lesbian"] == 1
+    with pytest.raises(TypeError, match="not one string"):
+        groups_from_text("gay")
+    with pytest.raises(TypeError, match=r"texts\[1\] must be a string"):
+        groups_from_text(["a", 3])  # type: ignore[list-item]
