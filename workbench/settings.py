@@ -82,6 +82,7 @@ INSTALLED_APPS = [
     "workbench.rounds",
     "workbench.releases",
     "workbench.quality",
+    "workbench.audits",
 ]
 
 MIDDLEWARE = [
