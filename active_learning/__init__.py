@@ -11,7 +11,13 @@ from .cache import EmbeddingCache, FileEmbeddingCache, MemoryEmbeddingCache, con
 from .classifiers import LogisticClassifier, MultiLabelClassifier, PreferenceModel, Task, make_model
 from .embed import embed
 from .errors import ActiveLearningError, InvalidInputError, NotEnoughLabelsError, UnknownNameError
-from .featurizers import DEFAULT_MODEL, Featurizer, HashedFeaturizer, SentenceTransformerFeaturizer, get_featurizer
+from .featurizers import (
+    DEFAULT_MODEL,
+    Featurizer,
+    HashedFeaturizer,
+    SentenceTransformerFeaturizer,
+    get_featurizer,
+)
 from .metrics import ThresholdChoice, binary_metrics, choose_threshold, multilabel_metrics, preference_metrics
 from .rounds import RoundResult, bootstrap_committee_proba, run_round
 from .scores import (

@@ -35,7 +35,9 @@ def annotation_counts(annotations: NDArray[np.float64]) -> NDArray[np.int64]:
     return np.asarray(np.sum(~np.isnan(annotations), axis=1), dtype=np.int64)
 
 
-def majority_labels(annotations: NDArray[np.float64], n_classes: int, fallback: NDArray[np.int64] | None = None) -> NDArray[np.int64]:
+def majority_labels(
+    annotations: NDArray[np.float64], n_classes: int, fallback: NDArray[np.int64] | None = None
+) -> NDArray[np.int64]:
     """Majority vote per item (ties -> lowest class id, or ``fallback`` (n,) where given).
 
     Unlabeled rows get -1. (n, n_annotators) -> (n,).
@@ -97,7 +99,7 @@ def human_disagreement(annotations: Any, n_classes: int) -> NDArray[np.float64]:
     """Fraction of an item's labels that disagree with its majority label. (n, M) -> (n,); 0 when
     an item has fewer than two labels."""
     A = np.asarray(annotations, dtype=np.float64)
-    counts = np.stack([np.sum(A == c, axis=1) for c in range(n_classes)], axis=1)
+    counts = np.stack([np.sum(c == A, axis=1) for c in range(n_classes)], axis=1)
     total = counts.sum(axis=1)
     out = np.zeros(A.shape[0], dtype=np.float64)
     many = total >= 2

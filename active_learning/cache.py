@@ -15,7 +15,7 @@ import os
 import re
 import time
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
@@ -116,7 +116,7 @@ class MemoryEmbeddingCache:
     def put(self, keys: NDArray[np.bytes_], vectors: NDArray[Any]) -> None:
         keys = _check_keys(keys)
         vec = _check_vectors(keys, vectors, self._dim)
-        for k, v in zip(keys, vec):
+        for k, v in zip(keys, vec, strict=True):  # _check_vectors matched the lengths
             self._rows.setdefault(bytes(k), np.array(v, dtype=np.float32))
 
 
@@ -277,7 +277,11 @@ class FileEmbeddingCache:
         all_keys = np.concatenate([self._sorted_keys, keys])
         rows = np.concatenate([self._sorted_row, base + np.arange(keys.shape[0], dtype=np.int64)])
         order = np.argsort(prefixes, kind="stable")
-        self._sorted_prefix, self._sorted_keys, self._sorted_row = prefixes[order], all_keys[order], rows[order]
+        self._sorted_prefix, self._sorted_keys, self._sorted_row = (
+            prefixes[order],
+            all_keys[order],
+            rows[order],
+        )
 
     def put_many(self, batches: Iterable[tuple[NDArray[np.bytes_], NDArray[Any]]]) -> None:
         """Store several (keys, vectors) batches, one shard each."""
@@ -302,4 +306,3 @@ class FileEmbeddingCache:
         for p in old:
             p.unlink(missing_ok=True)
         self.reload()
-

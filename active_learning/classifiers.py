@@ -20,7 +20,9 @@ TASKS: tuple[Task, ...] = ("binary", "multiclass", "multilabel", "preference")
 CHUNK_ROWS = 65536
 
 
-def _chunked_decision(X: NDArray[Any], coef: NDArray[np.float64], intercept: NDArray[np.float64]) -> NDArray[np.float64]:
+def _chunked_decision(
+    X: NDArray[Any], coef: NDArray[np.float64], intercept: NDArray[np.float64]
+) -> NDArray[np.float64]:
     """X @ coef.T + intercept in float32 chunks; returns (n, n_outputs) float64."""
     coef32 = np.ascontiguousarray(coef.T, dtype=np.float32)
     out = np.empty((X.shape[0], coef.shape[0]), dtype=np.float64)
@@ -51,7 +53,9 @@ def _int_labels(y: Any, name: str, n_classes: int) -> NDArray[np.int64]:
         raise InvalidInputError(f"{name} must hold integer class ids")
     labels = arr.astype(np.int64)
     if labels.size and (labels.min() < 0 or labels.max() >= n_classes):
-        raise InvalidInputError(f"{name} must hold class ids in [0, {n_classes}); got range [{labels.min()}, {labels.max()}]")
+        raise InvalidInputError(
+            f"{name} must hold class ids in [0, {n_classes}); got range [{labels.min()}, {labels.max()}]"
+        )
     return labels
 
 
@@ -64,7 +68,14 @@ class LogisticClassifier:
     are broken by the strategy's random generator.
     """
 
-    def __init__(self, n_classes: int = 2, *, C: float = 1.0, class_weight: str | None = "balanced", max_iter: int = 2000) -> None:
+    def __init__(
+        self,
+        n_classes: int = 2,
+        *,
+        C: float = 1.0,
+        class_weight: str | None = "balanced",
+        max_iter: int = 2000,
+    ) -> None:
         if n_classes < 2:
             raise InvalidInputError(f"n_classes must be >= 2; got {n_classes}")
         self.n_classes = n_classes
@@ -104,7 +115,9 @@ class LogisticClassifier:
         if self.is_prior_only:
             return np.tile(self._prior, (n, 1))
         if Xa.shape[1] != self._coef.shape[1]:
-            raise InvalidInputError(f"X has {Xa.shape[1]} features; model was fitted on {self._coef.shape[1]}")
+            raise InvalidInputError(
+                f"X has {Xa.shape[1]} features; model was fitted on {self._coef.shape[1]}"
+            )
         z = _chunked_decision(Xa, self._coef, self._intercept)
         seen = _sigmoid(np.column_stack([-z[:, 0], z[:, 0]])) if self._classes.shape[0] == 2 else _softmax(z)
         out = np.zeros((n, self.n_classes))
@@ -121,7 +134,14 @@ class MultiLabelClassifier:
     instead of crashing or overfitting two examples.
     """
 
-    def __init__(self, *, C: float = 1.0, min_positives: int = 3, class_weight: str | None = "balanced", max_iter: int = 2000) -> None:
+    def __init__(
+        self,
+        *,
+        C: float = 1.0,
+        min_positives: int = 3,
+        class_weight: str | None = "balanced",
+        max_iter: int = 2000,
+    ) -> None:
         self.C = C
         self.min_positives = min_positives
         self.class_weight = class_weight
@@ -171,7 +191,8 @@ def _check_pairs(X: Any, name: str = "X") -> NDArray[Any]:
     arr = X if isinstance(X, np.ndarray) else np.asarray(X)
     if arr.ndim != 3 or arr.shape[1] not in (2, 3):
         raise InvalidInputError(
-            f"{name} must have shape (n, 2, d) [response A, response B] or (n, 3, d) [A, B, prompt]; got {shape_of(arr)}"
+            f"{name} must have shape (n, 2, d) [response A, response B] or (n, 3, d) [A, B, prompt]; "
+            f"got {shape_of(arr)}"
         )
     if not np.issubdtype(arr.dtype, np.floating):
         arr = arr.astype(np.float64)
@@ -234,7 +255,9 @@ class PreferenceModel:
             raise InvalidInputError("PreferenceModel is not fitted")
         phi = pair_features(X, self.use_prompt)
         if phi.shape[1] != self._w.shape[0]:
-            raise InvalidInputError(f"pair features have {phi.shape[1]} columns; model expects {self._w.shape[0]}")
+            raise InvalidInputError(
+                f"pair features have {phi.shape[1]} columns; model expects {self._w.shape[0]}"
+            )
         p = _sigmoid(_chunked_decision(phi, self._w[None, :], np.zeros(1))[:, 0])
         return np.column_stack([1 - p, p])
 

@@ -41,7 +41,9 @@ def binary_metrics(y_true: Any, p_pos: Any, threshold: float = 0.5) -> dict[str,
     }
 
 
-def multilabel_metrics(Y_true: Any, P: Any, label_names: list[str] | None = None, threshold: float = 0.5) -> dict[str, float]:
+def multilabel_metrics(
+    Y_true: Any, P: Any, label_names: list[str] | None = None, threshold: float = 0.5
+) -> dict[str, float]:
     """Per-label ``f1/<label>``, ``pr_auc/<label>`` plus ``macro_f1`` and ``macro_pr_auc`` (NaN-aware).
 
     Y_true (n, L) 0/1, P (n, L) per-label probabilities.
@@ -49,7 +51,9 @@ def multilabel_metrics(Y_true: Any, P: Any, label_names: list[str] | None = None
     Y = np.asarray(Y_true)
     Pa = np.asarray(P, dtype=np.float64)
     if Y.ndim != 2 or Y.shape != Pa.shape:
-        raise InvalidInputError(f"Y_true and P must have the same (n, L) shape; got {shape_of(Y)} and {shape_of(Pa)}")
+        raise InvalidInputError(
+            f"Y_true and P must have the same (n, L) shape; got {shape_of(Y)} and {shape_of(Pa)}"
+        )
     names = label_names or [str(j) for j in range(Y.shape[1])]
     if len(names) != Y.shape[1]:
         raise InvalidInputError(f"{len(names)} label names for {Y.shape[1]} labels")
@@ -94,7 +98,9 @@ class ThresholdChoice:
     cost_fn: float
 
 
-def choose_threshold(y_true: Any, p_pos: Any, *, cost_fp: float = 1.0, cost_fn: float = 1.0) -> ThresholdChoice:
+def choose_threshold(
+    y_true: Any, p_pos: Any, *, cost_fp: float = 1.0, cost_fn: float = 1.0
+) -> ThresholdChoice:
     """Threshold on P(positive) that minimises the stated cost on (y_true (n,), p_pos (n,)).
 
     Predict positive when ``p >= threshold``. Every distinct score is tried (vectorised), plus
@@ -103,7 +109,9 @@ def choose_threshold(y_true: Any, p_pos: Any, *, cost_fp: float = 1.0, cost_fn: 
     optimum is near ``cost_fp / (cost_fp + cost_fn)``.
     """
     if cost_fp < 0 or cost_fn < 0 or cost_fp + cost_fn == 0:
-        raise InvalidInputError(f"costs must be >= 0 and not both 0; got cost_fp={cost_fp}, cost_fn={cost_fn}")
+        raise InvalidInputError(
+            f"costs must be >= 0 and not both 0; got cost_fp={cost_fp}, cost_fn={cost_fn}"
+        )
     y, p = _binary_inputs(y_true, p_pos)
     if y.shape[0] == 0:
         raise InvalidInputError("choose_threshold needs at least one validation item")

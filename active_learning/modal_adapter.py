@@ -84,17 +84,28 @@ def _positions(n: int) -> NDArray[np.intp]:
 
 def least_confidence(proba: NDArray[np.float64]) -> NDArray[np.float64]:
     """modAL ``classifier_uncertainty``: 1 - max_c p. proba (n, c) -> (n,)."""
-    return np.asarray(_modal()["uncertainty"].classifier_uncertainty(_PrecomputedClassifier(proba), _positions(proba.shape[0])), dtype=np.float64)
+    return np.asarray(
+        _modal()["uncertainty"].classifier_uncertainty(
+            _PrecomputedClassifier(proba), _positions(proba.shape[0])
+        ),
+        dtype=np.float64,
+    )
 
 
 def margin(proba: NDArray[np.float64]) -> NDArray[np.float64]:
     """modAL ``classifier_margin``: p_top1 - p_top2 (small = uncertain). proba (n, c) -> (n,)."""
-    return np.asarray(_modal()["uncertainty"].classifier_margin(_PrecomputedClassifier(proba), _positions(proba.shape[0])), dtype=np.float64)
+    return np.asarray(
+        _modal()["uncertainty"].classifier_margin(_PrecomputedClassifier(proba), _positions(proba.shape[0])),
+        dtype=np.float64,
+    )
 
 
 def entropy(proba: NDArray[np.float64]) -> NDArray[np.float64]:
     """modAL ``classifier_entropy`` (nats). proba (n, c) -> (n,)."""
-    return np.asarray(_modal()["uncertainty"].classifier_entropy(_PrecomputedClassifier(proba), _positions(proba.shape[0])), dtype=np.float64)
+    return np.asarray(
+        _modal()["uncertainty"].classifier_entropy(_PrecomputedClassifier(proba), _positions(proba.shape[0])),
+        dtype=np.float64,
+    )
 
 
 def committee_vote_entropy(committee_proba: NDArray[np.float64]) -> NDArray[np.float64]:
@@ -104,10 +115,16 @@ def committee_vote_entropy(committee_proba: NDArray[np.float64]) -> NDArray[np.f
     few hundred thousand items.
     """
     committee = _PrecomputedCommittee(committee_proba)
-    return np.asarray(_modal()["disagreement"].vote_entropy(committee, _positions(committee_proba.shape[1])), dtype=np.float64)
+    return np.asarray(
+        _modal()["disagreement"].vote_entropy(committee, _positions(committee_proba.shape[1])),
+        dtype=np.float64,
+    )
 
 
 def committee_kl_max(committee_proba: NDArray[np.float64]) -> NDArray[np.float64]:
     """modAL ``KL_max_disagreement``. committee_proba (m, n, c) -> (n,)."""
     committee = _PrecomputedCommittee(committee_proba)
-    return np.asarray(_modal()["disagreement"].KL_max_disagreement(committee, _positions(committee_proba.shape[1])), dtype=np.float64)
+    return np.asarray(
+        _modal()["disagreement"].KL_max_disagreement(committee, _positions(committee_proba.shape[1])),
+        dtype=np.float64,
+    )

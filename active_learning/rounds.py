@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from .classifiers import Model, Task, TASKS, make_model, pair_features
+from .classifiers import TASKS, Model, Task, make_model, pair_features
 from .errors import InvalidInputError, NotEnoughLabelsError
 from .metrics import ThresholdChoice, binary_metrics, choose_threshold, multilabel_metrics, preference_metrics
 from .scores import Aggregate
@@ -48,7 +48,9 @@ def _check_features(X: Any, name: str, task: Task, *, allow_empty: bool) -> Any:
     if task == "preference":
         arr = X if isinstance(X, np.ndarray) else np.asarray(X)
         if arr.ndim != 3 or arr.shape[1] not in (2, 3):
-            raise InvalidInputError(f"{name} must have shape (n, 2|3, d) for preference pairs; got {shape_of(arr)}")
+            raise InvalidInputError(
+                f"{name} must have shape (n, 2|3, d) for preference pairs; got {shape_of(arr)}"
+            )
         if not allow_empty and arr.shape[0] == 0:
             raise InvalidInputError(f"{name} must have at least one row; got shape {shape_of(arr)}")
         return arr
@@ -59,7 +61,9 @@ def _bootstrap_rows(y: NDArray[Any], task: Task, rng: np.random.Generator) -> ND
     """Bootstrap sample; stratified by class for single-label tasks so every member sees each class."""
     n = y.shape[0]
     if task in ("binary", "multiclass"):
-        parts = [rng.choice(np.nonzero(y == c)[0], size=int(np.sum(y == c)), replace=True) for c in np.unique(y)]
+        parts = [
+            rng.choice(np.nonzero(y == c)[0], size=int(np.sum(y == c)), replace=True) for c in np.unique(y)
+        ]
         rows: NDArray[np.intp] = np.concatenate(parts).astype(np.intp)
         return rows
     return rng.integers(0, n, size=n).astype(np.intp)
@@ -116,7 +120,10 @@ def _evaluate(
         pred = np.argmax(P, axis=1)
         from sklearn.metrics import f1_score  # type: ignore[import-untyped,unused-ignore]
 
-        return {"accuracy": float(np.mean(pred == y)), "macro_f1": float(f1_score(y, pred, average="macro", zero_division=0))}, None
+        return {
+            "accuracy": float(np.mean(pred == y)),
+            "macro_f1": float(f1_score(y, pred, average="macro", zero_division=0)),
+        }, None
     if task == "multilabel":
         return multilabel_metrics(y, P, label_names), None
     return preference_metrics(y, P[:, 1]), None
@@ -170,7 +177,9 @@ def run_round(
     y_lab = np.asarray(labels)
     check_same_rows(X_lab, y_lab, "features_labeled", "labels")
     if X_lab.shape[0] and X_lab.shape[1:] != X_pool.shape[1:]:
-        raise InvalidInputError(f"features_labeled {shape_of(X_lab)} and features_pool {shape_of(X_pool)} differ in feature shape")
+        raise InvalidInputError(
+            f"features_labeled {shape_of(X_lab)} and features_pool {shape_of(X_pool)} differ in feature shape"
+        )
     n = int(X_pool.shape[0])
     check_k(k, n)
     has_val = features_val is not None and labels_val is not None
@@ -197,7 +206,14 @@ def run_round(
     if "committee_proba" in strat.requires:
         t = time.perf_counter()
         committee = bootstrap_committee_proba(
-            task, X_lab, y_lab, X_pool, n_members=committee_size, rng=rng, n_classes=n_classes, model_params=model_params
+            task,
+            X_lab,
+            y_lab,
+            X_pool,
+            n_members=committee_size,
+            rng=rng,
+            n_classes=n_classes,
+            model_params=model_params,
         )
         timings["committee"] = time.perf_counter() - t
 

@@ -58,7 +58,9 @@ def aggregate_labels(per_label: NDArray[np.float64], aggregate: Aggregate) -> ND
     raise UnknownNameError("aggregate", str(aggregate), list(AGGREGATES))
 
 
-def multilabel_scores(label_proba: NDArray[np.float64], measure: str, aggregate: Aggregate = "max") -> NDArray[np.float64]:
+def multilabel_scores(
+    label_proba: NDArray[np.float64], measure: str, aggregate: Aggregate = "max"
+) -> NDArray[np.float64]:
     """Uncertainty ``measure`` per label on [1 - p, p], aggregated across labels.
 
     label_proba (n, L) -> (n,).
@@ -106,9 +108,14 @@ def multilabel_committee_scores(
         raise UnknownNameError("disagreement measure", measure, list(DISAGREEMENT))
     arr = np.asarray(committee_label_proba, dtype=np.float64)
     if arr.ndim != 3 or arr.shape[0] < 2:
-        raise InvalidInputError(f"committee_label_proba must have shape (n_members>=2, n, L); got {shape_of(arr)}")
+        raise InvalidInputError(
+            f"committee_label_proba must have shape (n_members>=2, n, L); got {shape_of(arr)}"
+        )
     fn = DISAGREEMENT[measure]
     per_label = np.column_stack(
-        [fn(np.stack([_binary_stack(arr[m, :, j]) for m in range(arr.shape[0])])) for j in range(arr.shape[2])]
+        [
+            fn(np.stack([_binary_stack(arr[m, :, j]) for m in range(arr.shape[0])]))
+            for j in range(arr.shape[2])
+        ]
     )
     return aggregate_labels(per_label, aggregate)

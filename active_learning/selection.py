@@ -54,7 +54,9 @@ def top_k(scores: Any, k: int, *, rng: np.random.Generator) -> NDArray[np.intp]:
     return picked
 
 
-def _candidates(s: NDArray[np.float64], k: int, candidate_factor: float, rng: np.random.Generator) -> NDArray[np.intp]:
+def _candidates(
+    s: NDArray[np.float64], k: int, candidate_factor: float, rng: np.random.Generator
+) -> NDArray[np.intp]:
     eligible = int(np.sum(np.isfinite(s)))
     m = min(eligible, max(k, int(np.ceil(candidate_factor * k))))
     return top_k(s, m, rng=rng)
@@ -83,7 +85,9 @@ def kmeans_top_k(
     s = check_scores(scores)
     F = as_2d_float(features, "features")
     if F.shape[0] != s.shape[0]:
-        raise InvalidInputError(f"features {shape_of(F)} and scores {shape_of(s)} must have the same number of rows")
+        raise InvalidInputError(
+            f"features {shape_of(F)} and scores {shape_of(s)} must have the same number of rows"
+        )
     if max_clusters < 1:
         raise InvalidInputError(f"max_clusters must be >= 1; got {max_clusters}")
     check_rng(rng)
@@ -132,7 +136,9 @@ def kcenter_top_k(
     s = check_scores(scores)
     F = as_2d_float(features, "features")
     if F.shape[0] != s.shape[0]:
-        raise InvalidInputError(f"features {shape_of(F)} and scores {shape_of(s)} must have the same number of rows")
+        raise InvalidInputError(
+            f"features {shape_of(F)} and scores {shape_of(s)} must have the same number of rows"
+        )
     check_rng(rng)
     k = check_k(k, s.shape[0], eligible=int(np.sum(np.isfinite(s))))
     cand = _candidates(s, k, candidate_factor, rng)
@@ -142,7 +148,9 @@ def kcenter_top_k(
     if labeled_features is not None:
         L = as_2d_float(labeled_features, "labeled_features", allow_empty=True)
         if L.shape[0] and L.shape[1] != Fc.shape[1]:
-            raise InvalidInputError(f"labeled_features {shape_of(L)} must have {Fc.shape[1]} columns like features")
+            raise InvalidInputError(
+                f"labeled_features {shape_of(L)} must have {Fc.shape[1]} columns like features"
+            )
         if L.shape[0]:
             min_d = _min_sq_dist(Fc, sq, np.asarray(L, dtype=np.float32))
     picked = np.empty(k, dtype=np.intp)
@@ -160,7 +168,9 @@ def kcenter_top_k(
     return cand[picked].astype(np.intp)
 
 
-def _min_sq_dist(A: NDArray[np.float32], a_sq: NDArray[np.float32], B: NDArray[np.float32], block: int = 4096) -> NDArray[np.float32]:
+def _min_sq_dist(
+    A: NDArray[np.float32], a_sq: NDArray[np.float32], B: NDArray[np.float32], block: int = 4096
+) -> NDArray[np.float32]:
     """Squared distance from each row of A (n, d) to its nearest row of B (m, d) -> (n,)."""
     b_sq = np.einsum("ij,ij->i", B, B)
     out = np.full(A.shape[0], np.inf, dtype=np.float32)
@@ -171,7 +181,9 @@ def _min_sq_dist(A: NDArray[np.float32], a_sq: NDArray[np.float32], B: NDArray[n
     return out
 
 
-def nearest_labeled_distance(features: Any, labeled_features: Any, block_rows: int = 65536) -> NDArray[np.float64]:
+def nearest_labeled_distance(
+    features: Any, labeled_features: Any, block_rows: int = 65536
+) -> NDArray[np.float64]:
     """Euclidean distance from each pool row (n, d) to its nearest labeled row (m, d) -> (n,).
 
     Computed in row blocks (float32) so large pools are not materialised as an (n, m) matrix.
@@ -179,7 +191,9 @@ def nearest_labeled_distance(features: Any, labeled_features: Any, block_rows: i
     F = as_2d_float(features, "features")
     L = np.asarray(as_2d_float(labeled_features, "labeled_features"), dtype=np.float32)
     if L.shape[1] != F.shape[1]:
-        raise InvalidInputError(f"labeled_features {shape_of(L)} must have {F.shape[1]} columns like features {shape_of(F)}")
+        raise InvalidInputError(
+            f"labeled_features {shape_of(L)} must have {F.shape[1]} columns like features {shape_of(F)}"
+        )
     out = np.empty(F.shape[0], dtype=np.float64)
     for start in range(0, F.shape[0], block_rows):
         A = np.asarray(F[start : start + block_rows], dtype=np.float32)

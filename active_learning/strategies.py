@@ -28,15 +28,40 @@ from .scores import (
     multilabel_committee_scores,
     multilabel_scores,
 )
-from .selection import DIVERSITY_METHODS, Diversity, check_scores, diverse_top_k, nearest_labeled_distance, top_k
+from .selection import (
+    DIVERSITY_METHODS,
+    Diversity,
+    check_scores,
+    diverse_top_k,
+    nearest_labeled_distance,
+    top_k,
+)
 from .validation import check_k, check_rng
 
 # Profanity / insult / threat words: a deliberately small default lexicon for cold-start seeding;
 # projects pass their own ``keywords`` (identity terms are left out so the seed is not biased
 # towards flagging identity mentions).
 DEFAULT_KEYWORDS: tuple[str, ...] = (
-    "fuck", "shit", "bitch", "cunt", "dick", "asshole", "bastard", "idiot", "stupid", "moron",
-    "dumb", "loser", "suck", "pathetic", "shut up", "kill", "die", "murder", "rape", "hate",
+    "fuck",
+    "shit",
+    "bitch",
+    "cunt",
+    "dick",
+    "asshole",
+    "bastard",
+    "idiot",
+    "stupid",
+    "moron",
+    "dumb",
+    "loser",
+    "suck",
+    "pathetic",
+    "shut up",
+    "kill",
+    "die",
+    "murder",
+    "rape",
+    "hate",
 )
 
 FIELD_SHAPES = {
@@ -105,7 +130,9 @@ class Strategy:
         for name in sorted(self.requires):
             value = getattr(view, name)
             if value is None:
-                raise InvalidInputError(f"strategy {self.name!r} needs {FIELD_SHAPES[name]}; it was not given")
+                raise InvalidInputError(
+                    f"strategy {self.name!r} needs {FIELD_SHAPES[name]}; it was not given"
+                )
             shape = np.shape(value) if name != "texts" else (len(value),)
             axis = 1 if name == "committee_proba" else 0
             if len(shape) <= axis or shape[axis] != view.n:
@@ -117,7 +144,9 @@ class Strategy:
         check_rng(rng)
         return check_scores(self.score_fn(view, rng), view.n)
 
-    def select(self, scores: NDArray[np.float64], k: int, rng: np.random.Generator, view: PoolView) -> NDArray[np.intp]:
+    def select(
+        self, scores: NDArray[np.float64], k: int, rng: np.random.Generator, view: PoolView
+    ) -> NDArray[np.intp]:
         """k positions from scores (n,) -> (k,)."""
         if self.diversity is None:
             return top_k(scores, k, rng=rng)
@@ -191,7 +220,9 @@ def _disagreement(measure: str) -> ScoreFn:
 
 
 def _activelab(view: PoolView, rng: np.random.Generator) -> NDArray[np.float64]:
-    return activelab_scores(_require(view.annotations), _require(view.proba), max_annotations=view.max_annotations)
+    return activelab_scores(
+        _require(view.annotations), _require(view.proba), max_annotations=view.max_annotations
+    )
 
 
 def _coreset(view: PoolView, rng: np.random.Generator) -> NDArray[np.float64]:
@@ -200,7 +231,9 @@ def _coreset(view: PoolView, rng: np.random.Generator) -> NDArray[np.float64]:
     return nearest_labeled_distance(view.features, view.labeled_features)
 
 
-def diversify(strategy: Strategy, method: Diversity = "kmeans", *, candidate_factor: float = 10.0) -> Strategy:
+def diversify(
+    strategy: Strategy, method: Diversity = "kmeans", *, candidate_factor: float = 10.0
+) -> Strategy:
     """Wrap a strategy so its batch is diverse in feature space (``<name>+<method>``)."""
     if method not in DIVERSITY_METHODS:
         raise UnknownNameError("diversity method", str(method), list(DIVERSITY_METHODS))
@@ -208,7 +241,9 @@ def diversify(strategy: Strategy, method: Diversity = "kmeans", *, candidate_fac
     return replace(
         strategy,
         name=f"{base}+{method}",
-        description=f"{strategy.description}; batch made diverse with {method} over the top {candidate_factor:g}k",
+        description=(
+            f"{strategy.description}; batch made diverse with {method} over the top {candidate_factor:g}k"
+        ),
         requires=strategy.requires | {"features"},
         diversity=method,
         candidate_factor=candidate_factor,
@@ -231,8 +266,20 @@ def _build() -> dict[str, Strategy]:
             requires=frozenset({"proba"}),
             needs_model=True,
         ),
-        Strategy("margin", "1 - (p1 - p2) (modAL classifier_margin)", _uncertainty("margin"), requires=frozenset({"proba"}), needs_model=True),
-        Strategy("entropy", "predictive entropy (modAL classifier_entropy)", _uncertainty("entropy"), requires=frozenset({"proba"}), needs_model=True),
+        Strategy(
+            "margin",
+            "1 - (p1 - p2) (modAL classifier_margin)",
+            _uncertainty("margin"),
+            requires=frozenset({"proba"}),
+            needs_model=True,
+        ),
+        Strategy(
+            "entropy",
+            "predictive entropy (modAL classifier_entropy)",
+            _uncertainty("entropy"),
+            requires=frozenset({"proba"}),
+            needs_model=True,
+        ),
         Strategy(
             "vote_entropy",
             "entropy of a bootstrap committee's votes (modAL vote_entropy)",

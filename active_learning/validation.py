@@ -82,7 +82,8 @@ def check_rng(rng: Any) -> np.random.Generator:
     """Require an explicit numpy Generator (no global RNG state, no bare seeds)."""
     if not isinstance(rng, np.random.Generator):
         raise InvalidInputError(
-            f"rng must be a numpy.random.Generator (e.g. np.random.default_rng(seed)); got {type(rng).__name__}"
+            "rng must be a numpy.random.Generator (e.g. np.random.default_rng(seed)); "
+            f"got {type(rng).__name__}"
         )
     return rng
 

@@ -49,14 +49,18 @@ def jigsaw_binary(featurizer_name: str = "all-MiniLM-L6-v2") -> Dataset:
     df = pd.concat([a[["id", "comment_text", "toxic"]], b[["id", "comment_text", "toxic"]]])
     df = df.drop_duplicates("id").reset_index(drop=True)
     texts = df["comment_text"].astype(str).tolist()
-    return Dataset("jigsaw_toxic", featurize(texts, featurizer_name), df["toxic"].to_numpy(np.int64), texts, ["toxic"])
+    return Dataset(
+        "jigsaw_toxic", featurize(texts, featurizer_name), df["toxic"].to_numpy(np.int64), texts, ["toxic"]
+    )
 
 
 def jigsaw_multilabel(featurizer_name: str = "all-MiniLM-L6-v2") -> Dataset:
     """Six labels from the normalized-text file (7,150 rows; largest counts of rare labels)."""
     df = pd.read_csv(DATA / "jigsaw_toxic_normalized_sample.csv.gz")
     texts = df["comment_text"].fillna("").astype(str).tolist()
-    return Dataset("jigsaw_multilabel", featurize(texts, featurizer_name), df[LABELS6].to_numpy(np.int64), texts, LABELS6)
+    return Dataset(
+        "jigsaw_multilabel", featurize(texts, featurizer_name), df[LABELS6].to_numpy(np.int64), texts, LABELS6
+    )
 
 
 def hh_rlhf(featurizer_name: str = "all-MiniLM-L6-v2", seed: int = 0, max_pairs: int = 3000) -> Dataset:
@@ -77,7 +81,11 @@ def hh_rlhf(featurizer_name: str = "all-MiniLM-L6-v2", seed: int = 0, max_pairs:
     B = np.where(a_is_chosen[:, None], er, ec)
     # Identical chosen/rejected texts (24 rows upstream) are true ties.
     y = np.where(a_is_chosen, 1.0, 0.0)
-    y[np.array([r["chosen_equals_rejected"] or r["chosen_response"] == r["rejected_response"] for r in rows])] = 0.5
+    y[
+        np.array(
+            [r["chosen_equals_rejected"] or r["chosen_response"] == r["rejected_response"] for r in rows]
+        )
+    ] = 0.5
     return Dataset("hh_rlhf", np.stack([A, B], axis=1), y, [r["prompt"] for r in rows], ["A_preferred"])
 
 

@@ -20,7 +20,6 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-
 from al_common import OUT, Dataset, hh_rlhf, jigsaw_binary, jigsaw_multilabel
 
 from active_learning import run_round
@@ -40,15 +39,42 @@ class Setup:
 
 # Budgets and steps sized so a full run (5 seeds) stays around 15 minutes on 2 cores.
 FULL = {
-    "binary": Setup("binary", ["random", "least_confidence", "margin", "entropy", "vote_entropy", "kl_max",
-                               "margin+kmeans", "margin+kcenter", "coreset"], 20, 40, 800, "f1", "seed_keyword"),
-    "multilabel": Setup("multilabel", ["random", "margin", "entropy", "margin+kmeans"], 50, 100, 1050,
-                        "macro_f1", "seed_keyword"),
-    "preference": Setup("preference", ["random", "margin", "vote_entropy", "margin+kmeans"], 20, 60, 620,
-                        "accuracy", "random"),
+    "binary": Setup(
+        "binary",
+        [
+            "random",
+            "least_confidence",
+            "margin",
+            "entropy",
+            "vote_entropy",
+            "kl_max",
+            "margin+kmeans",
+            "margin+kcenter",
+            "coreset",
+        ],
+        20,
+        40,
+        800,
+        "f1",
+        "seed_keyword",
+    ),
+    "multilabel": Setup(
+        "multilabel",
+        ["random", "margin", "entropy", "margin+kmeans"],
+        50,
+        100,
+        1050,
+        "macro_f1",
+        "seed_keyword",
+    ),
+    "preference": Setup(
+        "preference", ["random", "margin", "vote_entropy", "margin+kmeans"], 20, 60, 620, "accuracy", "random"
+    ),
 }
 QUICK = {
-    "binary": Setup("binary", ["random", "margin", "vote_entropy", "margin+kmeans"], 20, 40, 200, "f1", "seed_keyword"),
+    "binary": Setup(
+        "binary", ["random", "margin", "vote_entropy", "margin+kmeans"], 20, 40, 200, "f1", "seed_keyword"
+    ),
     "multilabel": Setup("multilabel", ["random", "margin"], 50, 50, 200, "macro_f1", "seed_keyword"),
     "preference": Setup("preference", ["random", "margin"], 20, 40, 140, "accuracy", "random"),
 }
@@ -62,8 +88,12 @@ def fixed_split(y: np.ndarray, test_fraction: float, seed: int = 12345) -> tuple
     rng = np.random.default_rng(seed)
     strat = y if y.ndim == 1 else y[:, 0]
     strat = np.round(strat * 2).astype(int)
-    test = np.concatenate([rng.permutation(np.nonzero(strat == c)[0])[: int(round(test_fraction * np.sum(strat == c)))]
-                           for c in np.unique(strat)])
+    test = np.concatenate(
+        [
+            rng.permutation(np.nonzero(strat == c)[0])[: int(round(test_fraction * np.sum(strat == c)))]
+            for c in np.unique(strat)
+        ]
+    )
     pool = np.setdiff1d(np.arange(len(y)), test)
     return pool, np.sort(test)
 
@@ -81,19 +111,39 @@ def simulate(args: tuple[str, str, int, Setup]) -> dict[str, Any]:
     t0 = time.perf_counter()
     with threadpool_limits(1):
         # Same cold-start set for every strategy of this seed.
-        init = run_round(X[:0], y[:0], X[pool_idx], setup.cold_start, setup.init, np.random.default_rng(seed),
-                         task=setup.task, texts_pool=texts)
+        init = run_round(
+            X[:0],
+            y[:0],
+            X[pool_idx],
+            setup.cold_start,
+            setup.init,
+            np.random.default_rng(seed),
+            task=setup.task,
+            texts_pool=texts,
+        )
         labeled = np.zeros(len(pool_idx), dtype=bool)
         labeled[init.positions] = True
-        rng = np.random.default_rng([seed, int.from_bytes(hashlib.sha256(strategy.encode()).digest()[:4], "big")])
+        rng = np.random.default_rng(
+            [seed, int.from_bytes(hashlib.sha256(strategy.encode()).digest()[:4], "big")]
+        )
         while True:
             n = int(labeled.sum())
             unl = np.nonzero(~labeled)[0]
             lab = pool_idx[labeled]
             k = min(setup.step, setup.budget - n) if n < setup.budget else 1
-            res = run_round(X[lab], y[lab], X[pool_idx[unl]], strategy if n < setup.budget else "random", k, rng,
-                            task=setup.task, features_val=X[test_idx], labels_val=y[test_idx],
-                            label_names=ds.label_names, committee_size=5)
+            res = run_round(
+                X[lab],
+                y[lab],
+                X[pool_idx[unl]],
+                strategy if n < setup.budget else "random",
+                k,
+                rng,
+                task=setup.task,
+                features_val=X[test_idx],
+                labels_val=y[test_idx],
+                label_names=ds.label_names,
+                committee_size=5,
+            )
             point = {"labels": float(n), **{k_: float(v) for k_, v in res.metrics.items()}}
             if setup.task == "multilabel":
                 for j, lname in enumerate(ds.label_names):
@@ -104,7 +154,13 @@ def simulate(args: tuple[str, str, int, Setup]) -> dict[str, Any]:
             if n >= setup.budget:
                 break
             labeled[unl[res.positions]] = True
-    return {"dataset": name, "strategy": strategy, "seed": seed, "curve": curve, "seconds": time.perf_counter() - t0}
+    return {
+        "dataset": name,
+        "strategy": strategy,
+        "seed": seed,
+        "curve": curve,
+        "seconds": time.perf_counter() - t0,
+    }
 
 
 def mean_curve(runs: list[dict[str, Any]], key: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -124,10 +180,15 @@ def report(name: str, setup: Setup, runs: list[dict[str, Any]]) -> dict[str, Any
     auc_key = {"binary": "pr_auc", "multilabel": "macro_pr_auc", "preference": "log_loss"}[setup.task]
     lab, rand_mean, _ = mean_curve(by["random"], key)
     target = float(rand_mean[-1])
-    print(f"\n== {name}: {len(_SPLITS[name][0])} pool / {len(_SPLITS[name][1])} test, init {setup.init} "
-          f"({setup.cold_start}), step {setup.step}, budget {setup.budget}, {len(by['random'])} seeds ==")
+    print(
+        f"\n== {name}: {len(_SPLITS[name][0])} pool / {len(_SPLITS[name][1])} test, init {setup.init} "
+        f"({setup.cold_start}), step {setup.step}, budget {setup.budget}, {len(by['random'])} seeds =="
+    )
     print(f"target = random's mean {key} at {setup.budget} labels = {target:.3f}")
-    hdr = f"{'strategy':<18}{key + '@budget':>16}{auc_key + '@budget':>20}{'labels to target':>18}{'vs budget':>10}{'s/run':>8}"
+    hdr = (
+        f"{'strategy':<18}{key + '@budget':>16}{auc_key + '@budget':>20}"
+        f"{'labels to target':>18}{'vs budget':>10}{'s/run':>8}"
+    )
     print(hdr)
     summary: dict[str, Any] = {"target": target, "strategies": {}}
     for s, rs in by.items():
@@ -136,11 +197,22 @@ def report(name: str, setup: Setup, runs: list[dict[str, Any]]) -> dict[str, Any
         need = labels_to_reach(lab, m, target)
         frac = need / setup.budget if np.isfinite(need) else float("nan")
         secs = float(np.mean([r["seconds"] for r in rs]))
-        print(f"{s:<18}{m[-1]:>10.3f}±{sd[-1]:.3f}{a[-1]:>14.3f}±{asd[-1]:.3f}{need:>18.0f}{frac:>10.2f}{secs:>8.1f}")
-        summary["strategies"][s] = {"final": float(m[-1]), "final_sd": float(sd[-1]), "final_auc": float(a[-1]),
-                                    "labels_to_target": need, "fraction_of_budget": frac, "seconds_per_run": secs}
+        print(
+            f"{s:<18}{m[-1]:>10.3f}±{sd[-1]:.3f}{a[-1]:>14.3f}±{asd[-1]:.3f}{need:>18.0f}{frac:>10.2f}{secs:>8.1f}"
+        )
+        summary["strategies"][s] = {
+            "final": float(m[-1]),
+            "final_sd": float(sd[-1]),
+            "final_auc": float(a[-1]),
+            "labels_to_target": need,
+            "fraction_of_budget": frac,
+            "seconds_per_run": secs,
+        }
     if setup.task == "multilabel":
-        print("per-label F1 / PR-AUC at the full budget, and positives among the labeled items (mean over seeds):")
+        print(
+            "per-label F1 / PR-AUC at the full budget, "
+            "and positives among the labeled items (mean over seeds):"
+        )
         names = _DATA[name].label_names
         print(f"{'strategy':<18}" + "".join(f"{n:>22}" for n in names))
         for s, rs in by.items():
@@ -152,11 +224,18 @@ def report(name: str, setup: Setup, runs: list[dict[str, Any]]) -> dict[str, Any
                 cells.append(f"{f:.2f}/{a_:.2f} ({found:.0f})")
             print(f"{s:<18}" + "".join(f"{c:>22}" for c in cells))
             summary["strategies"][s]["per_label"] = {
-                n_: {"f1": float(mean_curve(rs, f"f1/{n_}")[1][-1]), "pr_auc": float(mean_curve(rs, f"pr_auc/{n_}")[1][-1]),
-                     "positives_labeled": float(mean_curve(rs, f"found/{n_}")[1][-1])} for n_ in names}
+                n_: {
+                    "f1": float(mean_curve(rs, f"f1/{n_}")[1][-1]),
+                    "pr_auc": float(mean_curve(rs, f"pr_auc/{n_}")[1][-1]),
+                    "positives_labeled": float(mean_curve(rs, f"found/{n_}")[1][-1]),
+                }
+                for n_ in names
+            }
     if setup.task == "binary":
-        print("toxic items among the labeled set at the full budget (mean): " + ", ".join(
-            f"{s} {mean_curve(rs, 'found/positives')[1][-1]:.0f}" for s, rs in by.items()))
+        print(
+            "toxic items among the labeled set at the full budget (mean): "
+            + ", ".join(f"{s} {mean_curve(rs, 'found/positives')[1][-1]:.0f}" for s, rs in by.items())
+        )
     return summary
 
 
@@ -165,12 +244,27 @@ def cold_start_table(name: str, seeds: list[int], k: int = 20) -> None:
     pool_idx, _ = _SPLITS[name]
     y = ds.y if ds.y.ndim == 1 else ds.y.max(axis=1)
     texts = [ds.texts[i] for i in pool_idx]
-    print(f"\ncold start on {name}: positives among the first {k} items (mean over {len(seeds)} seeds; base rate "
-          f"{y[pool_idx].mean():.3f})")
+    print(
+        f"\ncold start on {name}: positives among the first {k} items "
+        f"(mean over {len(seeds)} seeds; base rate "
+        f"{y[pool_idx].mean():.3f})"
+    )
     for s in ("random", "seed_stratified", "seed_keyword"):
-        found = [y[pool_idx][run_round(ds.X[:0], ds.y[:0], ds.X[pool_idx], s, k, np.random.default_rng(seed),
-                                        task="binary" if ds.y.ndim == 1 else "multilabel",
-                                        texts_pool=texts).positions].sum() for seed in seeds]
+        found = [
+            y[pool_idx][
+                run_round(
+                    ds.X[:0],
+                    ds.y[:0],
+                    ds.X[pool_idx],
+                    s,
+                    k,
+                    np.random.default_rng(seed),
+                    task="binary" if ds.y.ndim == 1 else "multilabel",
+                    texts_pool=texts,
+                ).positions
+            ].sum()
+            for seed in seeds
+        ]
         print(f"  {s:<16}{np.mean(found):6.1f}")
 
 
@@ -202,8 +296,12 @@ def plot(results: dict[str, list[dict[str, Any]]], setups: dict[str, Setup], pat
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--quick", action="store_true", help="smoke run: few strategies, small budget, 2 seeds")
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "--quick", action="store_true", help="smoke run: few strategies, small budget, 2 seeds"
+    )
     parser.add_argument("--seeds", type=int, default=None)
     parser.add_argument("--only", default="binary,multilabel,preference")
     parser.add_argument("--workers", type=int, default=2)
@@ -212,7 +310,11 @@ def main() -> None:
     seeds = list(range(args.seeds if args.seeds else (2 if args.quick else 5)))
     names = [n for n in args.only.split(",") if n]
     t0 = time.perf_counter()
-    loaders = {"binary": (jigsaw_binary, 0.3), "multilabel": (jigsaw_multilabel, 0.3), "preference": (hh_rlhf, 1 / 3)}
+    loaders = {
+        "binary": (jigsaw_binary, 0.3),
+        "multilabel": (jigsaw_multilabel, 0.3),
+        "preference": (hh_rlhf, 1 / 3),
+    }
     for n in names:
         loader, frac = loaders[n]
         _DATA[n] = loader()
@@ -230,15 +332,23 @@ def main() -> None:
     with ctx.Pool(args.workers) as pool:
         for i, run in enumerate(pool.imap_unordered(simulate, jobs, chunksize=1), 1):
             runs.append(run)
-            print(f"  [{i}/{len(jobs)}] {run['dataset']} {run['strategy']} seed {run['seed']}: {run['seconds']:.0f}s "
-                  f"(elapsed {time.perf_counter() - t0:.0f}s)", flush=True)
+            print(
+                f"  [{i}/{len(jobs)}] {run['dataset']} {run['strategy']} seed {run['seed']}: "
+                f"{run['seconds']:.0f}s "
+                f"(elapsed {time.perf_counter() - t0:.0f}s)",
+                flush=True,
+            )
     results = {n: [r for r in runs if r["dataset"] == n] for n in names}
     summary = {n: report(n, setups[n], results[n]) for n in names}
     OUT.mkdir(parents=True, exist_ok=True)
     suffix = "_quick" if args.quick else ""
     plot(results, setups, str(OUT / f"al_label_efficiency{suffix}.png"))
-    (OUT / f"al_label_efficiency{suffix}.json").write_text(json.dumps({"summary": summary, "runs": runs}, indent=1))
-    print(f"\nwrote {OUT / f'al_label_efficiency{suffix}.png'} and .json; total {time.perf_counter() - t0:.1f}s")
+    (OUT / f"al_label_efficiency{suffix}.json").write_text(
+        json.dumps({"summary": summary, "runs": runs}, indent=1)
+    )
+    print(
+        f"\nwrote {OUT / f'al_label_efficiency{suffix}.png'} and .json; total {time.perf_counter() - t0:.1f}s"
+    )
 
 
 if __name__ == "__main__":

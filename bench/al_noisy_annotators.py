@@ -25,7 +25,6 @@ import time
 from typing import Any
 
 import numpy as np
-
 from al_common import OUT, jigsaw_binary
 from al_label_efficiency import fixed_split
 
@@ -73,8 +72,15 @@ def simulate(args: tuple[str, int, int, int, float]) -> dict[str, Any]:
             P_test = model.predict_proba(X[test_idx])[:, 1]
             m = binary_metrics(y[test_idx], P_test)
             wrong = float(np.sum(maj[train] != truth[train]))
-            curve.append({"annotations": float(spent), "f1": m["f1"], "pr_auc": m["pr_auc"],
-                          "items": float(np.sum(counts > 0)), "wrong_training_labels": wrong})
+            curve.append(
+                {
+                    "annotations": float(spent),
+                    "f1": m["f1"],
+                    "pr_auc": m["pr_auc"],
+                    "items": float(np.sum(counts > 0)),
+                    "wrong_training_labels": wrong,
+                }
+            )
             if spent >= budget:
                 break
             k = min(step, budget - spent)
@@ -90,16 +96,31 @@ def simulate(args: tuple[str, int, int, int, float]) -> dict[str, Any]:
     return {"strategy": strategy, "seed": seed, "curve": curve, "seconds": time.perf_counter() - t0}
 
 
-def choose(strategy: str, ann: np.ndarray, counts: np.ndarray, Xp: np.ndarray, model: LogisticClassifier,
-           k: int, rng: np.random.Generator) -> list[int]:
+def choose(
+    strategy: str,
+    ann: np.ndarray,
+    counts: np.ndarray,
+    Xp: np.ndarray,
+    model: LogisticClassifier,
+    k: int,
+    rng: np.random.Generator,
+) -> list[int]:
     """Items to annotate next; an item may repeat (margin_x3 asks for 3 labels)."""
     new = counts == 0
     if strategy == "activelab":
         # The pool is every item (labeled ones are relabel candidates); the round trains on the
         # majority labels and lets ActiveLab rank relabels against new items.
         maj = majority_labels(ann, 2)
-        res = run_round(Xp[maj >= 0], maj[maj >= 0], Xp, "activelab", k, rng, annotations_pool=ann,
-                        max_annotations=MAX_LABELS)
+        res = run_round(
+            Xp[maj >= 0],
+            maj[maj >= 0],
+            Xp,
+            "activelab",
+            k,
+            rng,
+            annotations_pool=ann,
+            max_annotations=MAX_LABELS,
+        )
         return [int(i) for i in res.positions]
     if strategy == "random":
         scores = np.where(new, rng.random(len(counts)), -np.inf)
@@ -118,7 +139,9 @@ def choose(strategy: str, ann: np.ndarray, counts: np.ndarray, Xp: np.ndarray, m
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--seeds", type=int, default=None)
     parser.add_argument("--error", type=float, default=0.2)
@@ -134,11 +157,18 @@ def main() -> None:
     jobs.sort(key=lambda j: j[0] != "activelab")
     with mp.get_context("fork").Pool(args.workers) as p:
         runs = p.map(simulate, jobs, chunksize=1)
-    print(f"Jigsaw toxic, {len(pool)} pool / {len(test)} test (true labels), {N_ANNOTATORS} annotators erring "
-          f"{args.error:.0%}, 1-{MAX_LABELS} labels per item, step {step}, budget {budget} annotations, {len(seeds)} seeds")
+    print(
+        f"Jigsaw toxic, {len(pool)} pool / {len(test)} test (true labels), {N_ANNOTATORS} annotators erring "
+        f"{args.error:.0%}, 1-{MAX_LABELS} labels per item, step {step}, budget {budget} annotations, "
+        f"{len(seeds)} seeds"
+    )
     marks = [b for b in (budget // 4, budget // 2, budget) if b >= 30]
-    print(f"{'strategy':<16}" + "".join(f"{'F1@' + str(b):>14}" for b in marks) + f"{'PR-AUC@' + str(budget):>14}"
-          f"{'items':>8}{'wrong labels':>14}{'s/run':>8}")
+    print(
+        f"{'strategy':<16}"
+        + "".join(f"{'F1@' + str(b):>14}" for b in marks)
+        + f"{'PR-AUC@' + str(budget):>14}"
+        f"{'items':>8}{'wrong labels':>14}{'s/run':>8}"
+    )
     summary: dict[str, Any] = {}
     start = int(max(r["curve"][0]["annotations"] for r in runs))
     curves: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
@@ -148,20 +178,28 @@ def main() -> None:
         ann_axis = np.arange(start, budget + 1, step, dtype=float)
         ann_axis[-1] = budget
 
-        def on_grid(r: dict[str, Any], key: str) -> np.ndarray:
+        def on_grid(r: dict[str, Any], key: str, axis: np.ndarray) -> np.ndarray:
             xs = np.array([p["annotations"] for p in r["curve"]])
-            return np.interp(ann_axis, xs, np.array([p[key] for p in r["curve"]]))
+            return np.interp(axis, xs, np.array([p[key] for p in r["curve"]]))
 
-        f1 = np.array([on_grid(r, "f1") for r in rs])
-        auc = np.array([on_grid(r, "pr_auc") for r in rs])
+        f1 = np.array([on_grid(r, "f1", ann_axis) for r in rs])
+        auc = np.array([on_grid(r, "pr_auc", ann_axis) for r in rs])
         items = np.mean([r["curve"][-1]["items"] for r in rs])
         wrong = np.mean([r["curve"][-1]["wrong_training_labels"] for r in rs])
         at = [f1[:, int(np.searchsorted(ann_axis, b))].mean() for b in marks]
         curves[s] = (ann_axis, f1.mean(0), f1.std(0))
-        print(f"{s:<16}" + "".join(f"{v:>14.3f}" for v in at) + f"{auc[:, -1].mean():>10.3f}±{auc[:, -1].std():.2f}"
-              f"{items:>8.0f}{wrong:>14.0f}{np.mean([r['seconds'] for r in rs]):>8.1f}")
-        summary[s] = {"f1_at": dict(zip(map(str, marks), map(float, at))), "pr_auc": float(auc[:, -1].mean()),
-                      "items_labeled": float(items), "wrong_training_labels": float(wrong)}
+        print(
+            f"{s:<16}"
+            + "".join(f"{v:>14.3f}" for v in at)
+            + f"{auc[:, -1].mean():>10.3f}±{auc[:, -1].std():.2f}"
+            f"{items:>8.0f}{wrong:>14.0f}{np.mean([r['seconds'] for r in rs]):>8.1f}"
+        )
+        summary[s] = {
+            "f1_at": dict(zip(map(str, marks), map(float, at), strict=True)),
+            "pr_auc": float(auc[:, -1].mean()),
+            "items_labeled": float(items),
+            "wrong_training_labels": float(wrong),
+        }
     import matplotlib
 
     matplotlib.use("Agg")
@@ -180,7 +218,9 @@ def main() -> None:
     suffix = "_quick" if args.quick else ""
     OUT.mkdir(parents=True, exist_ok=True)
     fig.savefig(OUT / f"al_noisy_annotators{suffix}.png", dpi=110)
-    (OUT / f"al_noisy_annotators{suffix}.json").write_text(json.dumps({"summary": summary, "runs": runs}, indent=1))
+    (OUT / f"al_noisy_annotators{suffix}.json").write_text(
+        json.dumps({"summary": summary, "runs": runs}, indent=1)
+    )
     print(f"wrote {OUT / f'al_noisy_annotators{suffix}.png'}; total {time.perf_counter() - t0:.1f}s")
 
 

@@ -26,7 +26,6 @@ import time
 from pathlib import Path
 
 import numpy as np
-
 from al_common import DATA, OUT, REPO, jigsaw_binary
 
 from active_learning import FileEmbeddingCache, content_keys, embed, run_round
@@ -97,8 +96,16 @@ def round_only(n: int, k: int, strategy: str, n_labeled: int) -> None:
     timings["write_queue"] = time.perf_counter() - t
     timings["total"] = time.perf_counter() - t0
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(json.dumps({"timings": timings, "peak_rss_mb": peak_mb, "selected": int(res.positions.shape[0]),
-                      "unique": int(np.unique(res.positions).shape[0])}))
+    print(
+        json.dumps(
+            {
+                "timings": timings,
+                "peak_rss_mb": peak_mb,
+                "selected": int(res.positions.shape[0]),
+                "unique": int(np.unique(res.positions).shape[0]),
+            }
+        )
+    )
 
 
 def throughput(n_texts: int, batch_size: int) -> None:
@@ -107,7 +114,9 @@ def throughput(n_texts: int, batch_size: int) -> None:
     from active_learning.featurizers import get_featurizer
 
     df = pd.read_csv(DATA / "jigsaw_toxic_binary_sample.csv")
-    texts = [f"{t} [{i}]" for i, t in enumerate(df["comment_text"].astype(str).sample(n_texts, random_state=1))]
+    texts = [
+        f"{t} [{i}]" for i, t in enumerate(df["comment_text"].astype(str).sample(n_texts, random_state=1))
+    ]
     f = get_featurizer("all-MiniLM-L6-v2")
     model = f.model  # type: ignore[attr-defined]
     model.encode(texts[:32], batch_size=batch_size)  # warm-up (thread pools, first-call allocations)
@@ -123,12 +132,17 @@ def throughput(n_texts: int, batch_size: int) -> None:
             ours.append(len(texts) / (time.perf_counter() - t))
         print(f"  rep {rep}: bare encode {bare[-1]:.1f} texts/s, embed() {ours[-1]:.1f} texts/s", flush=True)
     ratio = np.median(ours) / np.median(bare)
-    print(f"embedding throughput on {n_texts} uncached Jigsaw comments (batch {batch_size}, {os.cpu_count()} cores): "
-          f"bare {np.median(bare):.1f}/s, cached+batched embed() {np.median(ours):.1f}/s, ratio {ratio:.1%}")
+    print(
+        f"embedding throughput on {n_texts} uncached Jigsaw comments "
+        f"(batch {batch_size}, {os.cpu_count()} cores): "
+        f"bare {np.median(bare):.1f}/s, cached+batched embed() {np.median(ours):.1f}/s, ratio {ratio:.1%}"
+    )
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--n", type=int, default=None)
     parser.add_argument("--k", type=int, default=1000)
@@ -150,15 +164,31 @@ def main() -> None:
     # parent's peak RSS as its own high-water mark, which would hide the round's real peak.
     subprocess.run([sys.executable, __file__, "--generate-only", "--n", str(n)], check=True)
     for strategy in dict.fromkeys([args.strategy, "margin"]):
-        cmd = [sys.executable, __file__, "--round-only", "--n", str(n), "--k", str(args.k), "--labeled",
-               str(args.labeled), "--strategy", strategy]
+        cmd = [
+            sys.executable,
+            __file__,
+            "--round-only",
+            "--n",
+            str(n),
+            "--k",
+            str(args.k),
+            "--labeled",
+            str(args.labeled),
+            "--strategy",
+            strategy,
+        ]
         out = subprocess.run(cmd, capture_output=True, text=True, check=True)
         result = json.loads(out.stdout.strip().splitlines()[-1])
-        print(f"\none round, {strategy}, pool {n:,} x {DIM} float16 cached, {args.labeled} labeled, k={args.k} "
-              f"({os.cpu_count()} cores):")
+        print(
+            f"\none round, {strategy}, pool {n:,} x {DIM} float16 cached, {args.labeled} labeled, k={args.k} "
+            f"({os.cpu_count()} cores):"
+        )
         for phase, secs in result["timings"].items():
             print(f"  {phase:<22}{secs:8.2f} s")
-        print(f"  peak RSS {result['peak_rss_mb']:.0f} MB; selected {result['selected']} ({result['unique']} unique)")
+        print(
+            f"  peak RSS {result['peak_rss_mb']:.0f} MB; "
+            f"selected {result['selected']} ({result['unique']} unique)"
+        )
     if not args.skip_embed:
         throughput(args.texts or (64 if args.quick else 400), 64)
 

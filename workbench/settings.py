@@ -22,7 +22,7 @@ VAR_DIR = Path(env.str("WORKBENCH_VAR_DIR", default=str(BASE_DIR / "var")))
 
 def _secret(name: str) -> str:
     """A secret from the environment; in DEBUG, one generated once and kept under ``var/``."""
-    value = env.str(name, default="")
+    value: str = env.str(name, default="")
     if value:
         return value
     if not DEBUG:

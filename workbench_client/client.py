@@ -150,7 +150,7 @@ class WorkbenchClient:
     def _version(self, project: int, version: int | str) -> int:
         if str(version) != "latest":
             return int(version)
-        published = [r["version"] for r in self.releases(project) if r["status"] == "published"]
+        published = [int(r["version"]) for r in self.releases(project) if r["status"] == "published"]
         if not published:
             raise WorkbenchClientError(f"project {project} has no published release yet")
         return max(published)

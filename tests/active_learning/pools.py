@@ -13,7 +13,9 @@ WORDS_CLEAN = ["thanks", "article", "edit", "source", "page", "please", "good", 
 WORDS_TOXIC = ["idiot", "stupid", "hate", "moron", "loser"]
 
 
-def blobs(n: int, d: int = 8, pos_rate: float = 0.2, seed: int = 0) -> tuple[NDArray[np.float64], NDArray[np.int64]]:
+def blobs(
+    n: int, d: int = 8, pos_rate: float = 0.2, seed: int = 0
+) -> tuple[NDArray[np.float64], NDArray[np.int64]]:
     """Two overlapping Gaussian classes: X (n, d), y (n,)."""
     rng = np.random.default_rng(seed)
     y = (rng.random(n) < pos_rate).astype(np.int64)
@@ -40,7 +42,9 @@ def full_view(n: int = 60, seed: int = 0, n_classes: int = 2) -> PoolView:
     rng = np.random.default_rng(seed)
     p1 = rng.random(n)
     proba = np.column_stack([1 - p1, p1])
-    committee = np.stack([np.column_stack([1 - q, q]) for q in np.clip(p1 + rng.normal(0, 0.2, size=(5, n)), 0, 1)])
+    committee = np.stack(
+        [np.column_stack([1 - q, q]) for q in np.clip(p1 + rng.normal(0, 0.2, size=(5, n)), 0, 1)]
+    )
     features = rng.normal(size=(n, 4))
     annotations = np.full((n, 4), np.nan)
     labeled = rng.random(n) < 0.5

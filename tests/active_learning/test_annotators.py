@@ -3,19 +3,27 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from active_learning import InvalidInputError, activelab_scores, annotation_counts, human_disagreement, majority_labels
+from active_learning import (
+    InvalidInputError,
+    activelab_scores,
+    annotation_counts,
+    human_disagreement,
+    majority_labels,
+)
 
 NAN = np.nan
 
 
 def test_items_whose_annotators_conflict_rank_above_agreed_items() -> None:
-    annotations = np.array([
-        [0, 0, 0, NAN],  # agreed
-        [0, 1, NAN, 1],  # conflict
-        [1, 1, NAN, NAN],  # agreed
-        [0, NAN, 0, 0],
-        [1, 1, 1, NAN],
-    ])
+    annotations = np.array(
+        [
+            [0, 0, 0, NAN],  # agreed
+            [0, 1, NAN, 1],  # conflict
+            [1, 1, NAN, NAN],  # agreed
+            [0, NAN, 0, 0],
+            [1, 1, 1, NAN],
+        ]
+    )
     proba = np.array([[0.9, 0.1], [0.5, 0.5], [0.2, 0.8], [0.85, 0.15], [0.1, 0.9]])
     scores = activelab_scores(annotations, proba)
     assert scores.shape == (5,)

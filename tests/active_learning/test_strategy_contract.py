@@ -18,8 +18,18 @@ RANDOMISED = ["random", "seed_stratified", "seed_keyword"]
 
 def test_the_registry_holds_the_documented_strategies() -> None:
     assert set(ALL) >= {
-        "random", "seed_keyword", "seed_stratified", "least_confidence", "margin", "entropy",
-        "vote_entropy", "kl_max", "activelab", "coreset", "margin+kmeans", "margin+kcenter",
+        "random",
+        "seed_keyword",
+        "seed_stratified",
+        "least_confidence",
+        "margin",
+        "entropy",
+        "vote_entropy",
+        "kl_max",
+        "activelab",
+        "coreset",
+        "margin+kmeans",
+        "margin+kcenter",
     }
 
 
@@ -49,7 +59,10 @@ def test_it_is_deterministic_for_a_seed(name: str) -> None:
 @pytest.mark.parametrize("name", RANDOMISED)
 def test_randomised_strategies_differ_across_seeds(name: str) -> None:
     view = full_view(200, seed=1)
-    picks = {tuple(as_list(get_strategy(name).query(view, 10, np.random.default_rng(s)).positions)) for s in range(5)}
+    picks = {
+        tuple(as_list(get_strategy(name).query(view, 10, np.random.default_rng(s)).positions))
+        for s in range(5)
+    }
     assert len(picks) > 1
 
 

@@ -1,3 +1,6 @@
+from typing import cast
+
+from django.contrib.auth.models import User
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.request import Request
@@ -13,8 +16,9 @@ from workbench.projects.models import Project
 class MeApi(APIView):
     @extend_schema(responses={200: serializers.DictField()})
     def get(self, request: Request) -> Response:
-        role = role_of(request.user)
-        return Response({"id": request.user.pk, "email": request.user.email, "role": role and role.value})
+        user = cast(User, request.user)  # IsAuthenticated
+        role = role_of(user)
+        return Response({"id": user.pk, "email": user.email, "role": role and role.value})
 
 
 class AnnotatorCreateApi(APIView):

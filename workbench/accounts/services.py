@@ -7,8 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.contrib.auth import get_user_model
-from django.contrib.auth.models import AbstractUser
+from django.contrib.auth.models import User
 from django.db import transaction
 from rest_framework.authtoken.models import Token
 
@@ -18,19 +17,17 @@ from workbench.labelstudio import connection
 from workbench.labelstudio.types import LabelStudioError
 from workbench.projects.models import Project, ProjectMembership
 
-User = get_user_model()
-
 
 @dataclass(frozen=True)
 class AnnotatorCreated:
-    user: AbstractUser
+    user: User
     label_studio_url: str
     login_email: str
     password: str  # shown once, to hand to the annotator; not stored by the workbench
 
 
 @transaction.atomic
-def user_create(*, email: str, role: Role, password: str | None = None) -> AbstractUser:
+def user_create(*, email: str, role: Role, password: str | None = None) -> User:
     if User.objects.filter(username=email).exists():
         raise Conflict(f"A user with the email {email} already exists.")
     user = User.objects.create_user(username=email, email=email, password=password)

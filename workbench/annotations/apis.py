@@ -25,10 +25,10 @@ class AnnotationOutput(serializers.Serializer):
     annotator_email = serializers.CharField(source="annotator.email", allow_null=True, default=None)
     ls_annotation_id = serializers.IntegerField()
     ls_user_id = serializers.IntegerField()
-    label = serializers.JSONField()
+    label = serializers.JSONField()  # type: ignore[assignment]  # the metaclass moves fields off the class
     lead_time = serializers.FloatField(allow_null=True)
     was_cancelled = serializers.BooleanField()
-    source = serializers.CharField()
+    source = serializers.CharField()  # type: ignore[assignment]  # the metaclass moves fields off the class
     ls_updated_at = serializers.DateTimeField(allow_null=True)
 
 

@@ -159,7 +159,7 @@ def annotations_reconcile(*, project: Project) -> ReconcileReport:
     seen: set[int] = set()
     chunk: list[LsAnnotation] = []
     try:
-        for ls in connection.get_gateway().iter_annotations(project_id=project.ls_project_id):
+        for ls in connection.get_gateway().iter_annotations(project_id=project.ls_id()):
             seen.add(ls.id)
             chunk.append(ls)
             if len(chunk) >= RECONCILE_CHUNK:

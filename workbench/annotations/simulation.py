@@ -115,7 +115,7 @@ def _work(
     submitted = wrong = 0
     try:
         while budget is None or submitted < budget:
-            task = gateway.next_task(project_id=project.ls_project_id, user_token=token)
+            task = gateway.next_task(project_id=project.ls_id(), user_token=token)
             if task is None:
                 break
             item = Item.objects.get(project=project, id=task.data["item_id"])

@@ -2,7 +2,9 @@
 
 import json
 from dataclasses import asdict
+from typing import Any, cast
 
+from django.contrib.auth.models import User
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
@@ -65,7 +67,7 @@ class ProjectListCreateApi(APIView):
             raise Forbidden("Only admins and ML engineers can create projects.")
         data = self.Input(data=request.data)
         data.is_valid(raise_exception=True)
-        project = services.project_create(created_by=request.user, **data.validated_data)
+        project = services.project_create(created_by=cast(User, request.user), **data.validated_data)
         project = selectors.project_get(user=request.user, project_id=project.id)
         return Response(ProjectOutput(project).data, status=status.HTTP_201_CREATED)
 
@@ -117,13 +119,13 @@ class ItemImportApi(APIView):
         project = managed_project(request, project_id)
         upload = request.FILES.get("file")
         if upload is not None:
-            columns = _columns(request.data.get("columns"))
+            columns = _columns(cast(dict[str, Any], request.data).get("columns"))  # a multipart form
             report = services.items_import(
                 project=project,
                 source=upload.name,
                 content=upload.read(),
                 columns=columns,
-                created_by=request.user,
+                created_by=cast(User, request.user),  # IsAuthenticated
             )
         else:
             data = self.JsonInput(data=request.data)
@@ -132,7 +134,7 @@ class ItemImportApi(APIView):
                 project=project,
                 records=data.validated_data["items"],
                 columns=data.validated_data.get("columns"),
-                created_by=request.user,
+                created_by=cast(User, request.user),  # IsAuthenticated
             )
         return Response(ImportOutput(asdict(report)).data, status=status.HTTP_201_CREATED)
 
@@ -152,7 +154,7 @@ def _columns(raw: object) -> dict[str, str] | None:
 class ItemOutput(serializers.Serializer):
     id = serializers.IntegerField()
     external_id = serializers.CharField()
-    data = serializers.JSONField()
+    data = serializers.JSONField()  # type: ignore[assignment]  # the metaclass moves fields off the class
     metadata = serializers.JSONField()
     gold = serializers.JSONField()
     ls_task_id = serializers.IntegerField(allow_null=True)

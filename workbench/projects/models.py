@@ -2,6 +2,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
+from workbench.errors import Conflict
 from workbench.projects.kinds import Kind
 
 
@@ -31,6 +32,13 @@ class Project(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    def ls_id(self) -> int:
+        """The Label Studio project id. ``project_create`` always sets it; a project made by hand
+        (admin, shell) may lack it, and nothing can be sent to Label Studio for it then."""
+        if self.ls_project_id is None:
+            raise Conflict(f"Project '{self.name}' is not linked to a Label Studio project.")
+        return self.ls_project_id
 
 
 class ProjectMembership(models.Model):

@@ -10,7 +10,9 @@ def projects_visible_to(user: AbstractBaseUser | AnonymousUser) -> QuerySet[Proj
     """Admins see every project; everyone else sees the projects they belong to."""
     projects = Project.objects.all()
     if not is_admin(user):
-        projects = projects.filter(projectmembership__user_id=user.pk)
+        # An anonymous user (pk None) belongs to no project; filtering on None would mean "no members".
+        user_id = user.pk
+        projects = projects.none() if user_id is None else projects.filter(projectmembership__user_id=user_id)
     return projects.annotate(
         item_count=Count("items", distinct=True),
         pushed_count=Count("items", filter=Q(items__ls_task_id__isnull=False), distinct=True),

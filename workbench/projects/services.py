@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.conf import settings
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import transaction
 from django.utils import timezone
 
@@ -31,7 +31,7 @@ def project_create(
     kind: kinds.Kind | str,
     annotators_per_item: int = 1,
     description: str = "",
-    created_by: AbstractBaseUser | None = None,
+    created_by: User | None = None,
 ) -> Project:
     """Create the project here and in Label Studio, with its labeling config and webhook."""
     if annotators_per_item < 1:
@@ -75,7 +75,7 @@ def project_create(
     return project
 
 
-def project_member_add(*, project: Project, user: AbstractBaseUser) -> None:
+def project_member_add(*, project: Project, user: User) -> None:
     ProjectMembership.objects.get_or_create(project=project, user=user)
 
 
@@ -94,7 +94,7 @@ def items_import(
     source: str,
     content: bytes,
     columns: Mapping[str, str] | None = None,
-    created_by: AbstractBaseUser | None = None,
+    created_by: User | None = None,
 ) -> ImportReport:
     """Import a CSV/JSONL file into the project's pool: all rows or none.
 
@@ -182,7 +182,7 @@ def items_import_records(
     project: Project,
     records: Sequence[Mapping[str, Any]],
     columns: Mapping[str, str] | None = None,
-    created_by: AbstractBaseUser | None = None,
+    created_by: User | None = None,
 ) -> ImportReport:
     """Import items sent as JSON objects (the API's JSON body): same contract as a JSONL file."""
     content = "\n".join(json.dumps(r, ensure_ascii=False) for r in records).encode("utf-8")
@@ -211,9 +211,7 @@ def items_push(*, project: Project, limit: int | None = None, item_ids: Sequence
     for start in range(0, len(items), PUSH_BATCH_SIZE):
         batch = items[start : start + PUSH_BATCH_SIZE]
         try:
-            task_ids = gateway.import_tasks(
-                project_id=project.ls_project_id, tasks=[task_data(i) for i in batch]
-            )
+            task_ids = gateway.import_tasks(project_id=project.ls_id(), tasks=[task_data(i) for i in batch])
         except LabelStudioError as exc:
             raise UpstreamUnavailable(
                 f"Label Studio refused tasks after {pushed} were pushed: {exc.message}",

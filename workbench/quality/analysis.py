@@ -141,9 +141,10 @@ def _oof_single(
     remap[present] = np.arange(present.size)
     folds = int(min(N_FOLDS, counts[present].min()))
     probs = lq.out_of_fold_pred_probs(X, remap[labels], rng=rng, n_classes=present.size, n_folds=folds)
-    full = np.full((labels.size, k), 1e-6)
+    full: NDArray[np.float64] = np.full((labels.size, k), 1e-6)
     full[:, present] = probs
-    return full / full.sum(axis=1, keepdims=True)
+    normalized: NDArray[np.float64] = full / full.sum(axis=1, keepdims=True)
+    return normalized
 
 
 def _oof_multilabel(
@@ -283,7 +284,7 @@ def _analyse_single(
                 (pos, float(found.quality[pos]), name(int(given[pos])), name(int(np.argmax(probs[pos]))))
             )
         summary["issues"] = {"skipped": None, "n_flagged": len(issues)}
-    code_of = {c: n for n, c in enumerate(categories)}
+    code_of: dict[Any, int] = {c: n for n, c in enumerate(categories)}  # gold.get(i) may be None
     gold_codes = np.array([code_of.get(gold.get(i), np.nan) for i in ratings.item_ids], dtype=np.float64)
     report = _gold_report(values, gold_codes, k, gold_threshold, gold_min_answers)
     agreement_ = lq.annotator_agreement_with_consensus(values, k)

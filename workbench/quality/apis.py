@@ -3,6 +3,9 @@ members who are not admins 403)."""
 
 from __future__ import annotations
 
+from typing import cast
+
+from django.contrib.auth.models import User
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.request import Request
@@ -164,7 +167,8 @@ class LabelIssueReviewApi(APIView):
     def post(self, request: Request, project_id: int, issue_id: int) -> Response:
         project = selectors.quality_project_get(user=request.user, project_id=project_id)
         issue = selectors.issue_get(project=project, issue_id=issue_id)
-        return Response(IssueOutput(services.label_issue_send_to_review(issue=issue, user=request.user)).data)
+        user = cast(User, request.user)  # IsAuthenticated
+        return Response(IssueOutput(services.label_issue_send_to_review(issue=issue, user=user)).data)
 
 
 class LabelChangeListApi(APIView):

@@ -5,10 +5,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from functools import wraps
-from typing import Any
+from typing import Any, cast
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -116,7 +117,7 @@ def issue_review(request: HttpRequest, project_id: int, issue_id: int) -> HttpRe
     project = selectors.quality_project_get(user=request.user, project_id=project_id)
     issue = selectors.issue_get(project=project, issue_id=issue_id)
     try:
-        issue = services.label_issue_send_to_review(issue=issue, user=request.user)
+        issue = services.label_issue_send_to_review(issue=issue, user=cast(User, request.user))  # login
         messages.success(
             request, f"Item {issue.item_id} sent to review (Label Studio task {issue.review_ls_task_id})."
         )

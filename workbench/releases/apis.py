@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from pathlib import PurePosixPath
-from typing import Any
+from typing import Any, cast
 
+from django.contrib.auth.models import User
 from django.http import HttpResponseBase
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_field
@@ -110,7 +111,7 @@ class ReleaseListCreateApi(APIView):
         given = data.validated_data
         release = services.release_create(
             project=project,
-            created_by=request.user,
+            created_by=cast(User, request.user),  # IsAuthenticated
             tag=given["tag"],
             policy=FilterPolicy(
                 min_annotators=given["min_annotators"],

@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Literal
 
 from django.http import FileResponse, HttpRequest, HttpResponse, HttpResponseBase, StreamingHttpResponse
 
@@ -43,7 +44,7 @@ def _etags(header: str) -> set[str]:
     return {tag.strip().removeprefix("W/") for tag in header.split(",") if tag.strip()}
 
 
-def _range(request: HttpRequest, etag: str, size: int) -> tuple[int, int] | str | None:
+def _range(request: HttpRequest, etag: str, size: int) -> tuple[int, int] | Literal["unsatisfiable"] | None:
     """``(first, last)`` byte positions, ``"unsatisfiable"``, or None for the whole file."""
     header = request.headers.get("Range", "").strip()
     if not header:

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from django.conf import settings
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import IntegrityError, transaction
 from django.db.models import Max
 from django.utils import timezone
@@ -60,7 +60,7 @@ def default_formats(project: Project) -> tuple[str, ...]:
 def release_create(
     *,
     project: Project,
-    created_by: AbstractBaseUser | None,
+    created_by: User | None,
     tag: str = "",
     policy: FilterPolicy | None = None,
     split_ratios: dict[str, float] | None = None,

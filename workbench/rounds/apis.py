@@ -1,5 +1,8 @@
 """Thin views: parse, authorize, call one service or selector, serialize."""
 
+from typing import cast
+
+from django.contrib.auth.models import User
 from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import serializers, status
 from rest_framework.request import Request
@@ -88,7 +91,7 @@ class RoundListStartApi(APIView):
             project=project,
             trigger=Round.Trigger.API,
             parameters=parameters,
-            created_by=request.user,
+            created_by=cast(User, request.user),  # IsAuthenticated
             **values,
         )
         round_.refresh_from_db()  # in eager mode it has already run

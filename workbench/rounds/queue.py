@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import cast
 
 from workbench.errors import UpstreamUnavailable
 from workbench.labelstudio import connection
@@ -43,7 +44,7 @@ def queue_publish(
     # scaled into [0, 1): still distinct and in order (float64) for millions of items.
     n = len(ordered_item_ids)
     predictions = [
-        Prediction(task_id=task_of[item_id], score=rank / n)
+        Prediction(task_id=cast(int, task_of[item_id]), score=rank / n)  # ls_task_id__isnull=False
         for rank, item_id in enumerate(ordered_item_ids)
         if item_id in task_of
     ]
@@ -52,9 +53,9 @@ def queue_publish(
     gateway = connection.get_gateway()
     try:
         gateway.create_predictions(
-            project_id=project.ls_project_id, predictions=predictions, model_version=model_version
+            project_id=project.ls_id(), predictions=predictions, model_version=model_version
         )
-        gateway.set_queue_order(project_id=project.ls_project_id, model_version=model_version)
+        gateway.set_queue_order(project_id=project.ls_id(), model_version=model_version)
     except LabelStudioError as exc:
         raise UpstreamUnavailable(f"Label Studio refused the queue order: {exc.message}") from exc
     return Published(pushed=pushed, predicted=len(predictions))

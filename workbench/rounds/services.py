@@ -12,7 +12,7 @@ from datetime import timedelta
 from typing import Any
 
 import numpy as np
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import IntegrityError, transaction
 from django.db.models import Max, Q
 from django.utils import timezone
@@ -98,7 +98,7 @@ def round_start(
     buffer_size: int | None = None,
     seed: int | None = None,
     parameters: dict[str, Any] | None = None,
-    created_by: AbstractBaseUser | None = None,
+    created_by: User | None = None,
 ) -> Round:
     """Record a pending round and run it (as a Celery task) once this transaction commits.
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import transaction
 from django.utils import timezone
 
@@ -27,7 +27,7 @@ from workbench.quality.models import ItemConsensus, LabelChange, LabelIssue
 from workbench.quality.ratings import ProjectRatings
 
 
-def label_issue_send_to_review(*, issue: LabelIssue, user: AbstractBaseUser | None) -> LabelIssue:
+def label_issue_send_to_review(*, issue: LabelIssue, user: User | None) -> LabelIssue:
     """Put the item in front of ``annotators_per_item`` annotators again (a new task)."""
     project = issue.project
     now = timezone.now()
@@ -43,7 +43,7 @@ def label_issue_send_to_review(*, issue: LabelIssue, user: AbstractBaseUser | No
         raise Conflict(f"Label issue {issue.id} is {issue.status}; only an open issue can go to review.")
     try:
         (task_id,) = connection.get_gateway().import_tasks(
-            project_id=project.ls_project_id, tasks=[{**task_data(issue.item), "review_of_issue": issue.id}]
+            project_id=project.ls_id(), tasks=[{**task_data(issue.item), "review_of_issue": issue.id}]
         )
     except LabelStudioError as exc:
         LabelIssue.objects.filter(id=issue.id).update(
@@ -88,6 +88,8 @@ def reviews_settle(*, project: Project, ratings: ProjectRatings) -> int:
     settled = 0
     users = dict(Account.objects.values_list("ls_user_id", "user_id"))
     for issue in LabelIssue.objects.filter(project=project, status=LabelIssue.Status.IN_REVIEW):
+        if issue.review_requested_at is None:  # set together with IN_REVIEW; never None here
+            continue
         answers = [
             (ls_user, label, created)
             for (item_id, ls_user), (label, created) in ratings.given.items()

@@ -1,0 +1,99 @@
+"""Start-up checks of the workbench's own configuration (Django system checks, tag ``workbench``).
+
+A label config that does not parse or no longer matches its kind, an unknown
+``WORKBENCH_FEATURIZER`` or a consensus method name that the release registry does not know would
+otherwise fail at first use: the first project created, the first round, the first release. As
+Error-level checks they stop ``manage.py migrate`` / ``runserver`` / ``check`` (and every other
+command that runs the checks) and the WSGI application (``workbench/wsgi.py`` calls
+:func:`raise_if_broken`). Each app registers the check of what it owns in its ``AppConfig.ready``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from django.apps import AppConfig
+from django.conf import settings
+from django.core.checks import CheckMessage, Error, run_checks
+from django.core.exceptions import ImproperlyConfigured
+
+TAG = "workbench"
+
+LABEL_CONFIG_BROKEN = "workbench.E001"
+UNKNOWN_FEATURIZER = "workbench.E002"
+UNKNOWN_CONSENSUS_METHOD = "workbench.E003"
+
+
+def label_configs(app_configs: Sequence[AppConfig] | None = None, **kwargs: Any) -> list[CheckMessage]:
+    """Every kind's labeling config reads, parses and matches what the kind expects."""
+    from workbench.projects import kinds
+
+    errors: list[CheckMessage] = []
+    for kind in kinds.Kind:
+        try:
+            kinds.interface(kind)
+        except (kinds.ConfigError, OSError, UnicodeError) as exc:
+            errors.append(
+                Error(
+                    f"The label config of the {kind.value} kind is broken: {exc}",
+                    hint="Fix the file under labeling_configs/ (or revert it); projects of this kind "
+                    "cannot be created or read until it parses and matches the kind.",
+                    obj=f"projects.kinds.interface({kind.value!r})",
+                    id=LABEL_CONFIG_BROKEN,
+                )
+            )
+    return errors
+
+
+def featurizer(app_configs: Sequence[AppConfig] | None = None, **kwargs: Any) -> list[CheckMessage]:
+    """``WORKBENCH_FEATURIZER`` names a featurizer that rounds (and quality) can embed with."""
+    from workbench.rounds.embeddings import FEATURIZERS
+
+    name = getattr(settings, "WORKBENCH_FEATURIZER", None)
+    if name in FEATURIZERS:
+        return []
+    return [
+        Error(
+            f"WORKBENCH_FEATURIZER={name!r} is not a featurizer.",
+            hint=f"Set WORKBENCH_FEATURIZER to one of: {', '.join(FEATURIZERS)}.",
+            obj="settings.WORKBENCH_FEATURIZER",
+            id=UNKNOWN_FEATURIZER,
+        )
+    ]
+
+
+def consensus_methods(app_configs: Sequence[AppConfig] | None = None, **kwargs: Any) -> list[CheckMessage]:
+    """Every consensus method name configured as a default is a registered release method: the
+    releases' fallback, and the quality setting's default and choices (a release made without a
+    method uses the project's quality setting)."""
+    from workbench.quality.models import QualitySettings
+    from workbench.releases import consensus
+
+    known = consensus.method_names()
+    field = QualitySettings._meta.get_field("consensus_method")
+    configured = [("releases.consensus.FALLBACK_METHOD", consensus.FALLBACK_METHOD)]
+    configured.append(("QualitySettings.consensus_method (default)", str(field.get_default())))
+    configured += [
+        ("QualitySettings.consensus_method (choice)", str(value)) for value, _ in field.flatchoices
+    ]
+    return [
+        Error(
+            f"{where} names the consensus method {name!r}, which is not registered.",
+            hint=f"Registered consensus methods: {', '.join(known)} (workbench.releases.consensus).",
+            obj=where,
+            id=UNKNOWN_CONSENSUS_METHOD,
+        )
+        for where, name in configured
+        if name not in known
+    ]
+
+
+def raise_if_broken() -> None:
+    """Run the workbench's checks where Django does not (the WSGI application) and refuse to
+    start on an error, with the report ``manage.py check`` would print."""
+    serious = [message for message in run_checks(tags=[TAG]) if message.is_serious()]
+    if serious:
+        raise ImproperlyConfigured(
+            "The workbench's configuration is broken:\n" + "\n".join(str(m) for m in serious)
+        )
