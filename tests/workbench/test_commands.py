@@ -21,6 +21,13 @@ from workbench.quality.models import QualityRun
 from workbench.releases.models import Release
 
 
+@pytest.fixture(autouse=True)
+def _hashed_features(settings, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """The cheap featurizer (no torch) and a private embedding cache, as in the quality tests."""
+    settings.WORKBENCH_FEATURIZER = "hashed"
+    settings.EMBEDDINGS_DIR = tmp_path / "embeddings"
+
+
 def run(*args: str) -> str:
     out = io.StringIO()
     call_command(*args, stdout=out, stderr=io.StringIO())
