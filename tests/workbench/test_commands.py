@@ -1,7 +1,8 @@
 """Every management command, called as a person would (``call_command``) on PostgreSQL with the
 in-memory Label Studio: what it prints, what it changes, and a clear error naming the argument
 when one is wrong. ``start_round`` is tested in tests/rounds/test_kinds_and_command.py; the
-commands that talk to Label Studio meet the real one in tests/integration/test_commands_real.py."""
+commands that talk to Label Studio meet the real one in
+tests/integration/test_multilabel_end_to_end.py."""
 
 from __future__ import annotations
 
