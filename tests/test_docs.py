@@ -68,7 +68,7 @@ def script_defaults() -> dict[str, list[object]]:
     return found
 
 
-def tests_defaults() -> dict[str, list[object]]:
+def defaults_in_tests() -> dict[str, list[object]]:
     found: dict[str, list[object]] = {}
     for path in (ROOT / "tests").rglob("*.py"):
         for name, default in re.findall(
@@ -82,7 +82,7 @@ def code_defaults() -> dict[str, list[object]]:
     """Each variable the code reads, with the defaults that apply to the workbench: settings.py's
     for the variables it reads, else those of bin/ and the tests."""
     merged: dict[str, list[object]] = dict(settings_defaults())
-    for source in (script_defaults(), tests_defaults()):
+    for source in (script_defaults(), defaults_in_tests()):
         for name, defaults in source.items():
             if name not in settings_defaults():
                 merged.setdefault(name, []).extend(defaults)
