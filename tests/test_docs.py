@@ -8,13 +8,14 @@ from __future__ import annotations
 import ast
 import re
 import shlex
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 import pytest
 from django.conf import settings
 from django.core.management import CommandError, get_commands, load_command_class
-from django.urls import Resolver404, get_resolver, resolve
+from django.urls import Resolver404, URLResolver, get_resolver, resolve
 
 from workbench import settings as settings_module
 from workbench.projects.kinds import Kind
@@ -53,6 +54,10 @@ def settings_defaults() -> dict[str, list[object]]:
     return found
 
 
+def _expand(known: dict[str, str], match: re.Match[str]) -> str:
+    return known.get(match.group(1), match.group(0))
+
+
 def script_defaults() -> dict[str, list[object]]:
     """Each variable a bin/ script reads as ``${NAME:-default}``, with ``$VAR`` in the default
     expanded from the script's own ``VAR=${OTHER:-value}`` lines."""
@@ -61,9 +66,7 @@ def script_defaults() -> dict[str, list[object]]:
         text = path.read_text()
         local = dict(re.findall(r"^(?:export )?(\w+)=\$\{\w+:-([^}]*)\}", text, flags=re.M))
         for name, default in re.findall(r"\$\{([A-Z][A-Z0-9_]+):-([^}]*)\}", text):
-            expanded = re.sub(
-                r"\$\{?(\w+)\}?", lambda m, local=local: local.get(m.group(1), m.group(0)), default
-            )
+            expanded = re.sub(r"\$\{?(\w+)\}?", partial(_expand, local), default)
             found.setdefault(name, []).append(expanded)
     return found
 
@@ -237,7 +240,7 @@ def test_every_project_kind_is_documented(kind: str) -> None:
 def api_paths() -> list[str]:
     paths = []
     for top in get_resolver().url_patterns:
-        if str(top.pattern) == "api/":
+        if isinstance(top, URLResolver) and str(top.pattern) == "api/":
             for pattern in top.url_patterns:
                 paths.append("/api/" + re.sub(r"<int:\w+>", "{id}", str(pattern.pattern)))
     return paths

@@ -18,6 +18,8 @@ from pathlib import Path
 
 import pytest
 from django.core.management import call_command
+from pytest_django.fixtures import Settings
+from pytest_django.live_server_helper import LiveServer
 
 from workbench.annotations.models import Annotation
 from workbench.labelstudio.types import Gateway
@@ -58,7 +60,7 @@ def jigsaw_mix(path: Path) -> list[dict[str, str]]:
 
 
 @pytest.fixture(autouse=True)
-def _local_files(settings, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def _local_files(settings: Settings, tmp_path: Path) -> None:
     settings.WORKBENCH_FEATURIZER = "hashed"
     settings.EMBEDDINGS_DIR = tmp_path / "embeddings"
     settings.RELEASES_DIR = tmp_path / "releases"
@@ -66,9 +68,9 @@ def _local_files(settings, tmp_path: Path) -> None:  # type: ignore[no-untyped-d
 
 def test_a_multilabel_project_keeps_its_label_sets_from_label_studio_to_the_release(
     real_gateway: Gateway,
-    live_server,
-    settings,
-    tmp_path: Path,  # type: ignore[no-untyped-def]
+    live_server: LiveServer,
+    settings: Settings,
+    tmp_path: Path,
 ) -> None:
     settings.PUBLIC_URL = live_server.url  # Label Studio delivers webhooks to this test's workbench
     project = project_create(
@@ -123,7 +125,7 @@ def test_a_multilabel_project_keeps_its_label_sets_from_label_studio_to_the_rele
         for line in path.read_text().splitlines()
     ]
     assert release.record_count == len(records) == 12
-    stored = {}
+    stored: dict[int, list[list[str]]] = {}
     for annotation in ours.values():
         stored.setdefault(annotation.item_id, []).append(sorted(annotation.label))
     for record in records:

@@ -9,6 +9,7 @@ from datetime import timedelta
 import pytest
 from django.db.models import Max
 from django.utils import timezone
+from pytest_django.fixtures import DjangoCaptureOnCommitCallbacks
 
 from tests import factories
 from tests.quality.helpers import annotate, annotators, separable_items
@@ -33,7 +34,7 @@ def runs(project: Project) -> list[tuple[str, str]]:
 
 def test_only_projects_whose_annotations_changed_since_their_last_run_are_recomputed(
     fake_gateway: object,
-    django_capture_on_commit_callbacks,  # type: ignore[no-untyped-def]
+    django_capture_on_commit_callbacks: DjangoCaptureOnCommitCallbacks,
 ) -> None:
     never_computed = annotated_project(fake_gateway)
     up_to_date = annotated_project(fake_gateway)
@@ -61,7 +62,7 @@ def test_only_projects_whose_annotations_changed_since_their_last_run_are_recomp
 
 def test_a_pending_computation_is_reused_not_queued_again(
     fake_gateway: object,
-    django_capture_on_commit_callbacks,  # type: ignore[no-untyped-def]
+    django_capture_on_commit_callbacks: DjangoCaptureOnCommitCallbacks,
 ) -> None:
     project = annotated_project(fake_gateway)
     # A computation queued long ago that no worker has started yet (say the broker was down).

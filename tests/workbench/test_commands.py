@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 from django.core.management import CommandError, call_command
+from pytest_django.fixtures import Settings
 
 from tests import factories
 from tests.fakes import FakeGateway
@@ -23,7 +24,7 @@ from workbench.releases.models import Release
 
 
 @pytest.fixture(autouse=True)
-def _hashed_features(settings, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def _hashed_features(settings: Settings, tmp_path: Path) -> None:
     """The cheap featurizer (no torch) and a private embedding cache, as in the quality tests."""
     settings.WORKBENCH_FEATURIZER = "hashed"
     settings.EMBEDDINGS_DIR = tmp_path / "embeddings"
@@ -119,8 +120,8 @@ def test_push_items_names_a_bad_argument(fake_gateway: FakeGateway) -> None:
 @pytest.mark.django_db(transaction=True)  # the simulated annotators work in threads of their own
 def test_the_commands_take_a_project_from_pool_to_release(
     fake_gateway: FakeGateway,
-    settings,
-    tmp_path: Path,  # type: ignore[no-untyped-def]
+    settings: Settings,
+    tmp_path: Path,
 ) -> None:
     settings.RELEASES_DIR = tmp_path / "releases"
     project = factories.project(annotators_per_item=2)
@@ -207,7 +208,9 @@ def test_compute_quality_of_a_project_without_annotations_and_of_none(fake_gatew
 
 
 @pytest.mark.django_db
-def test_create_release_names_a_bad_argument(fake_gateway: FakeGateway, settings, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_create_release_names_a_bad_argument(
+    fake_gateway: FakeGateway, settings: Settings, tmp_path: Path
+) -> None:
     settings.RELEASES_DIR = tmp_path / "releases"
     project = factories.project()
     with pytest.raises(CommandError, match="No project named 'nope'"):
@@ -228,8 +231,8 @@ def test_create_release_names_a_bad_argument(fake_gateway: FakeGateway, settings
 
 @pytest.mark.django_db
 def test_demo_setup_builds_the_demo_once_and_reuses_it(
-    fake_gateway: FakeGateway, settings, tmp_path: Path
-) -> None:  # type: ignore[no-untyped-def]
+    fake_gateway: FakeGateway, settings: Settings, tmp_path: Path
+) -> None:
     settings.VAR_DIR = tmp_path
     first = run("demo_setup")
     project = Project.objects.get(name="Demo: toxicity (binary)")
