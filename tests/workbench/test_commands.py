@@ -223,6 +223,10 @@ def test_create_release_names_a_bad_argument(
         run("create_release", project.name, "--min-quality", "high")
     with pytest.raises(CommandError, match="xml"):
         run("create_release", project.name, "--formats", "jsonl,xml")
+    with pytest.raises(CommandError, match="tag must be at most 100 characters; got 101"):
+        run("create_release", project.name, "--tag", "x" * 101)
+    with pytest.raises(CommandError, match="min_annotators must be at least 1"):
+        run("create_release", project.name, "--min-annotators", "0")
     assert not Release.objects.filter(project=project).exists()
 
 
