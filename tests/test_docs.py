@@ -18,7 +18,7 @@ from django.core.management import CommandError, get_commands, load_command_clas
 from django.urls import Resolver404, URLResolver, get_resolver, resolve
 
 from workbench import settings as settings_module
-from workbench.projects.kinds import Kind
+from workbench.projects.kinds import SPECS, Kind
 
 ROOT = Path(__file__).resolve().parents[1]
 README = (ROOT / "README.md").read_text()
@@ -235,6 +235,17 @@ def test_every_management_command_is_documented(command: str) -> None:
 @pytest.mark.parametrize("kind", [k.value for k in Kind])
 def test_every_project_kind_is_documented(kind: str) -> None:
     assert f"`{kind}`" in README
+
+
+@pytest.mark.parametrize("kind", [k.value for k in Kind])
+def test_the_kinds_table_names_each_kinds_config_and_labels(kind: str) -> None:
+    row = re.search(rf"^\| `{kind}` \| `([^`]+)` \| (.*?) \|", README, flags=re.M)
+    assert row is not None, f"no row for {kind} in the README's kinds table"
+    spec = SPECS[Kind(kind)]
+    assert row.group(1) == f"labeling_configs/{spec.config_name}" and (ROOT / row.group(1)).is_file()
+    labels = [label for span in re.findall(r"`([^`]+)`", row.group(2)) for label in span.split(", ")]
+    assert labels == list(spec.labels), (kind, labels)
+    assert ("any subset" in row.group(2)) == spec.multiple
 
 
 def api_paths() -> list[str]:
