@@ -18,6 +18,7 @@ from django.core.management import CommandError, get_commands, load_command_clas
 from django.urls import Resolver404, URLResolver, get_resolver, resolve
 
 from workbench import settings as settings_module
+from workbench.labelstudio import server
 from workbench.projects.kinds import SPECS, Kind
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -220,6 +221,22 @@ def test_every_command_line_in_the_readme_parses(line: str) -> None:
     name, options = parse_command_line(line)
     if name == "simulate_annotators":  # a rate per annotator, as the README promises
         assert len(options.error_rate.split(",")) in (1, options.annotators)
+
+
+def readme_server_lines() -> list[str]:
+    return [line.strip() for line in re.findall(r"python -m workbench\.labelstudio\.server [^#`\n]*", README)]
+
+
+def test_the_server_scan_finds_the_readme_examples() -> None:
+    assert len(readme_server_lines()) >= 4
+
+
+@pytest.mark.parametrize("line", readme_server_lines())
+def test_every_label_studio_server_command_in_the_readme_parses(line: str) -> None:
+    try:
+        server.parser().parse_args(shlex.split(line)[3:])
+    except SystemExit as exc:  # argparse's way to refuse
+        raise AssertionError(f"`{line}` from the README does not parse") from exc
 
 
 @pytest.mark.parametrize(

@@ -647,7 +647,8 @@ def _print_info(info: ServerInfo, as_env: bool) -> None:
         print(json.dumps({**asdict(info), "port": info.port}, indent=2))
 
 
-def main(argv: list[str] | None = None) -> int:
+def parser() -> argparse.ArgumentParser:
+    """The command line's parser (the README's examples are checked against it)."""
     parser = argparse.ArgumentParser(
         prog="python -m workbench.labelstudio.server", description=__doc__.split("\n\n")[0]
     )
@@ -659,7 +660,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--env", action="store_true", help="print `export LABEL_STUDIO_URL=... ` lines for eval"
     )
-    args = parser.parse_args(argv)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s", stream=sys.stderr)
     try:
         if args.command == "install":
