@@ -18,8 +18,9 @@ import pytest
 from workbench.labelstudio import server
 
 TEST_DATA_DIR = server.REPO_ROOT / "var" / "ls-test"
-# Not 8080, where a developer's own server (var/label-studio) usually runs. A busy port is no
-# failure anyway: the server then takes the next free one, and we find it.
+# Not 8080, where a developer's own server (var/label-studio) usually runs. Only a preference: when
+# 8089 is busy the server starts on a port the kernel picks free, state.json records it, and every
+# session finds it there (tests read the URL from the fixture, never from this constant).
 TEST_PORT = 8089
 
 

@@ -3,6 +3,7 @@ matters, a stand-in executable where only our own bookkeeping is under test."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import socket
 import stat
@@ -18,10 +19,14 @@ from tests.labelstudio_plugin import TEST_DATA_DIR, TEST_PORT
 from workbench.labelstudio import server
 from workbench.labelstudio.server import ServerError, ServerInfo
 
-# A second, throwaway server for the tests that stop and restart one; kept between runs like
-# var/ls-test, so only the very first run pays for migrations.
-LIFECYCLE_DATA_DIR = server.REPO_ROOT / "var" / "ls-test-lifecycle"
-LIFECYCLE_PORT = TEST_PORT + 1
+
+@pytest.fixture(scope="module")
+def lifecycle_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """A data dir of this module's own for the tests that stop and restart a server: never the
+    shared var/ls-test. Made once per module, so only its first start pays for migrations."""
+    data_dir = tmp_path_factory.mktemp("ls-lifecycle")
+    yield data_dir
+    server.stop(data_dir)
 
 
 def whoami(info: ServerInfo) -> dict[str, object]:
@@ -83,55 +88,93 @@ def test_the_cli_prints_shell_exports(label_studio: ServerInfo) -> None:
 
 
 @pytest.fixture
-def busy_port() -> Iterator[int]:
-    """A port something else already listens on."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        sock.listen()
-        yield sock.getsockname()[1]
+def busy_ports() -> Iterator[tuple[int, int]]:
+    """A port something else listens on, and the next one busy too: the machine where Label
+    Studio's own single hop to the next port ended in "That port is already in use"."""
+    with contextlib.ExitStack() as stack:
+        first = stack.enter_context(socket.socket())
+        first.bind(("127.0.0.1", 0))
+        first.listen()
+        port = first.getsockname()[1]
+        with contextlib.suppress(OSError):  # if we cannot bind it, someone else holds it: busy as well
+            second = stack.enter_context(socket.socket())
+            second.bind(("127.0.0.1", port + 1))
+            second.listen()
+        yield port, port + 1
 
 
 @pytest.mark.label_studio
-def test_a_server_is_found_on_the_port_it_really_took_and_stops(busy_port: int) -> None:
-    server.stop(LIFECYCLE_DATA_DIR)
+def test_a_server_is_found_on_the_port_it_really_took_and_stops(
+    lifecycle_dir: Path, busy_ports: tuple[int, int]
+) -> None:
+    server.stop(lifecycle_dir)
     try:
-        info = server.ensure_running(LIFECYCLE_DATA_DIR, busy_port)
+        info = server.ensure_running(lifecycle_dir, busy_ports[0])
         assert info.started_by_us
-        assert info.port != busy_port  # Label Studio moved on silently; we noticed
+        assert info.port not in busy_ports  # we chose a free port; Label Studio did not hop
+        assert "Trying to start at" not in (lifecycle_dir / "server.log").read_text()
         assert whoami(info)["email"] == info.username
 
-        again = server.ensure_running(LIFECYCLE_DATA_DIR, busy_port)
+        again = server.ensure_running(lifecycle_dir, busy_ports[0])
         assert (again.pid, again.url, again.started_by_us) == (info.pid, info.url, False)
     finally:
-        assert server.stop(LIFECYCLE_DATA_DIR) is True
-    assert server.status(LIFECYCLE_DATA_DIR) is None
-    assert not (LIFECYCLE_DATA_DIR / "state.json").exists()
-    assert server.stop(LIFECYCLE_DATA_DIR) is False
+        assert server.stop(lifecycle_dir) is True
+    assert server.status(lifecycle_dir) is None
+    assert not (lifecycle_dir / "state.json").exists()
+    assert server.stop(lifecycle_dir) is False
     with pytest.raises(httpx.TransportError):
         httpx.get(f"{info.url}/health", timeout=2)
 
 
 @pytest.mark.label_studio
-def test_a_restarted_server_keeps_its_credentials() -> None:
-    first = server.ensure_running(LIFECYCLE_DATA_DIR, LIFECYCLE_PORT)
-    server.stop(LIFECYCLE_DATA_DIR)
+def test_a_port_taken_before_the_server_binds_it_is_given_up_for_another(
+    lifecycle_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Bound but not listening: Label Studio's connect-based check finds the port free, then
+    # runserver's bind fails -- the race of a port taken between choosing it and binding it.
+    with socket.socket() as blocker:
+        blocker.bind(("127.0.0.1", 0))
+        taken = blocker.getsockname()[1]
+        chosen: list[int] = []
+        real_free_port = server.free_port
+
+        def losing_the_race_once(preferred: int) -> int:
+            chosen.append(taken if not chosen else real_free_port(preferred))
+            return chosen[-1]
+
+        monkeypatch.setattr(server, "free_port", losing_the_race_once)
+        server.stop(lifecycle_dir)
+        try:
+            info = server.ensure_running(lifecycle_dir, taken)
+            assert len(chosen) == 2 and chosen[0] == taken
+            assert info.port == chosen[1] != taken
+            assert "That port is already in use" in (lifecycle_dir / "server.log.1").read_text()
+            assert whoami(info)["email"] == info.username
+        finally:
+            server.stop(lifecycle_dir)
+
+
+@pytest.mark.label_studio
+def test_a_restarted_server_keeps_its_credentials(lifecycle_dir: Path) -> None:
+    first = server.ensure_running(lifecycle_dir, TEST_PORT + 1)
+    server.stop(lifecycle_dir)
     try:
-        second = server.ensure_running(LIFECYCLE_DATA_DIR, LIFECYCLE_PORT)
+        second = server.ensure_running(lifecycle_dir, TEST_PORT + 1)
         assert second.pid != first.pid and second.started_by_us
         assert (second.token, second.password) == (first.token, first.password)
         assert whoami(second)["email"] == second.username
     finally:
-        server.stop(LIFECYCLE_DATA_DIR)
+        server.stop(lifecycle_dir)
 
 
 @pytest.mark.label_studio
-def test_a_shared_server_is_stopped_by_the_last_sharer_to_leave() -> None:
-    server.stop(LIFECYCLE_DATA_DIR)
-    with server.shared(LIFECYCLE_DATA_DIR, LIFECYCLE_PORT) as info:
+def test_a_shared_server_is_stopped_by_the_last_sharer_to_leave(lifecycle_dir: Path) -> None:
+    server.stop(lifecycle_dir)
+    with server.shared(lifecycle_dir, TEST_PORT + 1) as info:
         assert info.started_by_us
         other_session = (
             "from workbench.labelstudio import server\n"
-            f"with server.shared(server.Path({str(LIFECYCLE_DATA_DIR)!r})) as info:\n"
+            f"with server.shared(server.Path({str(lifecycle_dir)!r})) as info:\n"
             "    print(info.pid)\n"
         )
         completed = subprocess.run(
@@ -142,11 +185,11 @@ def test_a_shared_server_is_stopped_by_the_last_sharer_to_leave() -> None:
             check=True,
         )
         assert int(completed.stdout) == info.pid
-        with server.shared(LIFECYCLE_DATA_DIR, LIFECYCLE_PORT) as nested:
+        with server.shared(lifecycle_dir, TEST_PORT + 1) as nested:
             assert nested.pid == info.pid
-        still = server.status(LIFECYCLE_DATA_DIR)
+        still = server.status(lifecycle_dir)
         assert still is not None and still.pid == info.pid  # neither sharer stopped it
-    assert server.status(LIFECYCLE_DATA_DIR) is None
+    assert server.status(lifecycle_dir) is None
 
 
 # --- bookkeeping, with no server --------------------------------------------------------------
@@ -205,3 +248,40 @@ def test_install_skips_pip_when_the_pin_is_unchanged_and_rebuilds_when_it_change
     assert [c[1:3] for c in commands] == [["-m", "venv"], ["-m", "pip"]]
     assert not (venv / "stale-file").exists()
     assert (venv / server.PIN_MARKER).read_text() == "label-studio==9.9.10\n"
+
+
+def stand_in_label_studio(venv: Path, script: str) -> Path:
+    executable = venv / "bin" / "label-studio"
+    executable.parent.mkdir(parents=True)
+    executable.write_text("#!/bin/sh\n" + script)
+    executable.chmod(0o755)
+    return executable
+
+
+def test_a_server_whose_port_is_always_taken_gives_up_after_a_bounded_number_of_ports(
+    tmp_path: Path, busy_ports: tuple[int, int]
+) -> None:
+    ports = tmp_path / "ports"
+    stand_in_label_studio(
+        tmp_path / "venv",
+        'while [ $# -gt 0 ]; do [ "$1" = --port ] && echo "$2" >> ' + f"{ports}; shift; done\n"
+        "echo 'Error: That port is already in use.' >&2\nexit 1\n",
+    )
+
+    with pytest.raises(
+        ServerError, match=f"lost its port to another process {server.MAX_START_ATTEMPTS} times"
+    ):
+        server.start(tmp_path / "data", busy_ports[0], venv=tmp_path / "venv", timeout=60)
+    tried = [int(p) for p in ports.read_text().split()]
+    assert len(tried) == server.MAX_START_ATTEMPTS
+    assert busy_ports[0] not in tried  # the asked port was busy, so it was never handed over
+    assert server.status(tmp_path / "data") is None
+    assert not (tmp_path / "data" / "state.json").exists()
+
+
+def test_a_busy_port_is_never_chosen(busy_ports: tuple[int, int]) -> None:
+    assert server.free_port(busy_ports[0]) != busy_ports[0]
+    with socket.socket() as bound_only:  # bound, not listening: taken all the same
+        bound_only.bind(("127.0.0.1", 0))
+        port = bound_only.getsockname()[1]
+        assert server.free_port(port) != port

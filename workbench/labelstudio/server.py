@@ -19,7 +19,10 @@ A data dir holds everything one server owns::
     data/              LABEL_STUDIO_BASE_DATA_DIR: the SQLite database and uploads
 
 Facts this module is built around (Label Studio 1.23.2): it must live in its own virtualenv; it
-silently takes the next free port when the asked one is busy; the first start on a fresh data dir
+silently takes the next port when the asked one answers a connect, and exits ("That port is
+already in use") when the port it binds is taken all the same, so this module picks a port that
+is free itself and starts again on another one if it is taken before the server binds it; the
+first start on a fresh data dir
 runs migrations for about a minute on two cores, later starts take 5-8 s; the admin's legacy API
 token is only honoured when LABEL_STUDIO_ENABLE_LEGACY_API_TOKEN is set on that first start.
 """
@@ -36,6 +39,7 @@ import re
 import secrets
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -53,12 +57,16 @@ DEFAULT_VENV = REPO_ROOT / "var" / "ls-venv"
 REQUIREMENTS_FILE = REPO_ROOT / "requirements" / "label-studio.txt"
 DEFAULT_PORT = 8080
 DEFAULT_START_TIMEOUT = 240.0  # first start ~60 s on 2 idle cores; leave room for a busy CI box
+# Starts tried when the chosen port is taken before the server binds it (each on a new port).
+MAX_START_ATTEMPTS = 5
 
 ADMIN_EMAIL = "admin@workbench.local"
 HOST = "127.0.0.1"
 PIN_MARKER = ".workbench-requirements"  # inside the venv: the requirements it was built from
 # Django's runserver announces the port it really binds (Label Studio may have moved it).
 _LISTEN_LINE = re.compile(r"Starting development server at http://[^:/\s]+:(\d+)/")
+# What the server writes before it exits because its port was taken (runserver; Label Studio's hop).
+_PORT_TAKEN_LINE = re.compile(r"That port is already in use|Could not find an available port")
 # Only these are inherited from the caller: Label Studio reads any variable named like one of
 # its settings with or without the LABEL_STUDIO_ prefix (DEBUG, HOST, DJANGO_SETTINGS_MODULE,
 # DATABASE_URL...), and the app that calls us sets several of those for itself.
@@ -70,6 +78,10 @@ _CHILDREN: dict[int, subprocess.Popen[bytes]] = {}
 
 class ServerError(RuntimeError):
     """Label Studio could not be installed, started or reached."""
+
+
+class _PortTaken(ServerError):
+    """The server exited because another process took its port first."""
 
 
 @dataclass(frozen=True)
@@ -183,7 +195,8 @@ def ensure_running(
     timeout: float = DEFAULT_START_TIMEOUT,
 ) -> ServerInfo:
     """The server of ``data_dir``: reused when it is already up and answering (whatever port it
-    took), else installed if needed and started on ``port`` (or the next free one)."""
+    took), else installed if needed and started on ``port``, or on a free port the kernel picks
+    when ``port`` is busy."""
     paths = _prepare(data_dir)
     with _locked(paths.lock):
         running = _running_server(paths)
@@ -296,16 +309,34 @@ def _prepare(data_dir: Path) -> _Paths:
 
 
 def _start(paths: _Paths, executable: Path, port: int, timeout: float) -> ServerInfo:
+    """Start the server on ``port`` if it is free, else on a port the kernel says is free; if
+    another process takes that port before the server binds it, start again on a new one."""
     credentials = _credentials(paths)
-    process = _spawn(paths, executable, port, credentials)
-    try:
-        real_port = _wait_until_healthy(paths, process, credentials, timeout)
-    except BaseException:  # a timeout, a crash, or Ctrl-C: leave no half-started server
-        _terminate_group(process.pid, 10.0)
-        paths.state.unlink(missing_ok=True)
-        raise
-    if real_port != port:
-        logger.warning("Port %d was busy; Label Studio took %d instead", port, real_port)
+    deadline = time.monotonic() + timeout
+    for attempt in range(1, MAX_START_ATTEMPTS + 1):
+        chosen = free_port(port if attempt == 1 else 0)
+        if chosen != port:
+            logger.info("Port %d is not free; starting Label Studio on %d", port, chosen)
+        process = _spawn(paths, executable, chosen, credentials)
+        try:
+            real_port = _wait_until_healthy(paths, process, credentials, deadline - time.monotonic())
+        except _PortTaken:
+            logger.warning("Port %d was taken before Label Studio bound it (attempt %d)", chosen, attempt)
+            _terminate_group(process.pid, 10.0)
+            paths.state.unlink(missing_ok=True)
+            continue
+        except BaseException:  # a timeout, a crash, or Ctrl-C: leave no half-started server
+            _terminate_group(process.pid, 10.0)
+            paths.state.unlink(missing_ok=True)
+            raise
+        break
+    else:
+        raise ServerError(
+            f"Label Studio lost its port to another process {MAX_START_ATTEMPTS} times in a row.\n"
+            f"Last lines of {paths.log}:\n{_log_tail(paths.log)}"
+        )
+    if real_port != chosen:
+        logger.warning("Port %d was taken; Label Studio moved to %d", chosen, real_port)
     info = ServerInfo(
         url=f"http://{HOST}:{real_port}",
         token=credentials["token"],
@@ -318,6 +349,20 @@ def _start(paths: _Paths, executable: Path, port: int, timeout: float) -> Server
     del state["started_by_us"]
     _write_private_json(paths.state, state)
     return info
+
+
+def free_port(preferred: int) -> int:
+    """``preferred`` if nothing holds it on 127.0.0.1 now, else a port the kernel says is free
+    (0 asks the kernel straight away). Free now, not reserved: a caller must cope with losing it."""
+    for candidate in (preferred, 0) if preferred else (0,):
+        # No SO_REUSEADDR: a port another socket merely binds (or lingers on) counts as taken.
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+            try:
+                sock.bind((HOST, candidate))
+            except OSError:
+                continue
+            return int(sock.getsockname()[1])
+    raise ServerError(f"no free TCP port on {HOST}")
 
 
 def _credentials(paths: _Paths) -> dict[str, str]:
@@ -395,6 +440,8 @@ def _wait_until_healthy(
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process.poll() is not None:
+            if _PORT_TAKEN_LINE.search(_log_tail(paths.log)):
+                raise _PortTaken(f"Label Studio exited: its port was taken.\n{_log_tail(paths.log)}")
             raise ServerError(
                 f"Label Studio exited with code {process.returncode} while starting.\n"
                 f"Last lines of {paths.log}:\n{_log_tail(paths.log)}"
@@ -404,8 +451,7 @@ def _wait_until_healthy(
             return port
         time.sleep(0.5)
     raise ServerError(
-        f"Label Studio did not become healthy within {timeout:.0f} s.\n"
-        f"Last lines of {paths.log}:\n{_log_tail(paths.log)}"
+        f"Label Studio did not become healthy in time.\nLast lines of {paths.log}:\n{_log_tail(paths.log)}"
     )
 
 
@@ -601,7 +647,8 @@ def _print_info(info: ServerInfo, as_env: bool) -> None:
         print(json.dumps({**asdict(info), "port": info.port}, indent=2))
 
 
-def main(argv: list[str] | None = None) -> int:
+def parser() -> argparse.ArgumentParser:
+    """The command line's parser (the README's examples are checked against it)."""
     parser = argparse.ArgumentParser(
         prog="python -m workbench.labelstudio.server", description=__doc__.split("\n\n")[0]
     )
@@ -613,7 +660,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--env", action="store_true", help="print `export LABEL_STUDIO_URL=... ` lines for eval"
     )
-    args = parser.parse_args(argv)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s", stream=sys.stderr)
     try:
         if args.command == "install":

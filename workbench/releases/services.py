@@ -80,6 +80,9 @@ def release_create(
     policy = dataclasses.replace(
         policy, consensus_method=method, quality_run=quality_run.id if quality_run is not None else None
     )
+    tag_limit = Release._meta.get_field("tag").max_length or 0
+    if len(tag) > tag_limit:  # the API's serializer says so too; commands come straight here
+        raise ValidationFailed(f"tag must be at most {tag_limit} characters; got {len(tag)}.")
     if policy.min_annotators < 1:
         raise ValidationFailed("min_annotators must be at least 1.")
     if policy.min_quality is not None and not 0.0 <= policy.min_quality <= 1.0:

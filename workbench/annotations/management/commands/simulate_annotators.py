@@ -26,6 +26,15 @@ class Command(BaseCommand):
         project = project_by_name_or_id(str(options["project"]))
         try:
             rates = [float(r) for r in str(options["error_rate"]).split(",")]
+        except ValueError as exc:
+            raise CommandError(
+                f"--error-rate takes numbers separated by commas; got '{options['error_rate']}'."
+            ) from exc
+        if int(options["annotators"]) < 1:  # type: ignore[call-overload]
+            raise CommandError(f"--annotators must be 1 or more; got {options['annotators']}.")
+        if options["max_tasks"] is not None and int(options["max_tasks"]) < 0:  # type: ignore[call-overload]
+            raise CommandError(f"--max-tasks must be 0 or more; got {options['max_tasks']}.")
+        try:
             annotators = simulated_annotators(int(options["annotators"]), rates)  # type: ignore[call-overload]
             report = simulate(
                 project=project,

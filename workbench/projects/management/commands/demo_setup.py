@@ -51,8 +51,14 @@ class Command(BaseCommand):
             self.stdout.write(f"Pushed {pushed} items to Label Studio.")
 
         if not User.objects.filter(username=ANNOTATOR_EMAIL).exists():
+            # The password var/ recorded, if any: Label Studio keeps the account when the
+            # workbench's database is new, and only that password can claim it again.
             created = annotator_create(
-                email=ANNOTATOR_EMAIL, first_name="Demo", last_name="Annotator", projects=[project]
+                email=ANNOTATOR_EMAIL,
+                first_name="Demo",
+                last_name="Annotator",
+                projects=[project],
+                password=known.get("annotator_password"),
             )
             known["annotator_password"] = created.password
         credentials.write_text(json.dumps(known, indent=2))

@@ -16,6 +16,8 @@ class Command(BaseCommand):
         project = Project.objects.filter(name=options["project"]).first()
         if project is None:
             raise CommandError(f"No project named '{options['project']}'.")
+        if options["limit"] is not None and int(options["limit"]) < 0:  # type: ignore[call-overload]
+            raise CommandError(f"--limit must be 0 or more; got {options['limit']}.")
         try:
             pushed = items_push(project=project, limit=options["limit"])  # type: ignore[arg-type]
         except WorkbenchError as exc:
