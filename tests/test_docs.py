@@ -182,12 +182,21 @@ def readme_command_lines() -> list[str]:
     """Every ``manage.py <command> ...`` the README shows: whole lines of its code blocks (with
     continuation lines joined), and inline `code` spans."""
     lines = []
-    for block in re.findall(r"```(?:bash)?\n(.*?)```", README, flags=re.S):
+    blocks, prose, inside = [], [], False
+    for line in README.splitlines():
+        if line.lstrip().startswith("```"):  # a fence opens or closes a block, whatever its language
+            inside = not inside
+            blocks.append("")
+        elif inside:
+            blocks[-1] += line + "\n"
+        else:
+            prose.append(line)
+    for block in blocks:
         for line in block.replace("\\\n", " ").splitlines():
             command = re.search(r"manage\.py [a-z_]+\b.*", line.split("  #", 1)[0])
             if command:
                 lines.append(command.group(0).strip())
-    outside_blocks = re.sub(r"```.*?```", "", README, flags=re.S)
+    outside_blocks = "\n".join(prose)
     lines += [span for span in re.findall(r"`[^`\n]*?(manage\.py [a-z_]+\b[^`\n]*)`", outside_blocks)]
     return lines
 
