@@ -1,19 +1,24 @@
-"""Idempotent demo state: an admin, a toxicity project with the shipped demo items pushed to
-Label Studio, and one annotator account. Run by bin/demo; safe to run again."""
+"""Idempotent demo state: an admin, a toxicity project (three annotators per item) with the
+shipped demo items, a human annotator account, and the whole loop run once on it (simulated
+annotators, rounds, label quality, a release; see ``demo_loop``). Run by bin/demo; safe to run
+again."""
 
 import json
 import secrets
 from pathlib import Path
+from typing import Any
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import AbstractBaseUser
 from django.core.management.base import BaseCommand
 
 from workbench.accounts.models import Account, Role
 from workbench.accounts.services import annotator_create
 from workbench.labelstudio import connection
+from workbench.projects.management.demo_loop import ANNOTATORS_PER_ITEM, LoopState, loop_run
 from workbench.projects.models import Project
-from workbench.projects.services import items_import, items_push, project_create
+from workbench.projects.services import items_import, project_create
 
 DEMO_PROJECT = "Demo: toxicity (binary)"
 DEMO_FILE = Path(settings.BASE_DIR) / "demo" / "toxicity_demo.csv"
@@ -22,42 +27,45 @@ ANNOTATOR_EMAIL = "annotator@workbench.local"
 
 
 class Command(BaseCommand):
-    help = "Create (or reuse) the demo project, its items in Label Studio, an admin and an annotator."
+    help = (
+        "Create (or reuse) the demo project, an admin and an annotator, and run the loop once: "
+        "simulated annotators, active-learning rounds, label quality and a release."
+    )
 
     def handle(self, *args: object, **options: object) -> None:
         credentials = _credentials_file()
         known = json.loads(credentials.read_text()) if credentials.exists() else {}
+        admin = _admin_ensure(known)
+        project = self._project_ensure(admin)
+        _annotator_ensure(project, known)
+        credentials.write_text(json.dumps(known, indent=2))
+        credentials.chmod(0o600)
+        state = loop_run(project=project, admin=admin, say=self.stdout.write)
+        self._print_ready(project, known)
+        self._print_loop(project, state)
 
-        User = get_user_model()
-        if not User.objects.filter(username=ADMIN_EMAIL).exists():
-            known["admin_password"] = secrets.token_urlsafe(12)
-            admin = User.objects.create_superuser(ADMIN_EMAIL, ADMIN_EMAIL, known["admin_password"])
-            Account.objects.create(user=admin, role=Role.ADMIN)
-        admin = User.objects.get(username=ADMIN_EMAIL)
-
+    def _project_ensure(self, admin: AbstractBaseUser) -> Project:
         project = Project.objects.filter(name=DEMO_PROJECT).first()
         if project is None:
             project = project_create(
                 name=DEMO_PROJECT,
                 kind="toxicity_binary",
-                annotators_per_item=1,
+                annotators_per_item=ANNOTATORS_PER_ITEM,
                 created_by=admin,
                 description="Shipped demo: 60 Wikipedia talk-page comments.",
             )
             report = items_import(project=project, source=DEMO_FILE.name, content=DEMO_FILE.read_bytes())
             self.stdout.write(f"Imported {report.created} demo items.")
-        pushed = items_push(project=project)
-        if pushed:
-            self.stdout.write(f"Pushed {pushed} items to Label Studio.")
-
-        if not User.objects.filter(username=ANNOTATOR_EMAIL).exists():
-            created = annotator_create(
-                email=ANNOTATOR_EMAIL, first_name="Demo", last_name="Annotator", projects=[project]
+        elif project.annotators_per_item != ANNOTATORS_PER_ITEM:
+            self.stdout.write(
+                self.style.WARNING(
+                    f"The demo project was made by an older demo with {project.annotators_per_item} "
+                    "annotator(s) per item; agreement needs several. Delete var/ for a fresh demo."
+                )
             )
-            known["annotator_password"] = created.password
-        credentials.write_text(json.dumps(known, indent=2))
-        credentials.chmod(0o600)
+        return project
 
+    def _print_ready(self, project: Project, known: dict[str, Any]) -> None:
         ls_url, _ = connection.credentials()
         self.stdout.write(
             self.style.SUCCESS(
@@ -69,6 +77,53 @@ class Command(BaseCommand):
                 f"  REST API and its OpenAPI docs:     {settings.PUBLIC_URL}/api/docs/\n"
             )
         )
+
+    def _print_loop(self, project: Project, state: LoopState) -> None:
+        """Where to look at each part of the loop (the pages sign in at /quality/login/)."""
+        base = settings.PUBLIC_URL
+        summary = state.quality.summary if state.quality else {}
+        alpha = summary.get("statistics", {}).get("krippendorff_alpha", {}).get("value")
+        last = state.rounds[-1] if state.rounds else None
+        metrics = last.metrics if last else {}
+        release = state.release
+        version = f"{release.version}/" if release else ""
+        lines = [
+            f"The loop ran: {state.annotations} annotations by simulated annotators "
+            f"({ANNOTATORS_PER_ITEM} per item), {len(state.rounds)} rounds, label quality, a release.",
+            f"  Label quality, agreement (Krippendorff's alpha {_number(alpha)}):",
+            f"      {base}/quality/projects/{project.id}/",
+            f"  Rounds and the learning curve (last F1 {_number(metrics.get('f1'))}, "
+            f"PR-AUC {_number(metrics.get('pr_auc'))}):",
+            f"      {base}/rounds/projects/{project.id}/",
+            "  Releases (datasheet, files; diffs between versions):",
+            f"      {base}/releases/projects/{project.id}/{version}",
+            f"      sign in to these pages at {base}/quality/login/ as {ADMIN_EMAIL}",
+            f"  The queue now serves what round {last.number if last else '–'} chose; label next to the "
+            f"simulated annotators in Label Studio as {ANNOTATOR_EMAIL}.",
+        ]
+        self.stdout.write(self.style.SUCCESS("\n".join(lines) + "\n"))
+
+
+def _number(value: float | None) -> str:
+    return "–" if value is None else f"{value:.2f}"
+
+
+def _admin_ensure(known: dict[str, Any]) -> AbstractBaseUser:
+    User = get_user_model()
+    if not User.objects.filter(username=ADMIN_EMAIL).exists():
+        known["admin_password"] = secrets.token_urlsafe(12)
+        admin = User.objects.create_superuser(ADMIN_EMAIL, ADMIN_EMAIL, known["admin_password"])
+        Account.objects.create(user=admin, role=Role.ADMIN)
+    return User.objects.get(username=ADMIN_EMAIL)
+
+
+def _annotator_ensure(project: Project, known: dict[str, Any]) -> None:
+    """The human annotator, who labels by hand in Label Studio next to the simulated ones."""
+    if not get_user_model().objects.filter(username=ANNOTATOR_EMAIL).exists():
+        created = annotator_create(
+            email=ANNOTATOR_EMAIL, first_name="Demo", last_name="Annotator", projects=[project]
+        )
+        known["annotator_password"] = created.password
 
 
 def _credentials_file() -> Path:
