@@ -52,12 +52,16 @@ def operating_points(
     t = np.asarray(thresholds, dtype=np.float64)
     if t.ndim != 1:
         raise InvalidInputError(f"thresholds must be 1-D; got shape {t.shape}")
-    pred = p[None, :] >= t[:, None]  # (m, n)
-    pos = y[None, :] == 1
-    tp = (pred & pos).sum(axis=1)
-    fp = (pred & ~pos).sum(axis=1)
-    fn = (~pred & pos).sum(axis=1)
-    tn = (~pred & ~pos).sum(axis=1)
+    # Sorted once, each threshold is a binary search: O((n + m) log n), no (m, n) matrix.
+    order = np.argsort(p, kind="stable")
+    ps = p[order]
+    below_pos = np.r_[0, np.cumsum(y[order])]  # positives among the k lowest scores
+    k = np.searchsorted(ps, t, side="left")  # how many score below each threshold
+    n_pos = int(y.sum())
+    fn = below_pos[k]
+    tp = n_pos - fn
+    tn = k - fn
+    fp = (y.shape[0] - k) - tp
     return [
         OperatingPoint(
             threshold=float(t[i]),

@@ -68,3 +68,20 @@ def test_bad_input_is_named() -> None:
         ev.bootstrap_interval(
             lambda rows: rows.sum(axis=1).astype(float), 3, np.random.default_rng(0), level=2
         )
+
+
+def test_operating_points_agree_with_counting_every_prediction() -> None:
+    rng = np.random.default_rng(3)
+    for n in (1, 7, 300):
+        y = rng.integers(0, 2, n)
+        p = np.round(rng.random(n), 1)  # many ties
+        thresholds = [*ev.curve_thresholds(p), 0.0, 0.5, 1.0, 0.35]
+        for t, point in zip(thresholds, ev.operating_points(y, p, thresholds), strict=True):
+            pred = p >= t
+            expected = (
+                int((pred & (y == 1)).sum()),
+                int((pred & (y == 0)).sum()),
+                int((~pred & (y == 1)).sum()),
+                int((~pred & (y == 0)).sum()),
+            )
+            assert (point.tp, point.fp, point.fn, point.tn) == expected, (n, t)

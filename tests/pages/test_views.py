@@ -15,7 +15,9 @@ from tests import factories
 from tests.pages.helpers import project_with_history
 from workbench.accounts.models import Role
 from workbench.projects.services import project_member_add
+from workbench.releases.services import release_create
 from workbench.rounds import evaluation
+from workbench.rounds.models import Round
 
 pytestmark = pytest.mark.django_db
 
@@ -166,3 +168,26 @@ def test_the_diff_page_counts_changes_and_refuses_bad_versions_clearly(owner, hi
     assert bad.status_code == 400
     assert "&#x27;from&#x27; must be a release version number; got &#x27;one&#x27;" in bad.content.decode()
     assert client.get(f"/releases/projects/{project.id}/diff/?from=1&to=9").status_code == 404
+
+
+def test_a_round_without_stored_scores_shows_its_metric_without_an_interval(owner, history) -> None:  # type: ignore[no-untyped-def]
+    project, rounds, _ = history
+    Round.objects.filter(id=rounds[1].id).update(validation_scores=None)  # as rounds made before
+    older = Round.objects.get(id=rounds[1].id)
+    point = evaluation.learning_point(older)
+    assert point.value == pytest.approx(older.metrics["f1"]) and point.interval is None
+    assert evaluation.threshold_views(older) == []
+    client = signed_in(owner)
+    html = client.get(f"/rounds/projects/{project.id}/{older.id}/").content.decode()
+    assert "stored no validation scores" in html
+    assert client.get(f"/rounds/projects/{project.id}/learning-curve.svg").status_code == 200
+
+
+def test_a_diff_with_an_unpublished_version_says_so(owner, history) -> None:  # type: ignore[no-untyped-def]
+    project, _, _ = history
+    pending = release_create(project=project, created_by=owner)  # its build never ran
+    response = signed_in(owner).get(f"/releases/projects/{project.id}/diff/?from=1&to={pending.version}")
+    assert response.status_code == 409
+    assert f"Release {pending.version} is pending, not published." in response.content.decode()
+    listing = signed_in(owner).get(f"/releases/projects/{project.id}/").content.decode()
+    assert f'<tr data-version="{pending.version}" class="status-pending">' in listing

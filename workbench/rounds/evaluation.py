@@ -32,22 +32,43 @@ DIGITS = 6
 
 
 def validation_scores(
-    snap: Snapshot, X: Any, row: dict[int, int], result: al.RoundResult
+    snap: Snapshot, X: Any, row: dict[int, int], result: al.RoundResult, *, seed: int
 ) -> dict[str, Any] | None:
-    """What the round stores: ``{"y": labels, "p": scores}`` of its validation slice, with
-    binary / preference scores P(toxic) / P(A) per item and multi-label ones per item and label
-    (``"labels"`` names the columns). None when no model was validated."""
+    """What the round stores: ``{"y": labels, "p": scores, "interval": ...}`` of its validation
+    slice, with binary / preference scores P(toxic) / P(A) per item and multi-label ones per item
+    and label (``"labels"`` names the columns), and the headline metric's 95% interval (computed
+    once here: a bootstrap over a large slice takes a while). None when no model was validated."""
     if result.model is None or not result.metrics or not snap.validation:
         return None
     proba = np.asarray(result.model.predict_proba(X[[row[p] for p in snap.validation]]), dtype=np.float64)
     y = snap.targets(snap.validation_targets)
     if snap.kind is kinds.Kind.TOXICITY_MULTILABEL:
-        return {
+        stored: dict[str, Any] = {
             "labels": list(kinds.SPECS[snap.kind].labels),
             "y": y.astype(int).tolist(),
             "p": np.round(proba, DIGITS).tolist(),
         }
-    return {"y": y.tolist(), "p": np.round(proba[:, 1], DIGITS).tolist()}
+    else:
+        stored = {"y": y.tolist(), "p": np.round(proba[:, 1], DIGITS).tolist()}
+    interval, method = metric_interval(snap.kind, stored, seed=seed)
+    stored["interval"] = {"low": interval[0], "high": interval[1]} if interval else None
+    stored["interval_method"] = method
+    return stored
+
+
+def metric_interval(
+    kind: kinds.Kind, stored: dict[str, Any], *, seed: int
+) -> tuple[tuple[float, float] | None, str]:
+    """The headline metric's 95% interval over the stored validation slice: a percentile
+    bootstrap of F1 (macro-F1 for multi-label) seeded by the round, Wilson's for preference
+    accuracy (ties left out, as the metric does)."""
+    y, p = np.asarray(stored["y"], dtype=np.float64), np.asarray(stored["p"], dtype=np.float64)
+    if kind is kinds.Kind.PREFERENCE:
+        decided = y != 0.5
+        correct = int(((p[decided] >= 0.5) == (y[decided] == 1.0)).sum())
+        return ev.wilson_interval(correct, int(decided.sum())), "Wilson"
+    statistic = ev.f1_resampled(y.astype(int), p >= 0.5)
+    return ev.bootstrap_interval(statistic, int(y.shape[0]), np.random.default_rng(seed)), "bootstrap"
 
 
 @dataclass(frozen=True)
@@ -85,14 +106,10 @@ def _interval(kind: kinds.Kind, round_: Round) -> tuple[tuple[float, float] | No
     stored = round_.validation_scores
     if not stored:
         return None, "not recorded (round made before scores were stored, or no validation)"
-    y, p = np.asarray(stored["y"], dtype=np.float64), np.asarray(stored["p"], dtype=np.float64)
-    if kind is kinds.Kind.PREFERENCE:
-        decided = y != 0.5
-        correct = int(((p[decided] >= 0.5) == (y[decided] == 1.0)).sum())
-        return ev.wilson_interval(correct, int(decided.sum())), "Wilson"
-    rng = np.random.default_rng(round_.seed)  # the same interval every time the page is drawn
-    statistic = ev.f1_resampled(y.astype(int), p >= 0.5)
-    return ev.bootstrap_interval(statistic, int(y.shape[0]), rng), "bootstrap"
+    if "interval" not in stored:
+        return metric_interval(kind, stored, seed=round_.seed)
+    found = stored["interval"]
+    return ((found["low"], found["high"]) if found else None), stored["interval_method"]
 
 
 @dataclass(frozen=True)

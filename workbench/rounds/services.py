@@ -238,7 +238,7 @@ def _execute(round_: Round) -> None:
     )
     timings["publish"] = time.perf_counter() - t
     metrics, threshold = _metrics(round_, snap, X, row, result)
-    scores = validation_scores(snap, X, row, result)
+    scores = validation_scores(snap, X, row, result, seed=round_.seed)
     timings["total"] = time.perf_counter() - started
     with transaction.atomic():
         RoundSelection.objects.bulk_create(
