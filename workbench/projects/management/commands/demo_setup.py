@@ -6,11 +6,9 @@ again."""
 import json
 import secrets
 from pathlib import Path
-from typing import Any
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import AbstractBaseUser
 from django.core.management.base import BaseCommand
 
 from workbench.accounts.models import Account, Role
@@ -35,16 +33,14 @@ class Command(BaseCommand):
     def handle(self, *args: object, **options: object) -> None:
         credentials = _credentials_file()
         known = json.loads(credentials.read_text()) if credentials.exists() else {}
-        admin = _admin_ensure(known)
-        project = self._project_ensure(admin)
-        _annotator_ensure(project, known)
-        credentials.write_text(json.dumps(known, indent=2))
-        credentials.chmod(0o600)
-        state = loop_run(project=project, admin=admin, say=self.stdout.write)
-        self._print_ready(project, known)
-        self._print_loop(project, state)
 
-    def _project_ensure(self, admin: AbstractBaseUser) -> Project:
+        User = get_user_model()
+        if not User.objects.filter(username=ADMIN_EMAIL).exists():
+            known["admin_password"] = secrets.token_urlsafe(12)
+            admin = User.objects.create_superuser(ADMIN_EMAIL, ADMIN_EMAIL, known["admin_password"])
+            Account.objects.create(user=admin, role=Role.ADMIN)
+        admin = User.objects.get(username=ADMIN_EMAIL)
+
         project = Project.objects.filter(name=DEMO_PROJECT).first()
         if project is None:
             project = project_create(
@@ -56,16 +52,18 @@ class Command(BaseCommand):
             )
             report = items_import(project=project, source=DEMO_FILE.name, content=DEMO_FILE.read_bytes())
             self.stdout.write(f"Imported {report.created} demo items.")
-        elif project.annotators_per_item != ANNOTATORS_PER_ITEM:
-            self.stdout.write(
-                self.style.WARNING(
-                    f"The demo project was made by an older demo with {project.annotators_per_item} "
-                    "annotator(s) per item; agreement needs several. Delete var/ for a fresh demo."
-                )
-            )
-        return project
+        self._warn_if_made_by_an_older_demo(project)
 
-    def _print_ready(self, project: Project, known: dict[str, Any]) -> None:
+        if not User.objects.filter(username=ANNOTATOR_EMAIL).exists():
+            created = annotator_create(
+                email=ANNOTATOR_EMAIL, first_name="Demo", last_name="Annotator", projects=[project]
+            )
+            known["annotator_password"] = created.password
+        credentials.write_text(json.dumps(known, indent=2))
+        credentials.chmod(0o600)
+        # The rounds push what the queue needs: Label Studio holds the queue, not the pool.
+        loop = loop_run(project=project, admin=admin, say=self.stdout.write)
+
         ls_url, _ = connection.credentials()
         self.stdout.write(
             self.style.SUCCESS(
@@ -77,6 +75,16 @@ class Command(BaseCommand):
                 f"  REST API and its OpenAPI docs:     {settings.PUBLIC_URL}/api/docs/\n"
             )
         )
+        self._print_loop(project, loop)
+
+    def _warn_if_made_by_an_older_demo(self, project: Project) -> None:
+        if project.annotators_per_item != ANNOTATORS_PER_ITEM:
+            self.stdout.write(
+                self.style.WARNING(
+                    f"The demo project was made by an older demo with {project.annotators_per_item} "
+                    "annotator(s) per item; agreement needs several. Delete var/ for a fresh demo."
+                )
+            )
 
     def _print_loop(self, project: Project, state: LoopState) -> None:
         """Where to look at each part of the loop (the pages sign in at /quality/login/)."""
@@ -88,8 +96,8 @@ class Command(BaseCommand):
         release = state.release
         version = f"{release.version}/" if release else ""
         lines = [
-            f"The loop ran: {state.annotations} annotations by simulated annotators "
-            f"({ANNOTATORS_PER_ITEM} per item), {len(state.rounds)} rounds, label quality, a release.",
+            f"The loop: {state.annotations} annotations so far ({ANNOTATORS_PER_ITEM} annotators per item, "
+            f"simulated ones first), {len(state.rounds)} rounds, label quality, a release.",
             f"  Label quality, agreement (Krippendorff's alpha {_number(alpha)}):",
             f"      {base}/quality/projects/{project.id}/",
             f"  Rounds and the learning curve (last F1 {_number(metrics.get('f1'))}, "
@@ -106,24 +114,6 @@ class Command(BaseCommand):
 
 def _number(value: float | None) -> str:
     return "–" if value is None else f"{value:.2f}"
-
-
-def _admin_ensure(known: dict[str, Any]) -> AbstractBaseUser:
-    User = get_user_model()
-    if not User.objects.filter(username=ADMIN_EMAIL).exists():
-        known["admin_password"] = secrets.token_urlsafe(12)
-        admin = User.objects.create_superuser(ADMIN_EMAIL, ADMIN_EMAIL, known["admin_password"])
-        Account.objects.create(user=admin, role=Role.ADMIN)
-    return User.objects.get(username=ADMIN_EMAIL)
-
-
-def _annotator_ensure(project: Project, known: dict[str, Any]) -> None:
-    """The human annotator, who labels by hand in Label Studio next to the simulated ones."""
-    if not get_user_model().objects.filter(username=ANNOTATOR_EMAIL).exists():
-        created = annotator_create(
-            email=ANNOTATOR_EMAIL, first_name="Demo", last_name="Annotator", projects=[project]
-        )
-        known["annotator_password"] = created.password
 
 
 def _credentials_file() -> Path:
