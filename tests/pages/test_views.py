@@ -191,3 +191,15 @@ def test_a_diff_with_an_unpublished_version_says_so(owner, history) -> None:  # 
     assert f"Release {pending.version} is pending, not published." in response.content.decode()
     listing = signed_in(owner).get(f"/releases/projects/{project.id}/").content.decode()
     assert f'<tr data-version="{pending.version}" class="status-pending">' in listing
+
+
+def test_a_project_without_rounds_or_releases_says_how_to_start(owner) -> None:  # type: ignore[no-untyped-def]
+    project = factories.project(owner=owner)
+    client = signed_in(owner)
+    rounds_page = client.get(f"/rounds/projects/{project.id}/").content.decode()
+    assert "No rounds yet" in rounds_page and "start_round" in rounds_page
+    releases_page = client.get(f"/releases/projects/{project.id}/").content.decode()
+    assert "No releases yet" in releases_page and "A diff needs two published versions" in releases_page
+    svg = client.get(f"/rounds/projects/{project.id}/learning-curve.svg")
+    assert svg.status_code == 200 and b"No validated round yet" in svg.content
+    assert client.get(f"/releases/projects/{project.id}/1/").status_code == 404
