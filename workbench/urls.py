@@ -37,9 +37,13 @@ api = [
     ),
     path("projects/<int:project_id>/quality/changes/", quality.LabelChangeListApi.as_view()),
     path("projects/<int:project_id>/releases/", releases.ReleaseListCreateApi.as_view()),
-    path("projects/<int:project_id>/releases/diff/", releases.ReleaseDiffApi.as_view()),
+    path("projects/<int:project_id>/releases/diff/", releases.ReleaseDiffApi.as_view(), name="release-diff"),
     path("projects/<int:project_id>/releases/<int:version>/", releases.ReleaseDetailApi.as_view()),
-    path("projects/<int:project_id>/releases/<int:version>/download/", releases.ReleaseDownloadApi.as_view()),
+    path(
+        "projects/<int:project_id>/releases/<int:version>/download/",
+        releases.ReleaseDownloadApi.as_view(),
+        name="release-download",
+    ),
 ]
 
 urlpatterns = [
@@ -50,4 +54,6 @@ urlpatterns = [
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema", permission_classes=[AllowAny])),
     path("api/", include(api)),
     path("quality/", include("workbench.quality.urls")),
+    path("rounds/", include("workbench.rounds.urls")),
+    path("releases/", include("workbench.releases.urls")),
 ]

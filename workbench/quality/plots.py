@@ -91,3 +91,86 @@ def quality_histogram_svg(scores: Sequence[float]) -> bytes:
     ax.set_xlabel("consensus quality per item")
     ax.set_ylabel("items")
     return _svg(fig)
+
+
+def learning_curve_svg(points: Sequence[dict[str, Any]], *, metric: str) -> bytes:
+    """A project's validation metric per round against the labels it trained on, with each
+    round's 95% interval where one is known, and PR-AUC where the kind has one. ``points``:
+    ``{"number", "training_size", "value", "low", "high", "pr_auc"}``."""
+    fig = Figure(figsize=(7, 3.2))
+    shown = [p for p in points if p["value"] is not None]
+    if not shown:
+        return _empty(fig, "No validated round yet (needs labels and items with a gold label)")
+    ax = fig.subplots()
+    x = [p["training_size"] for p in shown]
+    value = [p["value"] for p in shown]
+    low = [p["low"] if p["low"] is not None else v for p, v in zip(shown, value, strict=True)]
+    high = [p["high"] if p["high"] is not None else v for p, v in zip(shown, value, strict=True)]
+    ax.fill_between(x, low, high, color=COLORS[0], alpha=0.2, label="95% interval")
+    ax.errorbar(
+        x,
+        value,
+        yerr=[
+            [v - lo for v, lo in zip(value, low, strict=True)],
+            [hi - v for v, hi in zip(value, high, strict=True)],
+        ],
+        marker="o",
+        color=COLORS[0],
+        capsize=3,
+        label=metric.replace("_", " "),
+    )
+    for p in shown:
+        ax.annotate(
+            f"r{p['number']}",
+            (p["training_size"], p["value"]),
+            textcoords="offset points",
+            xytext=(4, 6),
+            fontsize=8,
+        )
+    pr_auc = [p for p in shown if p.get("pr_auc") is not None]
+    if pr_auc:
+        ax.plot(
+            [p["training_size"] for p in pr_auc],
+            [p["pr_auc"] for p in pr_auc],
+            marker="s",
+            linestyle="--",
+            color=COLORS[1],
+            label="PR-AUC",
+        )
+    ax.set_ylim(-0.02, 1.05)
+    ax.set_xlabel("training labels (items with a majority label)")
+    ax.set_ylabel("on the validation slice")
+    ax.legend(loc="lower right", fontsize=8)
+    ax.grid(alpha=0.3)
+    return _svg(fig)
+
+
+def pr_curves_svg(curves: Sequence[dict[str, Any]]) -> bytes:
+    """Precision-recall curves, each with the threshold the costs chose marked. ``curves``:
+    ``{"label", "recall", "precision", "chosen": {"recall", "precision", "threshold"} | None}``."""
+    fig = Figure(figsize=(6, 4.2))
+    if not curves:
+        return _empty(fig, "No validation scores stored for this round")
+    ax = fig.subplots()
+    for i, curve in enumerate(curves):
+        color = COLORS[i % len(COLORS)] if len(curves) <= len(COLORS) else None
+        line = ax.plot(curve["recall"], curve["precision"], color=color, label=curve["label"])[0]
+        chosen = curve.get("chosen")
+        if chosen is not None:
+            ax.plot(
+                [chosen["recall"]],
+                [chosen["precision"]],
+                marker="D",
+                markersize=9,
+                color=line.get_color(),
+                markeredgecolor="#000",
+                linestyle="none",
+                label=f"{curve['label']}: threshold {chosen['threshold']:.3f}",
+            )
+    ax.set_xlim(-0.02, 1.02)
+    ax.set_ylim(-0.02, 1.05)
+    ax.set_xlabel("recall")
+    ax.set_ylabel("precision")
+    ax.legend(loc="lower left", fontsize=8)
+    ax.grid(alpha=0.3)
+    return _svg(fig)

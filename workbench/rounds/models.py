@@ -70,6 +70,9 @@ class Round(models.Model):
     timings = models.JSONField(default=dict)
     metrics = models.JSONField(default=dict)
     threshold = models.JSONField(null=True)
+    # The validation slice's labels and the model's scores on it (see rounds/evaluation.py), so
+    # pages can draw its precision-recall curve and an interval; null without a validated model.
+    validation_scores = models.JSONField(null=True, blank=True)
     error = models.TextField(blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"

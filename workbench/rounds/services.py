@@ -24,6 +24,7 @@ from workbench.errors import Conflict, ValidationFailed
 from workbench.projects import kinds
 from workbench.projects.models import Project
 from workbench.rounds import embeddings
+from workbench.rounds.evaluation import validation_scores
 from workbench.rounds.models import Round, RoundConfig, RoundSelection
 from workbench.rounds.queue import queue_publish
 from workbench.rounds.snapshot import Snapshot, snapshot_take, votes_matrix
@@ -237,6 +238,7 @@ def _execute(round_: Round) -> None:
     )
     timings["publish"] = time.perf_counter() - t
     metrics, threshold = _metrics(round_, snap, X, row, result)
+    scores = validation_scores(snap, X, row, result, seed=round_.seed)
     timings["total"] = time.perf_counter() - started
     with transaction.atomic():
         RoundSelection.objects.bulk_create(
@@ -256,6 +258,7 @@ def _execute(round_: Round) -> None:
             timings={k: round(v, 4) for k, v in timings.items()},
             metrics=metrics,
             threshold=threshold,
+            validation_scores=scores,
             finished_at=timezone.now(),
         )
 

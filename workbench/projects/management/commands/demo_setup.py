@@ -1,5 +1,7 @@
-"""Idempotent demo state: an admin, a toxicity project with the shipped demo items pushed to
-Label Studio, and one annotator account. Run by bin/demo; safe to run again."""
+"""Idempotent demo state: an admin, a toxicity project (three annotators per item) with the
+shipped demo items, a human annotator account, and the whole loop run once on it (simulated
+annotators, rounds, label quality, a release; see ``demo_loop``). Run by bin/demo; safe to run
+again."""
 
 import json
 import secrets
@@ -12,8 +14,9 @@ from django.core.management.base import BaseCommand
 from workbench.accounts.models import Account, Role
 from workbench.accounts.services import annotator_create
 from workbench.labelstudio import connection
+from workbench.projects.management.demo_loop import ANNOTATORS_PER_ITEM, LoopState, loop_run
 from workbench.projects.models import Project
-from workbench.projects.services import items_import, items_push, project_create
+from workbench.projects.services import items_import, project_create
 
 DEMO_PROJECT = "Demo: toxicity (binary)"
 DEMO_FILE = Path(settings.BASE_DIR) / "demo" / "toxicity_demo.csv"
@@ -22,7 +25,10 @@ ANNOTATOR_EMAIL = "annotator@workbench.local"
 
 
 class Command(BaseCommand):
-    help = "Create (or reuse) the demo project, its items in Label Studio, an admin and an annotator."
+    help = (
+        "Create (or reuse) the demo project, an admin and an annotator, and run the loop once: "
+        "simulated annotators, active-learning rounds, label quality and a release."
+    )
 
     def handle(self, *args: object, **options: object) -> None:
         credentials = _credentials_file()
@@ -40,15 +46,13 @@ class Command(BaseCommand):
             project = project_create(
                 name=DEMO_PROJECT,
                 kind="toxicity_binary",
-                annotators_per_item=1,
+                annotators_per_item=ANNOTATORS_PER_ITEM,
                 created_by=admin,
                 description="Shipped demo: 60 Wikipedia talk-page comments.",
             )
             report = items_import(project=project, source=DEMO_FILE.name, content=DEMO_FILE.read_bytes())
             self.stdout.write(f"Imported {report.created} demo items.")
-        pushed = items_push(project=project)
-        if pushed:
-            self.stdout.write(f"Pushed {pushed} items to Label Studio.")
+        self._warn_if_made_by_an_older_demo(project)
 
         if not User.objects.filter(username=ANNOTATOR_EMAIL).exists():
             # The password var/ recorded, if any: Label Studio keeps the account when the
@@ -63,6 +67,8 @@ class Command(BaseCommand):
             known["annotator_password"] = created.password
         credentials.write_text(json.dumps(known, indent=2))
         credentials.chmod(0o600)
+        # The rounds push what the queue needs: Label Studio holds the queue, not the pool.
+        loop = loop_run(project=project, admin=admin, say=self.stdout.write)
 
         ls_url, _ = connection.credentials()
         self.stdout.write(
@@ -75,6 +81,45 @@ class Command(BaseCommand):
                 f"  REST API and its OpenAPI docs:     {settings.PUBLIC_URL}/api/docs/\n"
             )
         )
+        self._print_loop(project, loop)
+
+    def _warn_if_made_by_an_older_demo(self, project: Project) -> None:
+        if project.annotators_per_item != ANNOTATORS_PER_ITEM:
+            self.stdout.write(
+                self.style.WARNING(
+                    f"The demo project was made by an older demo with {project.annotators_per_item} "
+                    "annotator(s) per item; agreement needs several. Delete var/ for a fresh demo."
+                )
+            )
+
+    def _print_loop(self, project: Project, state: LoopState) -> None:
+        """Where to look at each part of the loop (the pages sign in at /quality/login/)."""
+        base = settings.PUBLIC_URL
+        summary = state.quality.summary if state.quality else {}
+        alpha = summary.get("statistics", {}).get("krippendorff_alpha", {}).get("value")
+        last = state.rounds[-1] if state.rounds else None
+        metrics = last.metrics if last else {}
+        release = state.release
+        version = f"{release.version}/" if release else ""
+        lines = [
+            f"The loop: {state.annotations} annotations so far ({ANNOTATORS_PER_ITEM} annotators per item, "
+            f"simulated ones first), {len(state.rounds)} rounds, label quality, a release.",
+            f"  Label quality, agreement (Krippendorff's alpha {_number(alpha)}):",
+            f"      {base}/quality/projects/{project.id}/",
+            f"  Rounds and the learning curve (last F1 {_number(metrics.get('f1'))}, "
+            f"PR-AUC {_number(metrics.get('pr_auc'))}):",
+            f"      {base}/rounds/projects/{project.id}/",
+            "  Releases (datasheet, files; diffs between versions):",
+            f"      {base}/releases/projects/{project.id}/{version}",
+            f"      sign in to these pages at {base}/quality/login/ as {ADMIN_EMAIL}",
+            f"  The queue now serves what round {last.number if last else '–'} chose; label next to the "
+            f"simulated annotators in Label Studio as {ANNOTATOR_EMAIL}.",
+        ]
+        self.stdout.write(self.style.SUCCESS("\n".join(lines) + "\n"))
+
+
+def _number(value: float | None) -> str:
+    return "–" if value is None else f"{value:.2f}"
 
 
 def _credentials_file() -> Path:
