@@ -12,7 +12,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.core.management.base import CommandError
 
 from workbench.annotations.models import Annotation
@@ -46,7 +46,7 @@ class LoopState:
     release: Release | None
 
 
-def loop_run(*, project: Project, admin: AbstractBaseUser, say: Callable[[str], None]) -> LoopState:
+def loop_run(*, project: Project, admin: User, say: Callable[[str], None]) -> LoopState:
     clock = time.perf_counter()
 
     def done(what: str) -> None:
@@ -123,7 +123,7 @@ def _quality_fresh(project: Project, done: Callable[[str], None]) -> QualityRun 
     return run
 
 
-def _release(project: Project, admin: AbstractBaseUser) -> Release:
+def _release(project: Project, admin: User) -> Release:
     release = release_create(project=project, created_by=admin, tag="demo")
     release_build(release_id=release.id)  # unless its Celery task already built it
     release.refresh_from_db()
