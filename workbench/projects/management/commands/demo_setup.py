@@ -10,7 +10,7 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand
 
 from workbench.accounts.models import Account, Role
-from workbench.accounts.services import annotator_create
+from workbench.accounts.services import account_create, annotator_create, token_get
 from workbench.labelstudio import connection
 from workbench.projects.models import Project
 from workbench.projects.services import items_import, items_push, project_create
@@ -19,6 +19,7 @@ DEMO_PROJECT = "Demo: toxicity (binary)"
 DEMO_FILE = Path(settings.BASE_DIR) / "demo" / "toxicity_demo.csv"
 ADMIN_EMAIL = "admin@workbench.local"
 ANNOTATOR_EMAIL = "annotator@workbench.local"
+ML_ENGINEER_EMAIL = "ml@workbench.local"
 
 
 class Command(BaseCommand):
@@ -55,10 +56,20 @@ class Command(BaseCommand):
                 email=ANNOTATOR_EMAIL, first_name="Demo", last_name="Annotator", projects=[project]
             )
             known["annotator_password"] = created.password
+        if not User.objects.filter(username=ML_ENGINEER_EMAIL).exists():
+            known["ml_engineer_password"] = secrets.token_urlsafe(12)
+            account_create(
+                email=ML_ENGINEER_EMAIL,
+                role=Role.ML_ENGINEER,
+                projects=[project],
+                password=known["ml_engineer_password"],
+            )
+        ml_token = token_get(user=User.objects.get(username=ML_ENGINEER_EMAIL))
         credentials.write_text(json.dumps(known, indent=2))
         credentials.chmod(0o600)
 
         ls_url, _ = connection.credentials()
+        url, ml_password = settings.PUBLIC_URL, known.get("ml_engineer_password", "(see var/)")
         self.stdout.write(
             self.style.SUCCESS(
                 "\nThe workbench is ready.\n"
@@ -67,6 +78,12 @@ class Command(BaseCommand):
                 f"  Admins open the workbench:         {settings.PUBLIC_URL}/admin/\n"
                 f"      log in as {ADMIN_EMAIL} / {known.get('admin_password', '(see var/)')}\n"
                 f"  REST API and its OpenAPI docs:     {settings.PUBLIC_URL}/api/docs/\n"
+                f"  An ML engineer's API token:        {ml_token}\n"
+                f"      (sign in as {ML_ENGINEER_EMAIL} / {ml_password} at {url}/account/token/ to see or\n"
+                f"      replace it; the admin's token: {token_get(user=admin)})\n"
+                "  Pull the newest release of the demo project (once one is published):\n"
+                f"      .venv/bin/python -m workbench_client pull --url {url} --token {ml_token} \\\n"
+                f"          --project {project.id} --version latest --format jsonl --out data/\n"
             )
         )
 
