@@ -8,6 +8,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from django.db.models import Q
 from django.test import Client
 from django.utils import timezone
 from prometheus_client.parser import text_string_to_metric_families
@@ -147,6 +148,16 @@ def test_the_collector_reads_each_fact_from_the_database(populated) -> None:  # 
     assert s[("workbench_celery_tasks_total", (("outcome", "failure"), ("task", "workbench.x.boom")))] == 2
 
 
+def test_failed_events_are_read_from_whatever_the_model_records() -> None:
+    from workbench.ops.metrics import _webhook_failed
+
+    assert _webhook_failed({"id", "failed_at", "error"}) == Q(failed_at__isnull=False)
+    assert _webhook_failed({"id", "error"}) == ~Q(error="") & Q(error__isnull=False)
+    WebhookEvent.objects.create(action="ANNOTATION_CREATED", payload={}, error="boom")
+    assert WebhookEvent.objects.filter(_webhook_failed({"id", "error"})).count() == 1
+    assert WebhookEvent.objects.filter(_webhook_failed({"id"})).count() == 0  # nothing recorded: none failed
+
+
 def test_without_waiting_events_the_lag_is_zero() -> None:
     WebhookEvent.objects.create(action="ANNOTATION_CREATED", payload={}, processed_at=timezone.now())
     assert scrape()[("workbench_webhook_processing_lag_seconds", ())] == 0
@@ -215,6 +226,17 @@ def test_the_dashboard_queries_only_exported_metrics(populated) -> None:  # type
     exported = {name for name, _ in scrape()}
     queried = dashboard_metric_names()
     assert len(queried) >= 15
+    assert queried - exported == set()
+
+
+def test_the_alert_rules_query_only_exported_metrics(populated) -> None:  # type: ignore[no-untyped-def]
+    import yaml
+
+    Client().get("/healthz")
+    exported = {name for name, _ in scrape()}
+    rules = yaml.safe_load((ROOT / "ops" / "prometheus-alerts.yml").read_text())["groups"][0]["rules"]
+    queried = {name for rule in rules for name in re.findall(r"\bworkbench_[a-z_]+", rule["expr"])}
+    assert len(queried) >= 6
     assert queried - exported == set()
 
 
