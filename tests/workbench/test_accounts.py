@@ -225,3 +225,15 @@ def test_create_user_gives_an_annotator_a_working_real_label_studio_login(real_g
     url, login_email, password = login.groups()
     assert url == connection.credentials()[0]
     assert real_gateway.user_token(email=login_email, password=password)
+
+
+@pytest.mark.parametrize("ids", [[1e20], [0], ["x"]])
+def test_annotator_creation_refuses_project_ids_out_of_range_with_a_400(
+    fake_gateway, ids: list[object]
+) -> None:  # type: ignore[no-untyped-def]
+    response = api_client(factories.user(Role.ADMIN)).post(
+        "/api/annotators/", {"email": "a@example.test", "project_ids": ids}, format="json"
+    )
+    assert response.status_code == 400
+    assert "project_ids" in response.json()["extra"]["fields"]
+    assert fake_gateway.users == {}

@@ -14,8 +14,14 @@ from workbench.errors import Forbidden, ValidationFailed
 from workbench.projects.models import Project
 
 
+class MeOutput(serializers.Serializer):
+    id = serializers.IntegerField()
+    email = serializers.CharField()
+    role = serializers.ChoiceField(choices=[r.value for r in Role], allow_null=True)
+
+
 class MeApi(APIView):
-    @extend_schema(responses={200: serializers.DictField()})
+    @extend_schema(responses={200: MeOutput})
     def get(self, request: Request) -> Response:
         user = _signed_in(request)
         role = role_of(user)
@@ -23,23 +29,26 @@ class MeApi(APIView):
 
 
 class AnnotatorCreateApi(APIView):
-    class Input(serializers.Serializer):
+    # Component names in the OpenAPI schema come from these class names: keep them unique.
+    class AnnotatorCreateInput(serializers.Serializer):
         email = serializers.EmailField()
         first_name = serializers.CharField(required=False, allow_blank=True, default="")
         last_name = serializers.CharField(required=False, allow_blank=True, default="")
-        project_ids = serializers.ListField(child=serializers.IntegerField(), default=list)
+        project_ids = serializers.ListField(
+            child=serializers.IntegerField(min_value=1, max_value=2**31 - 1), default=list, max_length=1000
+        )
 
-    class Output(serializers.Serializer):
+    class AnnotatorCreateOutput(serializers.Serializer):
         user_id = serializers.IntegerField(source="user.id")
         login_email = serializers.CharField()
         password = serializers.CharField()
         label_studio_url = serializers.CharField()
 
-    @extend_schema(request=Input, responses={201: Output})
+    @extend_schema(request=AnnotatorCreateInput, responses={201: AnnotatorCreateOutput})
     def post(self, request: Request) -> Response:
         if not is_admin(request.user):
             raise Forbidden("Only admins add annotators.")
-        data = self.Input(data=request.data)
+        data = self.AnnotatorCreateInput(data=request.data)
         data.is_valid(raise_exception=True)
         ids = data.validated_data.pop("project_ids")
         projects = list(Project.objects.filter(id__in=ids))
@@ -47,7 +56,7 @@ class AnnotatorCreateApi(APIView):
             missing = sorted(set(ids) - {p.id for p in projects})
             raise ValidationFailed(f"No project has id {missing[0]}.", extra={"project_ids": missing})
         created = services.annotator_create(projects=projects, **data.validated_data)
-        return Response(self.Output(created).data, status=status.HTTP_201_CREATED)
+        return Response(self.AnnotatorCreateOutput(created).data, status=status.HTTP_201_CREATED)
 
 
 class UserCreateApi(APIView):
