@@ -221,5 +221,7 @@ LOGGING = {
     "loggers": {
         "workbench": {"handlers": ["console"], "level": env.str("LOG_LEVEL", "INFO"), "propagate": False},
         "django": {"handlers": ["console"], "level": "INFO", "propagate": False},
+        # The Celery worker and beat log through this config too (workbench/ops/signals.py).
+        "celery": {"handlers": ["console"], "level": env.str("LOG_LEVEL", "INFO"), "propagate": False},
     },
 }

@@ -1,7 +1,7 @@
 """The README's production set-up runs as written: the documented variables
-(``ops/production.env.example``) pass ``check --deploy``, and the Procfile's ``release`` and ``web``
-commands (migrate, collectstatic, gunicorn) serve the admin with its CSS over PostgreSQL, behind
-a TLS proxy that this test plays, with JSON logs."""
+(``ops/production.env.example``) pass ``check --deploy``, and the Procfile's four lines (migrate
+and collectstatic, gunicorn, the Celery worker and beat) serve the admin with its CSS over
+PostgreSQL behind a TLS proxy that this test plays, run scheduled tasks, and log JSON lines."""
 
 from __future__ import annotations
 
@@ -13,12 +13,14 @@ import signal
 import socket
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import psycopg
 import pytest
+import redis
 from django.db import connection
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -28,10 +30,26 @@ HOST = "workbench.example.org"
 
 
 def documented_variables() -> dict[str, str]:
-    pairs = [
-        line.split("=", 1) for line in ENV_FILE.read_text().splitlines() if line and not line.startswith("#")
-    ]
-    return {key: value for key, value in pairs}
+    """The example file's variables as the README loads them (``set -a && . ./production.env``)."""
+    names = [line.split("=", 1)[0] for line in ENV_FILE.read_text().splitlines() if line and line[0] != "#"]
+    shell = subprocess.run(
+        ["bash", "-c", 'set -a && . "$0" && set +a && env -0', str(ENV_FILE)],
+        env={},
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    loaded = dict(entry.split("=", 1) for entry in shell.stdout.split("\0") if "=" in entry)
+    return {name: loaded[name] for name in names}
+
+
+def test_the_readme_shows_the_procfile_and_the_documented_variables() -> None:
+    readme = (ROOT / "README.md").read_text()
+    production = readme[readme.index("### Production") : readme.index("## Operations")]
+    for command in procfile().values():
+        assert command in production
+    for name in documented_variables():
+        assert f"`{name}`" in readme
 
 
 def procfile() -> dict[str, str]:
@@ -124,11 +142,31 @@ def listening_socket() -> Iterator[socket.socket]:
         yield sock
 
 
+# Printed by Celery's signal handler straight to the terminal, not through logging.
+CELERY_SHUTDOWN_NOTICE = re.compile(r"^worker: (Warm|Cold) shutdown \(MainProcess\)$")
+
+
+def json_log(path: Path) -> list[dict[str, object]]:
+    """Every non-empty line of a process's log as the JSON object it must be."""
+    lines = [line for line in path.read_text().splitlines() if line.strip()]
+    records = [json.loads(line) for line in lines if not CELERY_SHUTDOWN_NOTICE.match(line)]
+    assert all({"time", "level", "logger", "message"} <= set(r) for r in records), path
+    return records
+
+
+TASK_SERIES = (
+    "workbench_celery_tasks_total"
+    '{outcome="success",task="workbench.annotations.tasks.reconcile_all_projects"}'
+)
+
+
 @pytest.mark.label_studio
+@pytest.mark.celery_worker
 @pytest.mark.django_db
-def test_the_procfile_serves_the_admin_with_its_css_behind_tls(
+def test_the_procfile_runs_as_documented_behind_tls(
     tmp_path: Path, fresh_database: str, listening_socket: socket.socket, label_studio
 ) -> None:  # type: ignore[no-untyped-def]
+    redis.Redis.from_url(BROKER).flushdb()
     env = production_env(
         tmp_path,
         DATABASE_URL=fresh_database,
@@ -136,6 +174,7 @@ def test_the_procfile_serves_the_admin_with_its_css_behind_tls(
         LABEL_STUDIO_URL=label_studio.url,
         LABEL_STUDIO_API_KEY=label_studio.token,
         WORKBENCH_BIND=f"fd://{listening_socket.fileno()}",
+        RECONCILE_INTERVAL_SECONDS="2",  # so beat sends a task within the test
     )
     commands = procfile()
     assert set(commands) == {"release", "web", "worker", "beat"}
@@ -144,23 +183,32 @@ def test_the_procfile_serves_the_admin_with_its_css_behind_tls(
     )
     assert release.returncode == 0, release.stdout + release.stderr
 
-    log = tmp_path / "web.log"
-    with log.open("w") as out:
-        web = subprocess.Popen(
-            ["bash", "-c", f"exec {commands['web']}"],
-            cwd=ROOT,
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            pass_fds=[listening_socket.fileno()],
-            start_new_session=True,
-        )
+    processes: dict[str, subprocess.Popen[bytes]] = {}
+
+    def start(name: str) -> None:
+        with (tmp_path / f"{name}.log").open("w") as out:
+            processes[name] = subprocess.Popen(
+                ["bash", "-c", f"exec {commands[name]}"],
+                cwd=ROOT,
+                env=env,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                pass_fds=[listening_socket.fileno()] if name == "web" else [],
+                start_new_session=True,
+            )
+
+    def logs() -> str:
+        return "\n".join(f"--- {n}:\n{(tmp_path / f'{n}.log').read_text()[-2000:]}" for n in processes)
+
+    for name in ("web", "worker", "beat"):
+        start(name)
     port = listening_socket.getsockname()[1]
     proxied = {"Host": HOST, "X-Forwarded-Proto": "https"}
+    scrape = {"Host": HOST, "Authorization": f"Bearer {env['METRICS_TOKEN']}"}
     try:
         with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=120) as client:
             login = [client.get("/admin/login/", headers=proxied) for _ in range(4)]
-            assert [r.status_code for r in login] == [200] * 4, log.read_text()[-3000:]
+            assert [r.status_code for r in login] == [200] * 4, logs()
             page = login[0]
             assert page.headers["Strict-Transport-Security"].startswith("max-age=31536000")
             assert "Secure" in page.headers["Set-Cookie"]  # the CSRF cookie
@@ -181,9 +229,7 @@ def test_the_procfile_serves_the_admin_with_its_css_behind_tls(
             assert all(check["ok"] for check in ready.json()["checks"].values())
 
             assert client.get("/metrics", headers={"Host": HOST}).status_code == 403
-            scraped = client.get(
-                "/metrics", headers={"Host": HOST, "Authorization": f"Bearer {env['METRICS_TOKEN']}"}
-            )
+            scraped = client.get("/metrics", headers=scrape)
             assert scraped.status_code == 200
             # Both workers' requests, summed through prometheus_client's multiprocess files.
             series = (
@@ -192,12 +238,23 @@ def test_the_procfile_serves_the_admin_with_its_css_behind_tls(
             )
             count = re.search(rf"^{re.escape(series)} (\S+)$", scraped.text, flags=re.M)
             assert count is not None and float(count.group(1)) == 4
-    finally:
-        os.killpg(web.pid, signal.SIGTERM)
-        web.wait(timeout=60)
 
-    lines = [line for line in log.read_text().splitlines() if line.strip()]
-    records = [json.loads(line) for line in lines]  # every line is one JSON object
-    assert all({"time", "level", "logger", "message"} <= set(r) for r in records)
-    assert any(r["logger"] == "gunicorn.error" and "Booting worker" in r["message"] for r in records)
-    assert any(r["logger"] == "gunicorn.access" for r in records)
+            # Beat schedules reconciliation, the worker runs it, the web process reports it.
+            deadline = time.monotonic() + 180
+            while TASK_SERIES not in client.get("/metrics", headers=scrape).text:
+                dead = [n for n, p in processes.items() if p.poll() is not None]
+                if dead or time.monotonic() > deadline:
+                    pytest.fail(f"no task reported (exited: {dead}); logs:\n{logs()}")
+                time.sleep(0.5)
+    finally:
+        for process in processes.values():
+            os.killpg(process.pid, signal.SIGTERM)
+        for process in processes.values():
+            process.wait(timeout=60)
+
+    web = json_log(tmp_path / "web.log")
+    assert any(r["logger"] == "gunicorn.error" and "Booting worker" in str(r["message"]) for r in web)
+    assert any(r["logger"] == "gunicorn.access" for r in web)
+    assert any(str(r["message"]).endswith("ready.") for r in json_log(tmp_path / "worker.log"))
+    assert any("reconcile_all_projects" in str(r["message"]) for r in json_log(tmp_path / "beat.log"))
+    assert list((tmp_path / "var").glob("celerybeat-schedule*"))  # beat's state went under WORKBENCH_VAR_DIR

@@ -53,7 +53,13 @@ def _project_id(task: Any, args: Any = None) -> int | None:
     return value if isinstance(value, int) else None
 
 
+def _keep_django_logging(**kwargs: Any) -> None:
+    """Celery configures logging itself unless someone handles this signal: handled, the worker
+    and beat log through settings.LOGGING (JSON lines in production) like the web process."""
+
+
 def connect() -> None:
+    signals.setup_logging.connect(_keep_django_logging, weak=False, dispatch_uid="workbench.ops.logging")
     signals.task_success.connect(_on_success, weak=False, dispatch_uid="workbench.ops.success")
     signals.task_failure.connect(_on_failure, weak=False, dispatch_uid="workbench.ops.failure")
     signals.task_retry.connect(_on_retry, weak=False, dispatch_uid="workbench.ops.retry")
