@@ -219,9 +219,9 @@ LOGGING = {
     },
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT}},
     "loggers": {
-        "workbench": {"handlers": ["console"], "level": env.str("LOG_LEVEL", "INFO"), "propagate": False},
-        "django": {"handlers": ["console"], "level": "INFO", "propagate": False},
+        "workbench": {"handlers": ["console"], "level": env.str("LOG_LEVEL", "INFO")},
+        "django": {"handlers": ["console"], "level": "INFO"},
         # The Celery worker and beat log through this config too (workbench/ops/signals.py).
-        "celery": {"handlers": ["console"], "level": env.str("LOG_LEVEL", "INFO"), "propagate": False},
+        "celery": {"handlers": ["console"], "level": env.str("LOG_LEVEL", "INFO")},
     },
 }
