@@ -193,6 +193,17 @@ def test_request_latency_is_labelled_by_route_not_by_path(populated) -> None:  #
     assert not any(str(first.id) in dict(labels)["route"] for labels in counts)
 
 
+def test_made_up_methods_and_paths_do_not_make_new_series() -> None:
+    for n in range(3):
+        Client().generic(f"BREW{n}", "/healthz")
+        Client().get(f"/no-such-page-{n}/")
+    s = scrape()
+    labels = [dict(k[1]) for k in s if k[0] == "workbench_http_request_duration_seconds_count"]
+    assert {"method": "other", "route": "/healthz", "status": "405"} in labels
+    assert {"method": "GET", "route": "unmatched", "status": "404"} in labels
+    assert not any(label["method"].startswith("BREW") or "no-such-page" in label["route"] for label in labels)
+
+
 def test_metrics_answer_only_loopback_callers_without_a_token() -> None:
     assert Client(REMOTE_ADDR="127.0.0.1").get("/metrics").status_code == 200
     assert Client(REMOTE_ADDR="::1").get("/metrics").status_code == 200

@@ -49,6 +49,14 @@ def route_of(request: HttpRequest) -> str:
     return "/" + str(match.route)
 
 
+_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
+
+
+def _method(request: HttpRequest) -> str:
+    """The HTTP method, or "other": a client may send any word there, and each would be a series."""
+    return request.method if request.method in _METHODS else "other"
+
+
 class RequestMetricsMiddleware:
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
@@ -57,7 +65,7 @@ class RequestMetricsMiddleware:
         started = time.perf_counter()
         response = self.get_response(request)
         REQUEST_LATENCY.labels(
-            route=route_of(request), method=request.method or "", status=str(response.status_code)
+            route=route_of(request), method=_method(request), status=str(response.status_code)
         ).observe(time.perf_counter() - started)
         return response
 
