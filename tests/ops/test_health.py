@@ -3,9 +3,13 @@ configured) and Label Studio answer — against the real ones, and ones that ref
 
 from __future__ import annotations
 
+import json
 import os
 import socket
+import subprocess
+import sys
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from django.test import Client
@@ -87,3 +91,31 @@ def test_readyz_is_503_when_label_studio_refuses_our_token(label_studio, setting
         connection.reset()
     assert response.status_code == 503
     assert response.json()["checks"]["label_studio"]["detail"] == f"{label_studio.url}: HTTP 401"
+
+
+def test_readyz_is_503_when_the_database_is_down(refusing_port: int, tmp_path: Path) -> None:
+    """In a process of its own whose database refuses connections (a real psycopg connect)."""
+    code = (
+        "from django.test import Client; r = Client().get('/readyz'); "
+        "import json; print(json.dumps([r.status_code, r.json()]))"
+    )
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith(("LABEL_STUDIO", "CELERY"))},
+        "DATABASE_URL": f"postgres://postgres@127.0.0.1:{refusing_port}/nowhere",
+        "WORKBENCH_DEV_SECRETS": "true",
+        "WORKBENCH_VAR_DIR": str(tmp_path),
+        "LOG_FORMAT": "json",
+    }
+    result = subprocess.run(
+        [sys.executable, "manage.py", "shell", "-c", code],
+        cwd=Path(__file__).resolve().parents[2],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    status, body = json.loads(result.stdout.strip().splitlines()[-1])
+    assert status == 503
+    assert body["checks"]["database"] == {"ok": False, "detail": "OperationalError"}
+    assert body["checks"]["broker"]["ok"] is True  # not configured
+    assert "readiness: the database does not answer" in result.stderr  # the full error is logged

@@ -1,7 +1,10 @@
-"""Readiness checks: each answers (ok, detail) within a few seconds and never raises."""
+"""Readiness checks: each answers (ok, detail) within a few seconds and never raises. /readyz is
+open to load balancers, so a detail names what failed (the error's type), never hosts or
+credentials from the error message; the logs have the full error."""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 
 import httpx
@@ -9,6 +12,8 @@ from django.conf import settings
 from django.db import DatabaseError, connection
 
 from workbench.errors import WorkbenchError
+
+logger = logging.getLogger(__name__)
 
 TIMEOUT_SECONDS = 3
 
@@ -21,7 +26,8 @@ def database() -> tuple[bool, str]:
             cursor.execute("SELECT 1")
             cursor.fetchone()
     except DatabaseError as exc:
-        return False, f"{type(exc).__name__}: {exc}".strip()[:300]
+        logger.warning("readiness: the database does not answer", exc_info=True)
+        return False, type(exc).__name__
     return True, connection.vendor
 
 
@@ -34,7 +40,8 @@ def broker() -> tuple[bool, str]:
         with app.connection_for_write(url=settings.CELERY_BROKER_URL) as conn:
             conn.ensure_connection(max_retries=1, interval_start=0, timeout=TIMEOUT_SECONDS)
     except Exception as exc:  # kombu raises transport-specific errors; any of them means "not ready"
-        return False, f"{type(exc).__name__}: {exc}"[:300]
+        logger.warning("readiness: the broker does not answer", exc_info=True)
+        return False, type(exc).__name__
     return True, "reachable"
 
 
@@ -52,6 +59,7 @@ def label_studio() -> tuple[bool, str]:
             timeout=TIMEOUT_SECONDS,
         )
     except httpx.HTTPError as exc:
+        logger.warning("readiness: Label Studio does not answer", exc_info=True)
         return False, f"{url}: {type(exc).__name__}"
     if response.status_code != 200:
         return False, f"{url}: HTTP {response.status_code}"
