@@ -158,8 +158,8 @@ TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True
 STATIC_URL = "static/"
-# `manage.py collectstatic` copies the admin's files here; whitenoise serves them (gzip and
-# brotli variants included) from the WSGI process, with DEBUG off as well.
+# `manage.py collectstatic` copies the admin's files here (and gzips them); whitenoise serves them
+# from the WSGI process, with DEBUG off as well.
 STATIC_ROOT = Path(env.str("STATIC_ROOT", default=str(VAR_DIR / "static")))
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
