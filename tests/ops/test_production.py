@@ -220,6 +220,10 @@ def test_the_procfile_runs_as_documented_behind_tls(
                 assert css.headers["Content-Type"].startswith("text/css")
                 assert len(css.content) > 100
 
+            missing = client.get("/no-such-page/", headers=proxied)
+            assert missing.status_code == 404
+            assert "URLconf" not in missing.text and "settings" not in missing.text  # no debug page
+
             plain = client.get("/admin/login/", headers={"Host": HOST})
             assert plain.status_code == 301
             assert plain.headers["Location"] == f"https://{HOST}/admin/login/"
