@@ -119,7 +119,7 @@ def worker() -> Iterator[subprocess.Popen[str]]:
 @pytest.mark.celery_worker
 @pytest.mark.django_db(transaction=True)
 def test_outcomes_in_a_real_worker_reach_the_metrics_of_the_web_process(worker) -> None:  # type: ignore[no-untyped-def]
-    producer = Celery(broker=BROKER)
+    producer = Celery(broker=BROKER, set_as_current=False)  # the suite keeps its own (eager) app
     missing = (Project.objects.order_by("-id").values_list("id", flat=True).first() or 0) + 1000
     producer.send_task(RECONCILE_ALL)  # no project has a Label Studio project: succeeds, fans out nothing
     producer.send_task(RECONCILE, args=[missing])  # Project.DoesNotExist: not retried, a failure
