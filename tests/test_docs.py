@@ -82,11 +82,25 @@ def defaults_in_tests() -> dict[str, list[object]]:
     return found
 
 
+def defaults_in_ops() -> dict[str, list[object]]:
+    """What the production configuration (``ops/gunicorn.conf.py`` and the ops app) reads:
+    literal defaults as written, a computed default as None (the README then describes it)."""
+    found: dict[str, list[object]] = {}
+    for path in [*(ROOT / "ops").glob("*.py"), *(ROOT / "workbench" / "ops").glob("*.py")]:
+        text = path.read_text()
+        for name, literal in re.findall(
+            r"""os\.environ(?:\.get|\.setdefault)\(\s*["']([A-Z][A-Z0-9_]+)["'](?:,\s*["']([^"']*)["']\))?""",
+            text,
+        ):
+            found.setdefault(name, []).append(literal or None)
+    return found
+
+
 def code_defaults() -> dict[str, list[object]]:
     """Each variable the code reads, with the defaults that apply to the workbench: settings.py's
-    for the variables it reads, else those of bin/ and the tests."""
+    for the variables it reads, else those of bin/, the tests and the production configuration."""
     merged: dict[str, list[object]] = dict(settings_defaults())
-    for source in (script_defaults(), defaults_in_tests()):
+    for source in (script_defaults(), defaults_in_tests(), defaults_in_ops()):
         for name, defaults in source.items():
             if name not in settings_defaults():
                 merged.setdefault(name, []).extend(defaults)
@@ -133,7 +147,7 @@ def test_every_environment_variable_is_documented(name: str) -> None:
 @pytest.mark.parametrize("name", sorted(documented_variables()))
 def test_every_documented_variable_is_read_with_the_documented_default(name: str) -> None:
     defaults = code_defaults().get(name)
-    assert defaults, f"the README documents {name}, but neither settings.py, bin/ nor the tests read it"
+    assert defaults, f"the README documents {name}, but neither settings.py, bin/, the tests nor ops/ read it"
     cell = documented_variables()[name]
     literal = re.fullmatch(r"`([^`]+)`", cell)
     if literal:
@@ -141,7 +155,7 @@ def test_every_documented_variable_is_read_with_the_documented_default(name: str
             assert normalized(default) == normalized(literal.group(1)), (name, default, cell)
     elif cell.startswith(("unset", "—")):
         # "unset: ..." / "—": nothing is assumed when it is missing.
-        assert all(default in ("", None) for default in defaults), (name, defaults, cell)
+        assert all(default in ("", None, [], ()) for default in defaults), (name, defaults, cell)
 
 
 @pytest.mark.parametrize(
@@ -193,9 +207,10 @@ def readme_command_lines() -> list[str]:
             prose.append(line)
     for block in blocks:
         for line in block.replace("\\\n", " ").splitlines():
-            command = re.search(r"manage\.py [a-z_]+\b.*", line.split("  #", 1)[0])
-            if command:
-                lines.append(command.group(0).strip())
+            for part in line.split("  #", 1)[0].split(" && "):  # `a && b`: two commands
+                command = re.search(r"manage\.py [a-z_]+\b.*", part)
+                if command:
+                    lines.append(command.group(0).strip())
     outside_blocks = "\n".join(prose)
     lines += [span for span in re.findall(r"`[^`\n]*?(manage\.py [a-z_]+\b[^`\n]*)`", outside_blocks)]
     return lines

@@ -2,8 +2,13 @@
 
 Unset, everything runs on the embedded default: SQLite under ``var/``, Celery in eager mode and
 a local Label Studio server that the project starts itself. Production switches with
-``DATABASE_URL``, ``CELERY_BROKER_URL`` and ``LABEL_STUDIO_URL``; with ``DEBUG`` off, a missing
-secret stops the start-up instead of falling back to a default.
+``DATABASE_URL``, ``CELERY_BROKER_URL`` and ``LABEL_STUDIO_URL``.
+
+``DEBUG`` is off unless set, so a misconfigured server never shows its settings on an error page.
+Secrets are the one thing the embedded default cannot do without: a missing one stops the start-up
+unless ``WORKBENCH_DEV_SECRETS`` (on by default only with ``DEBUG``) says this is a development
+machine, where one is generated once under ``var/``. ``bin/demo`` sets ``DEBUG=true``; the test
+suite sets ``WORKBENCH_DEV_SECRETS=true`` (``tests/dev_env.py``).
 """
 
 import json
@@ -16,17 +21,20 @@ from django.core.exceptions import ImproperlyConfigured
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 env = environ.Env()
-DEBUG = env.bool("DEBUG", default=True)
+DEBUG = env.bool("DEBUG", default=False)
+DEV_SECRETS = env.bool("WORKBENCH_DEV_SECRETS", default=DEBUG)
 VAR_DIR = Path(env.str("WORKBENCH_VAR_DIR", default=str(BASE_DIR / "var")))
 
 
 def _secret(name: str) -> str:
-    """A secret from the environment; in DEBUG, one generated once and kept under ``var/``."""
+    """A secret from the environment; on a development machine, one generated once under ``var/``."""
     value: str = env.str(name, default="")
     if value:
         return value
-    if not DEBUG:
-        raise ImproperlyConfigured(f"{name} must be set when DEBUG is off.")
+    if not DEV_SECRETS:
+        raise ImproperlyConfigured(
+            f"{name} must be set (a generated one needs DEBUG=true or WORKBENCH_DEV_SECRETS=true)."
+        )
     VAR_DIR.mkdir(parents=True, exist_ok=True)
     store = VAR_DIR / "dev-secrets.json"
     known = json.loads(store.read_text()) if store.exists() else {}
@@ -40,6 +48,28 @@ def _secret(name: str) -> str:
 SECRET_KEY = _secret("SECRET_KEY")
 WEBHOOK_SECRET = _secret("WORKBENCH_WEBHOOK_SECRET")
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "testserver"])
+CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
+
+# HTTPS. Off by default (the embedded default serves plain HTTP on 127.0.0.1); production behind
+# TLS turns them on (README, *Production*). Behind a proxy that terminates TLS, set
+# SECURE_PROXY_SSL_HEADER to the header it sets, e.g. "HTTP_X_FORWARDED_PROTO,https".
+SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=False)
+SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=False)
+SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=False)
+SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", default=False)
+CSRF_COOKIE_SECURE = env.bool("CSRF_COOKIE_SECURE", default=False)
+_proxy_header = env.list("SECURE_PROXY_SSL_HEADER", default=[])
+if _proxy_header and len(_proxy_header) != 2:
+    raise ImproperlyConfigured(
+        'SECURE_PROXY_SSL_HEADER must be "HEADER,value", e.g. "HTTP_X_FORWARDED_PROTO,https".'
+    )
+SECURE_PROXY_SSL_HEADER = (_proxy_header[0], _proxy_header[1]) if _proxy_header else None
+# The load balancer's probes and Prometheus use plain HTTP inside the network.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$", r"^metrics$"]
+
+# /metrics: with a token, only `Authorization: Bearer <token>`; without one, only loopback callers.
+METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
 
 # The address Label Studio uses to reach this workbench (webhooks).
 PUBLIC_URL = env.str("WORKBENCH_PUBLIC_URL", default="http://127.0.0.1:8000").rstrip("/")
@@ -83,10 +113,13 @@ INSTALLED_APPS = [
     "workbench.releases",
     "workbench.quality",
     "workbench.audits",
+    "workbench.ops",
 ]
 
 MIDDLEWARE = [
+    "workbench.ops.metrics.RequestMetricsMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -126,7 +159,13 @@ TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True
 STATIC_URL = "static/"
-STATIC_ROOT = VAR_DIR / "static"
+# `manage.py collectstatic` copies the admin's files here (and gzips them); whitenoise serves them
+# from the WSGI process, with DEBUG off as well.
+STATIC_ROOT = Path(env.str("STATIC_ROOT", default=str(VAR_DIR / "static")))
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
+}
 LOGIN_URL = "/admin/login/"
 
 REST_FRAMEWORK = {
@@ -168,9 +207,22 @@ CELERY_BEAT_SCHEDULE = {
     },
 }
 
+# Logs: one JSON object per line on stderr (LOG_FORMAT=json, the default without DEBUG) or plain text.
+LOG_FORMAT = env.str("LOG_FORMAT", default="text" if DEBUG else "json")
+if LOG_FORMAT not in ("json", "text"):
+    raise ImproperlyConfigured(f"LOG_FORMAT must be json or text, not {LOG_FORMAT!r}.")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "loggers": {"workbench": {"handlers": ["console"], "level": env.str("LOG_LEVEL", "INFO")}},
+    "formatters": {
+        "json": {"()": "workbench.ops.logs.JsonFormatter"},
+        "text": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"},
+    },
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT}},
+    "loggers": {
+        "workbench": {"handlers": ["console"], "level": env.str("LOG_LEVEL", "INFO")},
+        "django": {"handlers": ["console"], "level": "INFO"},
+        # The Celery worker and beat log through this config too (workbench/ops/signals.py).
+        "celery": {"handlers": ["console"], "level": env.str("LOG_LEVEL", "INFO")},
+    },
 }

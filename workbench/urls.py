@@ -5,6 +5,7 @@ from rest_framework.permissions import AllowAny
 
 from workbench.accounts import apis as accounts
 from workbench.annotations import apis as annotations
+from workbench.ops import views as ops
 from workbench.projects import apis as projects
 from workbench.quality import apis as quality
 from workbench.releases import apis as releases
@@ -12,6 +13,9 @@ from workbench.rounds import apis as rounds
 
 api = [
     path("me/", accounts.MeApi.as_view()),
+    path("me/token/", accounts.MyTokenApi.as_view()),
+    path("me/token/rotate/", accounts.MyTokenRotateApi.as_view()),
+    path("users/", accounts.UserCreateApi.as_view()),
     path("annotators/", accounts.AnnotatorCreateApi.as_view()),
     path("projects/", projects.ProjectListCreateApi.as_view()),
     path("projects/<int:project_id>/", projects.ProjectDetailApi.as_view()),
@@ -56,4 +60,8 @@ urlpatterns = [
     path("quality/", include("workbench.quality.urls")),
     path("rounds/", include("workbench.rounds.urls")),
     path("releases/", include("workbench.releases.urls")),
+    path("account/", include("workbench.accounts.urls")),
+    path("healthz", ops.healthz, name="healthz"),
+    path("readyz", ops.readyz, name="readyz"),
+    path("metrics", ops.metrics_view, name="metrics"),
 ]

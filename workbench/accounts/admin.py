@@ -47,7 +47,7 @@ class AccountAdmin(admin.ModelAdmin):
             last_name=form.cleaned_data["last_name"],
             projects=list(form.cleaned_data["projects"]),
         )
-        obj.pk = created.user.account.pk
+        obj.pk = Account.objects.get(user_id=created.user.pk).pk
         obj.refresh_from_db()
         messages.info(
             request,

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.contrib.auth.models import User
+from django.contrib.auth.models import AbstractBaseUser, AbstractUser, User
 from django.db import transaction
 from rest_framework.authtoken.models import Token
 
@@ -58,11 +58,62 @@ def annotator_create(
         user = user_create(email=email, role=Role.ANNOTATOR)
         user.first_name, user.last_name = first_name, last_name
         user.save(update_fields=["first_name", "last_name"])
-        Account.objects.filter(user=user).update(ls_user_id=ls_user.id)
+        Account.objects.filter(user_id=user.pk).update(ls_user_id=ls_user.id)
         for project in projects:
-            ProjectMembership.objects.get_or_create(project=project, user=user)
+            ProjectMembership.objects.get_or_create(project=project, user_id=user.pk)
     url, _ = connection.credentials()
     return AnnotatorCreated(user=user, label_studio_url=url, login_email=email, password=password)
+
+
+@dataclass(frozen=True)
+class AccountCreated:
+    """A new user of any role and their API token; annotators also get their Label Studio login."""
+
+    user: AbstractUser
+    role: Role
+    token: str  # shown once, to hand over
+    annotator: AnnotatorCreated | None
+
+
+def account_create(
+    *,
+    email: str,
+    role: Role,
+    first_name: str = "",
+    last_name: str = "",
+    projects: Sequence[Project] = (),
+    password: str | None = None,
+) -> AccountCreated:
+    """A user of any role, member of ``projects``. Annotators get their Label Studio account
+    (``annotator_create``); admins and ML engineers need none: the workbench talks to Label
+    Studio for them. ``password`` (for the workbench's sign-in pages) is unusable if not given."""
+    annotator = None
+    if role is Role.ANNOTATOR:
+        annotator = annotator_create(
+            email=email, first_name=first_name, last_name=last_name, projects=projects
+        )
+        user = annotator.user
+    else:
+        with transaction.atomic():
+            user = user_create(email=email, role=role, password=password)
+            user.first_name, user.last_name = first_name, last_name
+            user.save(update_fields=["first_name", "last_name"])
+            for project in projects:
+                ProjectMembership.objects.get_or_create(project=project, user_id=user.pk)
+    return AccountCreated(user=user, role=role, token=token_get(user=user), annotator=annotator)
+
+
+def token_get(*, user: AbstractBaseUser) -> str:
+    """The user's API token (one is made with every user; made here for older ones)."""
+    token, _ = Token.objects.get_or_create(user_id=user.pk)
+    return str(token.key)
+
+
+@transaction.atomic
+def token_rotate(*, user: AbstractBaseUser) -> str:
+    """A new API token for ``user``; the old one stops working at once."""
+    Token.objects.filter(user_id=user.pk).delete()
+    return str(Token.objects.create(user_id=user.pk).key)
 
 
 def simulated_annotator_password(email: str) -> str:

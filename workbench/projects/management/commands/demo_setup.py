@@ -12,7 +12,7 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand
 
 from workbench.accounts.models import Account, Role
-from workbench.accounts.services import annotator_create
+from workbench.accounts.services import account_create, annotator_create, token_get
 from workbench.labelstudio import connection
 from workbench.projects.management.demo_loop import ANNOTATORS_PER_ITEM, LoopState, loop_run
 from workbench.projects.models import Project
@@ -22,6 +22,7 @@ DEMO_PROJECT = "Demo: toxicity (binary)"
 DEMO_FILE = Path(settings.BASE_DIR) / "demo" / "toxicity_demo.csv"
 ADMIN_EMAIL = "admin@workbench.local"
 ANNOTATOR_EMAIL = "annotator@workbench.local"
+ML_ENGINEER_EMAIL = "ml@workbench.local"
 
 
 class Command(BaseCommand):
@@ -65,12 +66,22 @@ class Command(BaseCommand):
                 password=known.get("annotator_password"),
             )
             known["annotator_password"] = created.password
+        if not User.objects.filter(username=ML_ENGINEER_EMAIL).exists():
+            known["ml_engineer_password"] = secrets.token_urlsafe(12)
+            account_create(
+                email=ML_ENGINEER_EMAIL,
+                role=Role.ML_ENGINEER,
+                projects=[project],
+                password=known["ml_engineer_password"],
+            )
+        ml_token = token_get(user=User.objects.get(username=ML_ENGINEER_EMAIL))
         credentials.write_text(json.dumps(known, indent=2))
         credentials.chmod(0o600)
         # The rounds push what the queue needs: Label Studio holds the queue, not the pool.
         loop = loop_run(project=project, admin=admin, say=self.stdout.write)
 
         ls_url, _ = connection.credentials()
+        url, ml_password = settings.PUBLIC_URL, known.get("ml_engineer_password", "(see var/)")
         self.stdout.write(
             self.style.SUCCESS(
                 "\nThe workbench is ready.\n"
@@ -79,6 +90,12 @@ class Command(BaseCommand):
                 f"  Admins open the workbench:         {settings.PUBLIC_URL}/admin/\n"
                 f"      log in as {ADMIN_EMAIL} / {known.get('admin_password', '(see var/)')}\n"
                 f"  REST API and its OpenAPI docs:     {settings.PUBLIC_URL}/api/docs/\n"
+                f"  An ML engineer's API token:        {ml_token}\n"
+                f"      (sign in as {ML_ENGINEER_EMAIL} / {ml_password} at {url}/account/token/ to see or\n"
+                f"      replace it; the admin's token: {token_get(user=admin)})\n"
+                "  Pull the newest release of the demo project (once one is published):\n"
+                f"      .venv/bin/python -m workbench_client pull --url {url} --token {ml_token} \\\n"
+                f"          --project {project.id} --version latest --format jsonl --out data/\n"
             )
         )
         self._print_loop(project, loop)
