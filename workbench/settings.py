@@ -62,6 +62,9 @@ EMBEDDINGS_DIR = VAR_DIR / "embeddings"
 # Item import limits: a field longer than this is rejected, not truncated.
 IMPORT_MAX_FIELD_CHARS = env.int("IMPORT_MAX_FIELD_CHARS", default=20_000)
 IMPORT_MAX_FILE_BYTES = env.int("IMPORT_MAX_FILE_BYTES", default=200 * 1024 * 1024)
+# What a file may hold once gunzipped (a plain file: its size). Against gzip bombs: the read
+# stops at this many bytes; it is not a memory budget (files are read as streams).
+IMPORT_MAX_DECOMPRESSED_BYTES = env.int("IMPORT_MAX_DECOMPRESSED_BYTES", default=1024 * 1024 * 1024)
 
 # Dataset release files (immutable once published).
 RELEASES_DIR = Path(env.str("WORKBENCH_RELEASES_DIR", default=str(VAR_DIR / "releases")))

@@ -115,13 +115,14 @@ class ItemImportApi(APIView):
     @extend_schema(request=JsonInput, responses={201: ImportOutput})
     def post(self, request: Request, project_id: int) -> Response:
         project = managed_project(request, project_id)
+        services.import_body_check(content_length=request.META.get("CONTENT_LENGTH"))
         upload = request.FILES.get("file")
         if upload is not None:
             columns = _columns(request.data.get("columns"))
             report = services.items_import(
                 project=project,
-                source=upload.name,
-                content=upload.read(),
+                source=upload.name or "upload",
+                content=upload,  # type: ignore[arg-type]  # read as a stream, under the size limits
                 columns=columns,
                 created_by=request.user,
             )
@@ -162,7 +163,7 @@ class ItemOutput(serializers.Serializer):
 class ItemListApi(APIView):
     @extend_schema(responses=ItemOutput(many=True))
     def get(self, request: Request, project_id: int) -> Response:
-        
+
         project = selectors.project_get(user=request.user, project_id=project_id)
         return paginated_response(request, self, selectors.items_of(project), ItemOutput)
 
