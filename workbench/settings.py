@@ -137,15 +137,25 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "workbench.schema.WorkbenchAutoSchema",
     "EXCEPTION_HANDLER": "workbench.errors.exception_handler",
-    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.LimitOffsetPagination",
+    "DEFAULT_PAGINATION_CLASS": "workbench.pagination.Pagination",
     "PAGE_SIZE": 100,
 }
+# The largest ``?limit=`` a list endpoint accepts (a larger one is a 400).
+API_MAX_PAGE_SIZE = env.int("API_MAX_PAGE_SIZE", default=1000)
 SPECTACULAR_SETTINGS = {
     "TITLE": "Annotation and active-learning workbench API",
     "VERSION": "0.1.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    # Several models call their choices "status" or "kind"; name each set (rounds and quality runs share one).
+    "ENUM_NAME_OVERRIDES": {
+        "RunStatusEnum": "workbench.rounds.models.Round.Status",
+        "LabelIssueStatusEnum": "workbench.quality.models.LabelIssue.Status",
+        "ReleaseStatusEnum": "workbench.releases.models.Release.Status",
+        "ProjectKindEnum": "workbench.schema.project_kind_choices",
+        "LabelChangeKindEnum": "workbench.quality.models.LabelChange.Kind",
+    },
 }
 
 # Celery: eager (in-process, no broker) unless a broker is configured.

@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from workbench.errors import Conflict, PayloadTooLarge, UpstreamUnavailable, ValidationFailed
 from workbench.labelstudio import connection
-from workbench.labelstudio.types import LabelStudioError
+from workbench.labelstudio.types import PROJECT_TITLE_MAX_CHARS, PROJECT_TITLE_MIN_CHARS, LabelStudioError
 from workbench.projects import kinds
 from workbench.projects.importing import ImportRejected, ImportTooLarge, parse_file
 from workbench.projects.models import Item, ItemImport, Project, ProjectMembership
@@ -36,6 +36,15 @@ def project_create(
     """Create the project here and in Label Studio, with its labeling config and webhook."""
     if annotators_per_item < 1:
         raise ValidationFailed("annotators_per_item must be at least 1.")
+    if not PROJECT_TITLE_MIN_CHARS <= len(name) <= PROJECT_TITLE_MAX_CHARS:
+        # The name is the Label Studio project's title: refuse here what Label Studio would refuse.
+        raise ValidationFailed(
+            f"name must be {PROJECT_TITLE_MIN_CHARS} to {PROJECT_TITLE_MAX_CHARS} characters "
+            f"(Label Studio's limit for project titles); got {len(name)}.",
+            extra={
+                "fields": {"name": [f"{PROJECT_TITLE_MIN_CHARS} to {PROJECT_TITLE_MAX_CHARS} characters"]}
+            },
+        )
     if Project.objects.filter(name=name).exists():
         raise Conflict(f"A project named '{name}' already exists.")
     interface = kinds.interface(kind)

@@ -9,9 +9,12 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from workbench.pagination import paginated_response
+from workbench.fields import bounded
+from workbench.pagination import PaginatedListApi, paginated_response
 from workbench.quality import selectors, services
 from workbench.quality.models import AnnotatorQuality, ItemConsensus, LabelChange, LabelIssue, QualityRun
+from workbench.quality.services.settings import CONSENSUS_METHODS, QUALITY_BOUNDS
+from workbench.schema import error_responses
 
 
 class RunOutput(serializers.ModelSerializer):
@@ -21,12 +24,20 @@ class RunOutput(serializers.ModelSerializer):
 
 
 class SettingsSerializer(serializers.Serializer):
-    gold_rate = serializers.FloatField(min_value=0, max_value=1, required=False)
-    gold_threshold = serializers.FloatField(min_value=0, max_value=1, required=False)
-    gold_min_answers = serializers.IntegerField(min_value=1, required=False)
-    agreement_threshold = serializers.FloatField(min_value=0, max_value=1, required=False)
-    agreement_min_items = serializers.IntegerField(min_value=1, required=False)
-    consensus_method = serializers.ChoiceField(["crowdlab", "majority_vote"], required=False)
+    gold_rate = bounded(QUALITY_BOUNDS["gold_rate"], required=False)
+    gold_threshold = bounded(QUALITY_BOUNDS["gold_threshold"], required=False)
+    gold_min_answers = bounded(QUALITY_BOUNDS["gold_min_answers"], required=False)
+    agreement_threshold = bounded(QUALITY_BOUNDS["agreement_threshold"], required=False)
+    agreement_min_items = bounded(QUALITY_BOUNDS["agreement_min_items"], required=False)
+    consensus_method = serializers.ChoiceField(list(CONSENSUS_METHODS), required=False)
+
+
+class QualitySummaryOutput(serializers.Serializer):
+    overview = serializers.DictField(help_text="counts of items, annotations and gold items")
+    run = RunOutput(allow_null=True, help_text="the newest run, null before the first")
+    summary = serializers.DictField(
+        allow_null=True, help_text="agreement tables and trend, null before the first run"
+    )
 
 
 class AnnotatorOutput(serializers.ModelSerializer):
@@ -99,7 +110,7 @@ class ChangeOutput(serializers.ModelSerializer):
 
 
 class QualitySummaryApi(APIView):
-    @extend_schema(responses=serializers.DictField())
+    @extend_schema(responses=QualitySummaryOutput)
     def get(self, request: Request, project_id: int) -> Response:
         project = selectors.quality_project_get(user=request.user, project_id=project_id)
         run = selectors.latest_run(project)
@@ -144,30 +155,36 @@ class AnnotatorQualityApi(APIView):
         return Response(AnnotatorOutput(selectors.annotators_of(project), many=True).data)
 
 
-class ConsensusApi(APIView):
+class ConsensusApi(PaginatedListApi):
     @extend_schema(responses=ConsensusOutput(many=True))
     def get(self, request: Request, project_id: int) -> Response:
         project = selectors.quality_project_get(user=request.user, project_id=project_id)
         return paginated_response(request, self, selectors.consensus_of(project), ConsensusOutput)
 
 
-class LabelIssueListApi(APIView):
-    @extend_schema(responses=IssueOutput(many=True))
+class IssueQuery(serializers.Serializer):
+    status = serializers.ChoiceField(choices=LabelIssue.Status.choices, required=False)
+
+
+class LabelIssueListApi(PaginatedListApi):
+    @extend_schema(parameters=[IssueQuery], responses=IssueOutput(many=True))
     def get(self, request: Request, project_id: int) -> Response:
         project = selectors.quality_project_get(user=request.user, project_id=project_id)
-        issues = selectors.issues_of(project, status=request.query_params.get("status"))
+        query = IssueQuery(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        issues = selectors.issues_of(project, status=query.validated_data.get("status"))
         return paginated_response(request, self, issues, IssueOutput)
 
 
 class LabelIssueReviewApi(APIView):
-    @extend_schema(request=None, responses=IssueOutput)
+    @extend_schema(request=None, responses={200: IssueOutput, **error_responses(409, 502)})
     def post(self, request: Request, project_id: int, issue_id: int) -> Response:
         project = selectors.quality_project_get(user=request.user, project_id=project_id)
         issue = selectors.issue_get(project=project, issue_id=issue_id)
         return Response(IssueOutput(services.label_issue_send_to_review(issue=issue, user=request.user)).data)
 
 
-class LabelChangeListApi(APIView):
+class LabelChangeListApi(PaginatedListApi):
     @extend_schema(responses=ChangeOutput(many=True))
     def get(self, request: Request, project_id: int) -> Response:
         project = selectors.quality_project_get(user=request.user, project_id=project_id)
