@@ -35,4 +35,6 @@ def bounded(bound: Bound, **kwargs: Any) -> serializers.Field:  # type: ignore[t
     field_class = extend_schema_field(schema)(type(f"Bounded{base.__name__}", (base,), {}))
     if bound.nullable:
         kwargs.setdefault("allow_null", True)
-    return field_class(min_value=low, max_value=high, validators=[validate], **kwargs)  # type: ignore[no-any-return]
+    # No min_value / max_value: ``validate`` checks the range (open ends too), and DRF's own
+    # validators would make drf-spectacular drop the schema's exclusiveMinimum / exclusiveMaximum.
+    return field_class(validators=[validate], **kwargs)  # type: ignore[no-any-return]

@@ -23,7 +23,7 @@ class RunOutput(serializers.ModelSerializer):
         fields = ["id", "status", "trigger", "created_at", "started_at", "finished_at", "error"]
 
 
-class SettingsSerializer(serializers.Serializer):
+class QualitySettingsSerializer(serializers.Serializer):
     gold_rate = bounded(QUALITY_BOUNDS["gold_rate"], required=False)
     gold_threshold = bounded(QUALITY_BOUNDS["gold_threshold"], required=False)
     gold_min_answers = bounded(QUALITY_BOUNDS["gold_min_answers"], required=False)
@@ -134,18 +134,18 @@ class QualityRecomputeApi(APIView):
 
 
 class QualitySettingsApi(APIView):
-    @extend_schema(responses=SettingsSerializer)
+    @extend_schema(responses=QualitySettingsSerializer)
     def get(self, request: Request, project_id: int) -> Response:
         project = selectors.quality_project_get(user=request.user, project_id=project_id)
-        return Response(SettingsSerializer(services.quality_settings_get(project=project)).data)
+        return Response(QualitySettingsSerializer(services.quality_settings_get(project=project)).data)
 
-    @extend_schema(request=SettingsSerializer, responses=SettingsSerializer)
+    @extend_schema(request=QualitySettingsSerializer, responses=QualitySettingsSerializer)
     def patch(self, request: Request, project_id: int) -> Response:
         project = selectors.quality_project_get(user=request.user, project_id=project_id)
-        given = SettingsSerializer(data=request.data)
+        given = QualitySettingsSerializer(data=request.data)
         given.is_valid(raise_exception=True)
         updated = services.quality_settings_update(project=project, **given.validated_data)
-        return Response(SettingsSerializer(updated).data)
+        return Response(QualitySettingsSerializer(updated).data)
 
 
 class AnnotatorQualityApi(APIView):
