@@ -32,6 +32,7 @@ DESCRIPTIONS = {
     404: "no such object, or not yours (someone else's project answers 404, not 403)",
     409: "conflicts with the current state (e.g. a name taken, a round already running)",
     413: "a file or body over a size limit; the message names the limit",
+    415: "a body in a media type the operation does not take (JSON, or multipart for a file)",
     502: "Label Studio refused the call or is unreachable",
 }
 
@@ -60,6 +61,8 @@ class WorkbenchAutoSchema(AutoSchema):
         takes_input = "requestBody" in operation or any(p["in"] in ("query", "header") for p in parameters)
         if takes_input:
             codes.append(400)
+        if "requestBody" in operation:
+            codes.append(415)
         if not any(isinstance(p, type) and issubclass(p, AllowAny) for p in self.view.permission_classes):
             codes += [401, 403]
         if any(p["in"] == "path" for p in parameters):

@@ -137,6 +137,9 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    # JSON bodies only (the item import also takes multipart): form encoding cannot carry the
+    # nested objects the API takes, and silently drops them instead of failing.
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
     "DEFAULT_SCHEMA_CLASS": "workbench.schema.WorkbenchAutoSchema",
     "EXCEPTION_HANDLER": "workbench.errors.exception_handler",
     "DEFAULT_PAGINATION_CLASS": "workbench.pagination.Pagination",

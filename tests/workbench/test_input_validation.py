@@ -230,3 +230,20 @@ def test_an_unknown_issue_status_filter_is_a_400(project) -> None:  # type: igno
     admin = api_client(factories.user(Role.ADMIN))
     response = admin.get(f"/api/projects/{project.id}/quality/issues/?status=bogus")
     assert response.status_code == 400 and "status" in response.json()["extra"]["fields"]
+
+
+def test_a_path_no_route_matches_answers_the_apis_json_404(project) -> None:  # type: ignore[no-untyped-def]
+    admin = api_client(factories.user(Role.ADMIN))
+    for path in ("/api/projects/-5/", "/api/projects/1/rounds/%0A/", "/api/nothing-here/"):
+        response = admin.get(path)
+        assert response.status_code == 404
+        assert response.json()["code"] == "not_found"
+
+
+def test_a_form_encoded_body_is_refused_not_half_read(project) -> None:  # type: ignore[no-untyped-def]
+    # Form encoding cannot carry split_ratios' object; it used to be dropped silently (202).
+    response = api_client(project.created_by).post(
+        f"/api/projects/{project.id}/releases/", {"split_ratios": "-1"}, format="multipart"
+    )
+    assert response.status_code == 415
+    assert response.json()["code"] == "unsupported_media_type"

@@ -6,7 +6,7 @@ from typing import Any
 
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.parsers import JSONParser, MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -122,7 +122,7 @@ class ItemImportFileInput(serializers.Serializer):
 class ItemImportApi(APIView):
     """Import a CSV / JSONL file (multipart field ``file``) or a JSON list of items."""
 
-    parser_classes = [MultiPartParser, FormParser, JSONParser]
+    parser_classes = [MultiPartParser, JSONParser]
 
     @extend_schema(
         request={"application/json": ItemImportJsonInput, "multipart/form-data": ItemImportFileInput},

@@ -41,7 +41,7 @@ class QualitySummaryOutput(serializers.Serializer):
 
 
 class AnnotatorOutput(serializers.ModelSerializer):
-    email = serializers.CharField(source="annotator.email", default=None)
+    email = serializers.CharField(source="annotator.email", allow_null=True, default=None)
 
     class Meta:
         model = AnnotatorQuality
@@ -80,7 +80,9 @@ class ConsensusOutput(serializers.ModelSerializer):
 
 
 class IssueOutput(serializers.ModelSerializer):
-    review_requested_by = serializers.CharField(source="review_requested_by.email", default=None)
+    review_requested_by = serializers.CharField(
+        source="review_requested_by.email", allow_null=True, default=None
+    )
 
     class Meta:
         model = LabelIssue
@@ -102,7 +104,7 @@ class IssueOutput(serializers.ModelSerializer):
 
 
 class ChangeOutput(serializers.ModelSerializer):
-    changed_by = serializers.CharField(source="changed_by.email", default=None)
+    changed_by = serializers.CharField(source="changed_by.email", allow_null=True, default=None)
 
     class Meta:
         model = LabelChange
