@@ -247,3 +247,15 @@ def test_a_form_encoded_body_is_refused_not_half_read(project) -> None:  # type:
     )
     assert response.status_code == 415
     assert response.json()["code"] == "unsupported_media_type"
+
+
+def test_a_gold_threshold_stored_before_it_was_checked_gives_a_400_on_recompute_not_a_500(project) -> None:  # type: ignore[no-untyped-def]
+    from workbench.quality.models import QualityRun, QualitySettings
+
+    QualitySettings.objects.update_or_create(project=project, defaults={"gold_threshold": 1.0})
+    admin = api_client(factories.user(Role.ADMIN))
+    response = admin.post(f"/api/projects/{project.id}/quality/recompute/")
+    assert response.status_code == 400
+    assert "gold_threshold" in response.json()["extra"]["fields"]
+    assert "quality settings need a change" in response.json()["message"]
+    assert QualityRun.objects.filter(project=project).count() == 0

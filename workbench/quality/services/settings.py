@@ -59,3 +59,16 @@ def quality_settings_update(*, project: Project, **changes: Any) -> QualitySetti
         if "gold_rate" in changes:
             gold_items_select(project=project)
     return current
+
+
+def quality_settings_check(*, project: Project) -> None:
+    """Refuse to compute with stored settings the computation cannot use (values saved before
+    they were checked): a 400 that says which setting to change, not a failed run or a 500."""
+    current = quality_settings_get(project=project)
+    try:
+        check_bounds(QUALITY_BOUNDS, {name: getattr(current, name) for name in QUALITY_BOUNDS})
+    except ValidationFailed as exc:
+        raise ValidationFailed(
+            f"The project's quality settings need a change before quality can be computed: {exc.message}",
+            extra=exc.extra,
+        ) from exc
