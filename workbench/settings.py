@@ -66,6 +66,13 @@ IMPORT_MAX_FILE_BYTES = env.int("IMPORT_MAX_FILE_BYTES", default=200 * 1024 * 10
 # stops at this many bytes; it is not a memory budget (files are read as streams).
 IMPORT_MAX_DECOMPRESSED_BYTES = env.int("IMPORT_MAX_DECOMPRESSED_BYTES", default=1024 * 1024 * 1024)
 
+# Multipart uploads over the import limit are refused before Django reads them.
+FILE_UPLOAD_HANDLERS = [
+    "workbench.projects.uploads.BoundedUploadHandler",
+    "django.core.files.uploadhandler.MemoryFileUploadHandler",
+    "django.core.files.uploadhandler.TemporaryFileUploadHandler",
+]
+
 # Dataset release files (immutable once published).
 RELEASES_DIR = Path(env.str("WORKBENCH_RELEASES_DIR", default=str(VAR_DIR / "releases")))
 

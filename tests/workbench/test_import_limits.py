@@ -210,3 +210,23 @@ def test_a_gzipped_file_under_the_limits_is_imported_with_the_raw_files_sha256(f
     assert response.status_code == 201, response.json()
     assert response.json()["created"] == 2
     assert ItemImport.objects.get().source_sha256 == hashlib.sha256(content).hexdigest()
+
+
+@pytest.mark.django_db
+def test_an_over_limit_upload_is_refused_before_django_parses_it_even_for_a_csrf_check(  # type: ignore[no-untyped-def]
+    fake_gateway, settings
+) -> None:
+    from rest_framework.test import APIClient
+
+    settings.IMPORT_MAX_FILE_BYTES = 100 * 1024
+    owner = factories.user()
+    project = factories.project(owner=owner)
+    # A session with CSRF checks on: the check reads the form (and so the upload) before the view.
+    client = APIClient(enforce_csrf_checks=True)
+    client.force_login(owner)
+    client.cookies[settings.CSRF_COOKIE_NAME] = "k" * 32  # so the check goes on to read the form
+    upload = SimpleUploadedFile("pool.csv", b"text\n" + b"x" * (400 * 1024) + b"\n")
+    response = client.post(f"/api/projects/{project.id}/items/import/", {"file": upload})
+    assert response.status_code == 413
+    assert "IMPORT_MAX_FILE_BYTES" in response.json()["message"]
+    assert Item.objects.count() == 0

@@ -18,6 +18,7 @@ from workbench.projects import kinds
 from workbench.projects.importing import ImportRejected, ImportTooLarge, parse_file
 from workbench.projects.models import Item, ItemImport, Project, ProjectMembership
 from workbench.projects.streams import ChunkStream
+from workbench.projects.uploads import refuse_if_too_large
 
 log = logging.getLogger(__name__)
 
@@ -97,24 +98,15 @@ class ImportReport:
     duplicate_rows: list[int] = field(default_factory=list)
 
 
-# Room for the multipart framing and the ``columns`` field around an uploaded file.
-MULTIPART_OVERHEAD_BYTES = 64 * 1024
-
-
 def import_body_check(*, content_length: str | int | None) -> None:
     """Refuse an import request whose body is over the file limit before it is parsed: a JSON
-    body is read whole by the parser, so its size is bounded here, by ``IMPORT_MAX_FILE_BYTES``."""
+    body is read whole by the parser, so its size is bounded here, by ``IMPORT_MAX_FILE_BYTES``
+    (multipart bodies are also refused by ``BoundedUploadHandler`` while Django parses them)."""
     try:
         length = int(content_length or 0)
     except ValueError:
         raise ValidationFailed("The Content-Length header is not a number.") from None
-    limit = settings.IMPORT_MAX_FILE_BYTES
-    if length > limit + MULTIPART_OVERHEAD_BYTES:
-        raise PayloadTooLarge(
-            f"The request body ({length} bytes) is larger than the {limit}-byte limit "
-            "(IMPORT_MAX_FILE_BYTES); nothing was imported.",
-            extra={"limit": limit},
-        )
+    refuse_if_too_large(length)
 
 
 def items_import(
