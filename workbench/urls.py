@@ -67,6 +67,8 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(permission_classes=[AllowAny]), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema", permission_classes=[AllowAny])),
     path("api/", include(api)),
-    re_path(r"^api/", NoSuchApi.as_view()),  # whatever else starts with api/ (newlines too)
+    # Whatever else under api/ ending in a slash (newlines too); without the slash, Django's
+    # APPEND_SLASH redirect still applies.
+    re_path(r"^api/(?:[\s\S]*/)?$", NoSuchApi.as_view()),
     path("quality/", include("workbench.quality.urls")),
 ]

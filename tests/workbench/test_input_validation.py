@@ -259,3 +259,9 @@ def test_a_gold_threshold_stored_before_it_was_checked_gives_a_400_on_recompute_
     assert "gold_threshold" in response.json()["extra"]["fields"]
     assert "quality settings need a change" in response.json()["message"]
     assert QualityRun.objects.filter(project=project).count() == 0
+
+
+def test_a_path_without_its_trailing_slash_is_still_redirected(project) -> None:  # type: ignore[no-untyped-def]
+    admin = api_client(factories.user(Role.ADMIN))
+    response = admin.get(f"/api/projects/{project.id}")
+    assert response.status_code == 301 and response["Location"].endswith(f"/api/projects/{project.id}/")
