@@ -63,8 +63,9 @@ EMBEDDINGS_DIR = VAR_DIR / "embeddings"
 IMPORT_MAX_FIELD_CHARS = env.int("IMPORT_MAX_FIELD_CHARS", default=20_000)
 IMPORT_MAX_FILE_BYTES = env.int("IMPORT_MAX_FILE_BYTES", default=200 * 1024 * 1024)
 # What a file may hold once gunzipped (a plain file: its size). Against gzip bombs: the read
-# stops at this many bytes; it is not a memory budget (files are read as streams).
-IMPORT_MAX_DECOMPRESSED_BYTES = env.int("IMPORT_MAX_DECOMPRESSED_BYTES", default=1024 * 1024 * 1024)
+# stops at this many bytes. By default 5x the file limit (text gzips about 3-5x), so lowering
+# IMPORT_MAX_FILE_BYTES also lowers what a small gzip may inflate to.
+IMPORT_MAX_DECOMPRESSED_BYTES = env.int("IMPORT_MAX_DECOMPRESSED_BYTES", default=5 * IMPORT_MAX_FILE_BYTES)
 
 # Multipart uploads over the import limit are refused before Django reads them.
 FILE_UPLOAD_HANDLERS = [

@@ -230,3 +230,24 @@ def test_an_over_limit_upload_is_refused_before_django_parses_it_even_for_a_csrf
     assert response.status_code == 413
     assert "IMPORT_MAX_FILE_BYTES" in response.json()["message"]
     assert Item.objects.count() == 0
+
+
+def test_the_decompressed_limit_follows_the_file_limit_by_default() -> None:
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "IMPORT_MAX_FILE_BYTES": str(1 * MB)}
+    env.pop("IMPORT_MAX_DECOMPRESSED_BYTES", None)
+    out = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "from workbench import settings; print(settings.IMPORT_MAX_DECOMPRESSED_BYTES)",
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert int(out.stdout) == 5 * MB
