@@ -44,6 +44,13 @@ class Conflict(WorkbenchError):
     code = "conflict"
 
 
+class PayloadTooLarge(WorkbenchError):
+    """A file or request body over a configured size limit (the message names the limit)."""
+
+    status = 413
+    code = "too_large"
+
+
 class UpstreamUnavailable(WorkbenchError):
     """Label Studio (or another service we depend on) failed."""
 

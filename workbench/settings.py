@@ -92,6 +92,17 @@ EMBEDDINGS_DIR = VAR_DIR / "embeddings"
 # Item import limits: a field longer than this is rejected, not truncated.
 IMPORT_MAX_FIELD_CHARS = env.int("IMPORT_MAX_FIELD_CHARS", default=20_000)
 IMPORT_MAX_FILE_BYTES = env.int("IMPORT_MAX_FILE_BYTES", default=200 * 1024 * 1024)
+# What a file may hold once gunzipped (a plain file: its size). Against gzip bombs: the read
+# stops at this many bytes. By default 5x the file limit (text gzips about 3-5x), so lowering
+# IMPORT_MAX_FILE_BYTES also lowers what a small gzip may inflate to.
+IMPORT_MAX_DECOMPRESSED_BYTES = env.int("IMPORT_MAX_DECOMPRESSED_BYTES", default=5 * IMPORT_MAX_FILE_BYTES)
+
+# Multipart uploads over the import limit are refused before Django reads them.
+FILE_UPLOAD_HANDLERS = [
+    "workbench.projects.uploads.BoundedUploadHandler",
+    "django.core.files.uploadhandler.MemoryFileUploadHandler",
+    "django.core.files.uploadhandler.TemporaryFileUploadHandler",
+]
 
 # Dataset release files (immutable once published).
 RELEASES_DIR = Path(env.str("WORKBENCH_RELEASES_DIR", default=str(VAR_DIR / "releases")))
@@ -174,16 +185,36 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    # JSON bodies only (the item import also takes multipart): form encoding cannot carry the
+    # nested objects the API takes, and silently drops them instead of failing.
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_SCHEMA_CLASS": "workbench.schema.WorkbenchAutoSchema",
     "EXCEPTION_HANDLER": "workbench.errors.exception_handler",
-    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.LimitOffsetPagination",
+    "DEFAULT_PAGINATION_CLASS": "workbench.pagination.Pagination",
     "PAGE_SIZE": 100,
 }
+# The largest ``?limit=`` a list endpoint accepts (a larger one is a 400).
+API_MAX_PAGE_SIZE = env.int("API_MAX_PAGE_SIZE", default=1000)
 SPECTACULAR_SETTINGS = {
     "TITLE": "Annotation and active-learning workbench API",
     "VERSION": "0.1.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    # Several models call their choices "status" or "kind"; name each set (rounds and quality runs share one).
+    "ENUM_NAME_OVERRIDES": {
+        "RunStatusEnum": "workbench.rounds.models.Round.Status",
+        "LabelIssueStatusEnum": "workbench.quality.models.LabelIssue.Status",
+        "ReleaseStatusEnum": "workbench.releases.models.Release.Status",
+        "ProjectKindEnum": "workbench.schema.project_kind_choices",
+        "LabelChangeKindEnum": "workbench.quality.models.LabelChange.Kind",
+    },
 }
+
+# The default cache: failed dashboard sign-ins are counted here (workbench/quality/login.py).
+# Per process unless set to a shared cache, e.g. redis://127.0.0.1:6379/1.
+CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://")}
+LOGIN_FAILURES_PER_ACCOUNT = env.int("LOGIN_FAILURES_PER_ACCOUNT", default=5)
+LOGIN_FAILURES_PER_ADDRESS = env.int("LOGIN_FAILURES_PER_ADDRESS", default=50)
+LOGIN_LOCKOUT_SECONDS = env.int("LOGIN_LOCKOUT_SECONDS", default=900)
 
 # Celery: eager (in-process, no broker) unless a broker is configured.
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="")

@@ -1,15 +1,33 @@
+from typing import Any
+
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import include, path, re_path
+from drf_spectacular.utils import extend_schema
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.permissions import AllowAny
+from rest_framework.request import Request
+from rest_framework.views import APIView
 
 from workbench.accounts import apis as accounts
 from workbench.annotations import apis as annotations
+from workbench.errors import NotFound
 from workbench.ops import views as ops
 from workbench.projects import apis as projects
 from workbench.quality import apis as quality
 from workbench.releases import apis as releases
 from workbench.rounds import apis as rounds
+
+
+@extend_schema(exclude=True)
+class NoSuchApi(APIView):
+    """Any other path under /api/ (e.g. a negative id, which no route's ``<int:>`` matches)
+    answers the API's JSON 404, not Django's HTML page."""
+
+    permission_classes = [AllowAny]
+
+    def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
+        raise NotFound(f"No API endpoint at {request.path}.")
+
 
 api = [
     path("me/", accounts.MeApi.as_view()),
@@ -57,6 +75,9 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(permission_classes=[AllowAny]), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema", permission_classes=[AllowAny])),
     path("api/", include(api)),
+    # Whatever else under api/ ending in a slash (newlines too); without the slash, Django's
+    # APPEND_SLASH redirect still applies.
+    re_path(r"^api/(?:[\s\S]*/)?$", NoSuchApi.as_view()),
     path("quality/", include("workbench.quality.urls")),
     path("rounds/", include("workbench.rounds.urls")),
     path("releases/", include("workbench.releases.urls")),

@@ -12,12 +12,30 @@ from workbench.accounts.models import Role
 from workbench.accounts.selectors import is_admin, role_of
 from workbench.errors import Forbidden, ValidationFailed
 from workbench.projects.models import Project
+from workbench.schema import DB_ID_MAX, error_responses
 
 
 class MeOutput(serializers.Serializer):
     id = serializers.IntegerField()
     email = serializers.CharField()
-    role = serializers.ChoiceField(choices=[r.value for r in Role], allow_null=True)
+    role = serializers.ChoiceField(choices=Role.choices, allow_null=True)
+
+
+class AnnotatorCreateInput(serializers.Serializer):
+    # The lengths of Django's user fields: longer would fail in the database, not here.
+    email = serializers.EmailField(max_length=254)
+    first_name = serializers.CharField(max_length=150, required=False, allow_blank=True, default="")
+    last_name = serializers.CharField(max_length=150, required=False, allow_blank=True, default="")
+    project_ids = serializers.ListField(
+        child=serializers.IntegerField(min_value=1, max_value=DB_ID_MAX), default=list, max_length=1000
+    )
+
+
+class AnnotatorCreateOutput(serializers.Serializer):
+    user_id = serializers.IntegerField(source="user.id")
+    login_email = serializers.CharField()
+    password = serializers.CharField()
+    label_studio_url = serializers.CharField()
 
 
 class MeApi(APIView):
@@ -29,26 +47,13 @@ class MeApi(APIView):
 
 
 class AnnotatorCreateApi(APIView):
-    # Component names in the OpenAPI schema come from these class names: keep them unique.
-    class AnnotatorCreateInput(serializers.Serializer):
-        email = serializers.EmailField()
-        first_name = serializers.CharField(required=False, allow_blank=True, default="")
-        last_name = serializers.CharField(required=False, allow_blank=True, default="")
-        project_ids = serializers.ListField(
-            child=serializers.IntegerField(min_value=1, max_value=2**31 - 1), default=list, max_length=1000
-        )
-
-    class AnnotatorCreateOutput(serializers.Serializer):
-        user_id = serializers.IntegerField(source="user.id")
-        login_email = serializers.CharField()
-        password = serializers.CharField()
-        label_studio_url = serializers.CharField()
-
-    @extend_schema(request=AnnotatorCreateInput, responses={201: AnnotatorCreateOutput})
+    @extend_schema(
+        request=AnnotatorCreateInput, responses={201: AnnotatorCreateOutput, **error_responses(409, 502)}
+    )
     def post(self, request: Request) -> Response:
         if not is_admin(request.user):
             raise Forbidden("Only admins add annotators.")
-        data = self.AnnotatorCreateInput(data=request.data)
+        data = AnnotatorCreateInput(data=request.data)
         data.is_valid(raise_exception=True)
         ids = data.validated_data.pop("project_ids")
         projects = list(Project.objects.filter(id__in=ids))
@@ -56,19 +61,19 @@ class AnnotatorCreateApi(APIView):
             missing = sorted(set(ids) - {p.id for p in projects})
             raise ValidationFailed(f"No project has id {missing[0]}.", extra={"project_ids": missing})
         created = services.annotator_create(projects=projects, **data.validated_data)
-        return Response(self.AnnotatorCreateOutput(created).data, status=status.HTTP_201_CREATED)
+        return Response(AnnotatorCreateOutput(created).data, status=status.HTTP_201_CREATED)
 
 
 class UserCreateApi(APIView):
     """Admins create users of every role; annotators also get their Label Studio login."""
 
     class UserCreateInput(serializers.Serializer):
-        email = serializers.EmailField()
+        email = serializers.EmailField(max_length=254)
         role = serializers.ChoiceField(choices=[r.value for r in Role])
         first_name = serializers.CharField(required=False, allow_blank=True, default="", max_length=150)
         last_name = serializers.CharField(required=False, allow_blank=True, default="", max_length=150)
         project_ids = serializers.ListField(
-            child=serializers.IntegerField(min_value=1, max_value=2**31 - 1), default=list, max_length=1000
+            child=serializers.IntegerField(min_value=1, max_value=DB_ID_MAX), default=list, max_length=1000
         )
 
     class LabelStudioLogin(serializers.Serializer):
@@ -89,7 +94,7 @@ class UserCreateApi(APIView):
                 return None
             return dict(UserCreateApi.LabelStudioLogin(created.annotator).data)
 
-    @extend_schema(request=UserCreateInput, responses={201: UserCreateOutput})
+    @extend_schema(request=UserCreateInput, responses={201: UserCreateOutput, **error_responses(409, 502)})
     def post(self, request: Request) -> Response:
         if not is_admin(request.user):
             raise Forbidden("Only admins create users.")

@@ -18,3 +18,9 @@ def can_manage_projects(user: AbstractBaseUser | AnonymousUser) -> bool:
 
 def is_admin(user: AbstractBaseUser | AnonymousUser) -> bool:
     return role_of(user) is Role.ADMIN
+
+
+def can_see_gold(user: AbstractBaseUser | AnonymousUser) -> bool:
+    """Gold answers are the test annotators are scored on: an annotator who read them could pass
+    every gold check, so only admins and ML engineers see them."""
+    return can_manage_projects(user)

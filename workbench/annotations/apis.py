@@ -2,6 +2,7 @@ import hmac
 
 from django.conf import settings
 from django.db import transaction
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.permissions import AllowAny
@@ -11,9 +12,10 @@ from rest_framework.views import APIView
 
 from workbench.annotations import selectors, services, tasks
 from workbench.errors import Forbidden, ValidationFailed
-from workbench.pagination import paginated_response
+from workbench.pagination import PaginatedListApi, paginated_response
 from workbench.projects.apis import managed_project
 from workbench.projects.selectors import project_get
+from workbench.schema import error_responses
 
 SECRET_HEADER = "X-Workbench-Webhook-Secret"
 
@@ -32,15 +34,27 @@ class AnnotationOutput(serializers.Serializer):
     ls_updated_at = serializers.DateTimeField(allow_null=True)
 
 
-class AnnotationListApi(APIView):
+class AnnotationListApi(PaginatedListApi):
     @extend_schema(responses=AnnotationOutput(many=True))
     def get(self, request: Request, project_id: int) -> Response:
         project = project_get(user=request.user, project_id=project_id)
         return paginated_response(request, self, selectors.annotations_of(project), AnnotationOutput)
 
 
+class ReconcileOutput(serializers.Serializer):
+    status = serializers.ChoiceField(choices=["done", "queued"])
+    report = serializers.DictField(child=serializers.IntegerField(), required=False, help_text="when done")
+    task_id = serializers.CharField(required=False, help_text="when queued")
+
+
+class WebhookReceivedOutput(serializers.Serializer):
+    received = serializers.IntegerField(help_text="the stored event's id")
+
+
 class ReconcileApi(APIView):
-    @extend_schema(request=None, responses={200: serializers.DictField(), 202: serializers.DictField()})
+    @extend_schema(
+        request=None, responses={200: ReconcileOutput, 202: ReconcileOutput, **error_responses(502)}
+    )
     def post(self, request: Request, project_id: int) -> Response:
         project = managed_project(request, project_id)
         result = tasks.reconcile_project.delay(project.id)
@@ -56,7 +70,10 @@ class LabelStudioWebhookApi(APIView):
     authentication_classes: list[type] = []
     permission_classes = [AllowAny]
 
-    @extend_schema(request=serializers.DictField(), responses={200: serializers.DictField()})
+    @extend_schema(
+        request=OpenApiTypes.OBJECT,
+        responses={200: WebhookReceivedOutput, **error_responses(400, 403)},
+    )
     def post(self, request: Request) -> Response:
         given = request.headers.get(SECRET_HEADER, "")
         if not hmac.compare_digest(given.encode(), settings.WEBHOOK_SECRET.encode()):

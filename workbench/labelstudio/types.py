@@ -12,6 +12,11 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
 
+# Label Studio refuses a project title outside 3..50 characters (PROJECT_TITLE_MIN_LEN /
+# PROJECT_TITLE_MAX_LEN in label_studio/core/settings/base.py, 1.23.2).
+PROJECT_TITLE_MIN_CHARS = 3
+PROJECT_TITLE_MAX_CHARS = 50
+
 
 class LabelStudioError(Exception):
     """A Label Studio call failed.
@@ -65,9 +70,7 @@ class Gateway(Protocol):
     """Everything the workbench asks of Label Studio. Implemented by ``gateway.SdkGateway``
     (the real server) and ``tests.fakes.FakeGateway`` (in memory, for fast unit tests)."""
 
-    def create_project(
-        self, *, title: str, label_config: str, maximum_annotations: int
-    ) -> int: ...
+    def create_project(self, *, title: str, label_config: str, maximum_annotations: int) -> int: ...
 
     def delete_project(self, *, project_id: int) -> None: ...
 

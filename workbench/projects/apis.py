@@ -7,17 +7,19 @@ from typing import Any, cast
 from django.contrib.auth.models import User
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.parsers import JSONParser, MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from workbench.accounts.selectors import can_manage_projects
+from workbench.accounts.selectors import can_manage_projects, can_see_gold
 from workbench.errors import Forbidden, ValidationFailed
-from workbench.pagination import paginated_response
+from workbench.labelstudio.types import PROJECT_TITLE_MAX_CHARS, PROJECT_TITLE_MIN_CHARS
+from workbench.pagination import PaginatedListApi, paginated_response
 from workbench.projects import selectors, services
 from workbench.projects.kinds import Kind
 from workbench.projects.models import Project
+from workbench.schema import DB_ID_MAX, error_responses
 
 
 def managed_project(request: Request, project_id: int) -> Project:
@@ -49,23 +51,25 @@ class ProjectOutput(serializers.ModelSerializer):
         ]
 
 
-class ProjectListCreateApi(APIView):
-    class Input(serializers.Serializer):
-        name = serializers.CharField(max_length=200)
-        kind = serializers.ChoiceField(choices=[k.value for k in Kind])
-        annotators_per_item = serializers.IntegerField(min_value=1, max_value=50, default=1)
-        description = serializers.CharField(required=False, allow_blank=True, default="")
+class ProjectCreateInput(serializers.Serializer):
+    # The name is also the Label Studio project's title, which Label Studio holds to 3..50 characters.
+    name = serializers.CharField(min_length=PROJECT_TITLE_MIN_CHARS, max_length=PROJECT_TITLE_MAX_CHARS)
+    kind = serializers.ChoiceField(choices=[k.value for k in Kind])
+    annotators_per_item = serializers.IntegerField(min_value=1, max_value=50, default=1)
+    description = serializers.CharField(required=False, allow_blank=True, default="")
 
+
+class ProjectListCreateApi(APIView):
     @extend_schema(responses=ProjectOutput(many=True))
     def get(self, request: Request) -> Response:
         projects = selectors.projects_visible_to(request.user)
         return Response(ProjectOutput(projects, many=True).data)
 
-    @extend_schema(request=Input, responses={201: ProjectOutput})
+    @extend_schema(request=ProjectCreateInput, responses={201: ProjectOutput, **error_responses(409, 502)})
     def post(self, request: Request) -> Response:
         if not can_manage_projects(request.user):
             raise Forbidden("Only admins and ML engineers can create projects.")
-        data = self.Input(data=request.data)
+        data = ProjectCreateInput(data=request.data)
         data.is_valid(raise_exception=True)
         project = services.project_create(created_by=cast(User, request.user), **data.validated_data)
         project = selectors.project_get(user=request.user, project_id=project.id)
@@ -79,16 +83,17 @@ class ProjectDetailApi(APIView):
         return Response(ProjectOutput(project).data)
 
 
-class ProjectMemberAddApi(APIView):
-    class Input(serializers.Serializer):
-        user_id = serializers.IntegerField()
+class MemberAddInput(serializers.Serializer):
+    user_id = serializers.IntegerField(min_value=1, max_value=DB_ID_MAX)
 
-    @extend_schema(request=Input, responses={204: None})
+
+class ProjectMemberAddApi(APIView):
+    @extend_schema(request=MemberAddInput, responses={204: None})
     def post(self, request: Request, project_id: int) -> Response:
         from django.contrib.auth import get_user_model
 
         project = managed_project(request, project_id)
-        data = self.Input(data=request.data)
+        data = MemberAddInput(data=request.data)
         data.is_valid(raise_exception=True)
         user = get_user_model().objects.filter(id=data.validated_data["user_id"]).first()
         if user is None:
@@ -105,30 +110,40 @@ class ImportOutput(serializers.Serializer):
     duplicate_rows = serializers.ListField(child=serializers.IntegerField())
 
 
+class ItemImportJsonInput(serializers.Serializer):
+    items = serializers.ListField(child=serializers.DictField(), allow_empty=False)
+    columns = serializers.DictField(child=serializers.CharField(), required=False)
+
+
+class ItemImportFileInput(serializers.Serializer):
+    file = serializers.FileField(help_text="CSV or JSONL, optionally gzipped, UTF-8")
+    columns = serializers.CharField(required=False, help_text='JSON object, e.g. {"text": "comment_text"}')
+
+
 class ItemImportApi(APIView):
     """Import a CSV / JSONL file (multipart field ``file``) or a JSON list of items."""
 
-    parser_classes = [MultiPartParser, FormParser, JSONParser]
+    parser_classes = [MultiPartParser, JSONParser]
 
-    class JsonInput(serializers.Serializer):
-        items = serializers.ListField(child=serializers.DictField(), allow_empty=False)
-        columns = serializers.DictField(child=serializers.CharField(), required=False)
-
-    @extend_schema(request=JsonInput, responses={201: ImportOutput})
+    @extend_schema(
+        request={"application/json": ItemImportJsonInput, "multipart/form-data": ItemImportFileInput},
+        responses={201: ImportOutput, **error_responses(413)},
+    )
     def post(self, request: Request, project_id: int) -> Response:
         project = managed_project(request, project_id)
+        services.import_body_check(content_length=request.META.get("CONTENT_LENGTH"))
         upload = request.FILES.get("file")
         if upload is not None:
             columns = _columns(cast(dict[str, Any], request.data).get("columns"))  # a multipart form
             report = services.items_import(
                 project=project,
-                source=upload.name,
-                content=upload.read(),
+                source=upload.name or "upload",
+                content=upload,  # read as a stream, under the size limits
                 columns=columns,
                 created_by=cast(User, request.user),  # IsAuthenticated
             )
         else:
-            data = self.JsonInput(data=request.data)
+            data = ItemImportJsonInput(data=request.data)
             data.is_valid(raise_exception=True)
             report = services.items_import_records(
                 project=project,
@@ -156,27 +171,40 @@ class ItemOutput(serializers.Serializer):
     external_id = serializers.CharField()
     data = serializers.JSONField()  # type: ignore[assignment]  # the metaclass moves fields off the class
     metadata = serializers.JSONField()
-    gold = serializers.JSONField()
+    gold = serializers.JSONField(
+        required=False, allow_null=True, help_text="the gold label; only admins and ML engineers get it"
+    )
     ls_task_id = serializers.IntegerField(allow_null=True)
     pushed_at = serializers.DateTimeField(allow_null=True)
 
+    def to_representation(self, instance: Any) -> dict[str, Any]:
+        data = super().to_representation(instance)
+        if not self.context.get("with_gold"):
+            del data["gold"]
+        return data
 
-class ItemListApi(APIView):
+
+class ItemListApi(PaginatedListApi):
     @extend_schema(responses=ItemOutput(many=True))
     def get(self, request: Request, project_id: int) -> Response:
-        
         project = selectors.project_get(user=request.user, project_id=project_id)
-        return paginated_response(request, self, selectors.items_of(project), ItemOutput)
+        context = {"with_gold": can_see_gold(request.user)}
+        return paginated_response(request, self, selectors.items_of(project), ItemOutput, context=context)
+
+
+class ItemPushInput(serializers.Serializer):
+    limit = serializers.IntegerField(min_value=1, max_value=DB_ID_MAX, required=False)
+
+
+class ItemPushOutput(serializers.Serializer):
+    pushed = serializers.IntegerField()
 
 
 class ItemPushApi(APIView):
-    class Input(serializers.Serializer):
-        limit = serializers.IntegerField(min_value=1, required=False)
-
-    @extend_schema(request=Input, responses={200: serializers.DictField()})
+    @extend_schema(request=ItemPushInput, responses={200: ItemPushOutput, **error_responses(502)})
     def post(self, request: Request, project_id: int) -> Response:
         project = managed_project(request, project_id)
-        data = self.Input(data=request.data)
+        data = ItemPushInput(data=request.data)
         data.is_valid(raise_exception=True)
         pushed = services.items_push(project=project, limit=data.validated_data.get("limit"))
         return Response({"pushed": pushed})

@@ -2,7 +2,8 @@
 
 Everything is checked before anything is written: ``parse_items`` either returns every row of
 the file or raises ``ImportRejected`` listing the problems by file, row and field. The service
-layer then writes all rows in one transaction.
+layer then writes all rows in one transaction. The file is read as a stream under size limits
+(``workbench.projects.streams``): an over-limit file or gzip bomb stops at the limit.
 
 Data contract (after the optional column mapping):
 - toxicity kinds: ``text`` (required, non-empty), ``external_id`` (optional, unique);
@@ -15,15 +16,16 @@ Any other column is kept as item metadata.
 from __future__ import annotations
 
 import csv
-import gzip
 import hashlib
 import io
+import itertools
 import json
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, BinaryIO
 
 from workbench.projects.kinds import JIGSAW_LABELS, SPECS, Kind, Label
+from workbench.projects.streams import BoundedText, StreamBroken, StreamTooLarge
 
 MAX_REPORTED_ERRORS = 50
 _TRUE = {"1", "true", "yes"}
@@ -72,25 +74,84 @@ def content_hash(data: Mapping[str, str]) -> str:
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
 
+class ImportTooLarge(ImportRejected):
+    """The file (or what it decompresses to) is over a size limit; nothing was imported."""
+
+    def __init__(self, source: str, *, what: str, limit: int) -> None:
+        self.what = what
+        self.limit = limit
+        setting = "IMPORT_MAX_DECOMPRESSED_BYTES" if what == "decompressed" else "IMPORT_MAX_FILE_BYTES"
+        size = "decompresses to more than" if what == "decompressed" else "is larger than"
+        message = f"the file {size} {limit} bytes (the {setting} limit)"
+        super().__init__(source, [RowError(0, "(file)", message)])
+
+
+@dataclass
+class ParsedFile:
+    """Every row of a file that passed, with the raw file's size and sha256."""
+
+    rows: list[ParsedRow]
+    size: int
+    sha256: str
+
+
 def parse_items(
     *,
     kind: Kind | str,
     source: str,
-    content: bytes,
+    content: bytes | BinaryIO,
     columns: Mapping[str, str] | None = None,
     max_field_chars: int,
+    max_file_bytes: int | None = None,
+    max_decompressed_bytes: int | None = None,
 ) -> list[ParsedRow]:
     """Parse and validate a whole file. ``columns`` maps contract fields to the file's own
     column names, e.g. ``{"text": "comment_text", "external_id": "id"}``."""
+    return parse_file(
+        kind=kind,
+        source=source,
+        content=content,
+        columns=columns,
+        max_field_chars=max_field_chars,
+        max_file_bytes=max_file_bytes,
+        max_decompressed_bytes=max_decompressed_bytes,
+    ).rows
+
+
+def parse_file(
+    *,
+    kind: Kind | str,
+    source: str,
+    content: bytes | BinaryIO,
+    columns: Mapping[str, str] | None = None,
+    max_field_chars: int,
+    max_file_bytes: int | None = None,
+    max_decompressed_bytes: int | None = None,
+) -> ParsedFile:
+    """``parse_items``, reading ``content`` (bytes or a binary file) as a stream: sizes are
+    checked while reading, so an over-limit file or gzip bomb stops at the limit
+    (``ImportTooLarge``) without being held in memory."""
     kind = Kind(kind)
-    if content[:2] == b"\x1f\x8b":
-        try:
-            content = gzip.decompress(content)
-        except (OSError, EOFError) as exc:
-            raise ImportRejected(source, [RowError(0, "(file)", f"broken gzip data: {exc}")]) from exc
-    text = _decode(source, content)
-    rows = _jsonl_rows(source, text) if _is_jsonl(source, text) else _csv_rows(source, text)
-    checker = _RowChecker(kind, dict(columns or {}), max_field_chars)
+    raw = io.BytesIO(content) if isinstance(content, bytes) else content
+    text = BoundedText(raw, max_file_bytes=max_file_bytes, max_decompressed_bytes=max_decompressed_bytes)
+    try:
+        rows = _rows(source, text.lines())
+        parsed = _check_rows(kind, source, rows, dict(columns or {}), max_field_chars)
+    except StreamTooLarge as exc:
+        raise ImportTooLarge(source, what=exc.what, limit=exc.limit) from exc
+    except StreamBroken as exc:
+        raise ImportRejected(source, [RowError(0, "(file)", str(exc))]) from exc
+    return ParsedFile(parsed, text.size, text.sha256)
+
+
+def _check_rows(
+    kind: Kind,
+    source: str,
+    rows: Iterator[tuple[int, dict[str, Any]]],
+    columns: dict[str, str],
+    max_field_chars: int,
+) -> list[ParsedRow]:
+    checker = _RowChecker(kind, columns, max_field_chars)
     parsed: list[ParsedRow] = []
     errors: list[RowError] = []
     seen_ids: dict[str, int] = {}
@@ -115,28 +176,31 @@ def parse_items(
     return parsed
 
 
-def _decode(source: str, content: bytes) -> str:
-    try:
-        return content.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        line = content[: exc.start].count(b"\n") + 1
-        bad = content[exc.start : exc.start + 1].hex()
-        raise ImportRejected(
-            source, [RowError(0, "(file)", f"line {line}: byte 0x{bad} at offset {exc.start} is not UTF-8")]
-        ) from exc
+def _rows(source: str, lines: Iterator[str]) -> Iterator[tuple[int, dict[str, Any]]]:
+    """CSV or JSON Lines, by the file name or else by the first non-blank character."""
+    head: list[str] = []
+    for line in lines:
+        head.append(line)
+        if line.strip():
+            break
+    everything = itertools.chain(head, lines)
+    first = head[-1] if head else ""
+    if _is_jsonl(source, first):
+        return _jsonl_rows(source, everything)
+    return _csv_rows(source, everything)
 
 
-def _is_jsonl(source: str, text: str) -> bool:
+def _is_jsonl(source: str, first_line: str) -> bool:
     name = source.lower().removesuffix(".gz")
     if name.endswith((".jsonl", ".ndjson", ".json")):
         return True
     if name.endswith((".csv", ".tsv")):
         return False
-    return text.lstrip().startswith("{")
+    return first_line.lstrip().startswith("{")
 
 
-def _jsonl_rows(source: str, text: str) -> Iterator[tuple[int, dict[str, Any]]]:
-    for number, line in enumerate(text.splitlines(), start=1):
+def _jsonl_rows(source: str, lines: Iterator[str]) -> Iterator[tuple[int, dict[str, Any]]]:
+    for number, line in enumerate(lines, start=1):
         if not line.strip():
             continue
         try:
@@ -150,10 +214,10 @@ def _jsonl_rows(source: str, text: str) -> Iterator[tuple[int, dict[str, Any]]]:
         yield number, value
 
 
-def _csv_rows(source: str, text: str) -> Iterator[tuple[int, dict[str, Any]]]:
+def _csv_rows(source: str, lines: Iterator[str]) -> Iterator[tuple[int, dict[str, Any]]]:
     # Our own field-size check gives a better message than csv's "field larger than field limit".
     csv.field_size_limit(2**31 - 1)
-    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    reader = csv.reader(lines, strict=True)
     number = 0
     try:
         header = next(reader, None)

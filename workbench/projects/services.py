@@ -1,23 +1,24 @@
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, BinaryIO
 
 from django.conf import settings
 from django.contrib.auth.models import User
 from django.db import transaction
 from django.utils import timezone
 
-from workbench.errors import Conflict, UpstreamUnavailable, ValidationFailed
+from workbench.errors import Conflict, PayloadTooLarge, UpstreamUnavailable, ValidationFailed
 from workbench.labelstudio import connection
-from workbench.labelstudio.types import LabelStudioError
+from workbench.labelstudio.types import PROJECT_TITLE_MAX_CHARS, PROJECT_TITLE_MIN_CHARS, LabelStudioError
 from workbench.projects import kinds
-from workbench.projects.importing import ImportRejected, parse_items
+from workbench.projects.importing import ImportRejected, ImportTooLarge, parse_file
 from workbench.projects.models import Item, ItemImport, Project, ProjectMembership
+from workbench.projects.streams import ChunkStream
+from workbench.projects.uploads import refuse_if_too_large
 
 log = logging.getLogger(__name__)
 
@@ -36,6 +37,15 @@ def project_create(
     """Create the project here and in Label Studio, with its labeling config and webhook."""
     if annotators_per_item < 1:
         raise ValidationFailed("annotators_per_item must be at least 1.")
+    if not PROJECT_TITLE_MIN_CHARS <= len(name) <= PROJECT_TITLE_MAX_CHARS:
+        # The name is the Label Studio project's title: refuse here what Label Studio would refuse.
+        raise ValidationFailed(
+            f"name must be {PROJECT_TITLE_MIN_CHARS} to {PROJECT_TITLE_MAX_CHARS} characters "
+            f"(Label Studio's limit for project titles); got {len(name)}.",
+            extra={
+                "fields": {"name": [f"{PROJECT_TITLE_MIN_CHARS} to {PROJECT_TITLE_MAX_CHARS} characters"]}
+            },
+        )
     if Project.objects.filter(name=name).exists():
         raise Conflict(f"A project named '{name}' already exists.")
     interface = kinds.interface(kind)
@@ -88,11 +98,22 @@ class ImportReport:
     duplicate_rows: list[int] = field(default_factory=list)
 
 
+def import_body_check(*, content_length: str | int | None) -> None:
+    """Refuse an import request whose body is over the file limit before it is parsed: a JSON
+    body is read whole by the parser, so its size is bounded here, by ``IMPORT_MAX_FILE_BYTES``
+    (multipart bodies are also refused by ``BoundedUploadHandler`` while Django parses them)."""
+    try:
+        length = int(content_length or 0)
+    except ValueError:
+        raise ValidationFailed("The Content-Length header is not a number.") from None
+    refuse_if_too_large(length)
+
+
 def items_import(
     *,
     project: Project,
     source: str,
-    content: bytes,
+    content: bytes | BinaryIO,
     columns: Mapping[str, str] | None = None,
     created_by: User | None = None,
 ) -> ImportReport:
@@ -101,23 +122,25 @@ def items_import(
     Rows whose content is already in the pool (or earlier in the same file) are skipped and
     reported as duplicates; an external id already used by different content is an error.
     """
-    if len(content) > settings.IMPORT_MAX_FILE_BYTES:
-        raise ValidationFailed(
-            f"{source}: {len(content)} bytes is over the {settings.IMPORT_MAX_FILE_BYTES}-byte limit.",
-            extra={"errors": [{"file": source, "row": 0, "field": "(file)", "message": "file too large"}]},
-        )
     try:
-        rows = parse_items(
+        parsed = parse_file(
             kind=project.kind,
             source=source,
             content=content,
             columns=columns,
             max_field_chars=settings.IMPORT_MAX_FIELD_CHARS,
+            max_file_bytes=settings.IMPORT_MAX_FILE_BYTES,
+            max_decompressed_bytes=settings.IMPORT_MAX_DECOMPRESSED_BYTES,
         )
+    except ImportTooLarge as exc:
+        raise PayloadTooLarge(
+            str(exc), extra={"errors": [e.as_dict(exc.source) for e in exc.errors], "limit": exc.limit}
+        ) from exc
     except ImportRejected as exc:
         raise ValidationFailed(
             str(exc), extra={"errors": [e.as_dict(exc.source) for e in exc.errors], "more": exc.more}
         ) from exc
+    rows = parsed.rows
 
     with transaction.atomic():
         existing_hashes = set(Item.objects.filter(project=project).values_list("content_hash", flat=True))
@@ -165,7 +188,7 @@ def items_import(
         record = ItemImport.objects.create(
             project=project,
             source_name=source[:255],
-            source_sha256=hashlib.sha256(content).hexdigest(),
+            source_sha256=parsed.sha256,
             rows=len(rows),
             created_count=len(new),
             duplicate_count=len(duplicate_rows),
@@ -185,9 +208,13 @@ def items_import_records(
     created_by: User | None = None,
 ) -> ImportReport:
     """Import items sent as JSON objects (the API's JSON body): same contract as a JSONL file."""
-    content = "\n".join(json.dumps(r, ensure_ascii=False) for r in records).encode("utf-8")
+    lines = (json.dumps(r, ensure_ascii=False).encode("utf-8") + b"\n" for r in records)
     return items_import(
-        project=project, source="request.jsonl", content=content, columns=columns, created_by=created_by
+        project=project,
+        source="request.jsonl",
+        content=ChunkStream(lines),  # type: ignore[arg-type]
+        columns=columns,
+        created_by=created_by,
     )
 
 

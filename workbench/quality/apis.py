@@ -12,9 +12,12 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from workbench.pagination import paginated_response
+from workbench.fields import bounded
+from workbench.pagination import PaginatedListApi, paginated_response
 from workbench.quality import selectors, services
 from workbench.quality.models import AnnotatorQuality, ItemConsensus, LabelChange, LabelIssue, QualityRun
+from workbench.quality.services.settings import CONSENSUS_METHODS, QUALITY_BOUNDS
+from workbench.schema import error_responses
 
 
 class RunOutput(serializers.ModelSerializer):
@@ -23,17 +26,25 @@ class RunOutput(serializers.ModelSerializer):
         fields = ["id", "status", "trigger", "created_at", "started_at", "finished_at", "error"]
 
 
-class SettingsSerializer(serializers.Serializer):
-    gold_rate = serializers.FloatField(min_value=0, max_value=1, required=False)
-    gold_threshold = serializers.FloatField(min_value=0, max_value=1, required=False)
-    gold_min_answers = serializers.IntegerField(min_value=1, required=False)
-    agreement_threshold = serializers.FloatField(min_value=0, max_value=1, required=False)
-    agreement_min_items = serializers.IntegerField(min_value=1, required=False)
-    consensus_method = serializers.ChoiceField(["crowdlab", "majority_vote"], required=False)
+class QualitySettingsSerializer(serializers.Serializer):
+    gold_rate = bounded(QUALITY_BOUNDS["gold_rate"], required=False)
+    gold_threshold = bounded(QUALITY_BOUNDS["gold_threshold"], required=False)
+    gold_min_answers = bounded(QUALITY_BOUNDS["gold_min_answers"], required=False)
+    agreement_threshold = bounded(QUALITY_BOUNDS["agreement_threshold"], required=False)
+    agreement_min_items = bounded(QUALITY_BOUNDS["agreement_min_items"], required=False)
+    consensus_method = serializers.ChoiceField(list(CONSENSUS_METHODS), required=False)
+
+
+class QualitySummaryOutput(serializers.Serializer):
+    overview = serializers.DictField(help_text="counts of items, annotations and gold items")
+    run = RunOutput(allow_null=True, help_text="the newest run, null before the first")
+    summary = serializers.DictField(
+        allow_null=True, help_text="agreement tables and trend, null before the first run"
+    )
 
 
 class AnnotatorOutput(serializers.ModelSerializer):
-    email = serializers.CharField(source="annotator.email", default=None)
+    email = serializers.CharField(source="annotator.email", allow_null=True, default=None)
 
     class Meta:
         model = AnnotatorQuality
@@ -72,7 +83,9 @@ class ConsensusOutput(serializers.ModelSerializer):
 
 
 class IssueOutput(serializers.ModelSerializer):
-    review_requested_by = serializers.CharField(source="review_requested_by.email", default=None)
+    review_requested_by = serializers.CharField(
+        source="review_requested_by.email", allow_null=True, default=None
+    )
 
     class Meta:
         model = LabelIssue
@@ -94,7 +107,7 @@ class IssueOutput(serializers.ModelSerializer):
 
 
 class ChangeOutput(serializers.ModelSerializer):
-    changed_by = serializers.CharField(source="changed_by.email", default=None)
+    changed_by = serializers.CharField(source="changed_by.email", allow_null=True, default=None)
 
     class Meta:
         model = LabelChange
@@ -102,7 +115,7 @@ class ChangeOutput(serializers.ModelSerializer):
 
 
 class QualitySummaryApi(APIView):
-    @extend_schema(responses=serializers.DictField())
+    @extend_schema(responses=QualitySummaryOutput)
     def get(self, request: Request, project_id: int) -> Response:
         project = selectors.quality_project_get(user=request.user, project_id=project_id)
         run = selectors.latest_run(project)
@@ -126,18 +139,18 @@ class QualityRecomputeApi(APIView):
 
 
 class QualitySettingsApi(APIView):
-    @extend_schema(responses=SettingsSerializer)
+    @extend_schema(responses=QualitySettingsSerializer)
     def get(self, request: Request, project_id: int) -> Response:
         project = selectors.quality_project_get(user=request.user, project_id=project_id)
-        return Response(SettingsSerializer(services.quality_settings_get(project=project)).data)
+        return Response(QualitySettingsSerializer(services.quality_settings_get(project=project)).data)
 
-    @extend_schema(request=SettingsSerializer, responses=SettingsSerializer)
+    @extend_schema(request=QualitySettingsSerializer, responses=QualitySettingsSerializer)
     def patch(self, request: Request, project_id: int) -> Response:
         project = selectors.quality_project_get(user=request.user, project_id=project_id)
-        given = SettingsSerializer(data=request.data)
+        given = QualitySettingsSerializer(data=request.data)
         given.is_valid(raise_exception=True)
         updated = services.quality_settings_update(project=project, **given.validated_data)
-        return Response(SettingsSerializer(updated).data)
+        return Response(QualitySettingsSerializer(updated).data)
 
 
 class AnnotatorQualityApi(APIView):
@@ -147,23 +160,29 @@ class AnnotatorQualityApi(APIView):
         return Response(AnnotatorOutput(selectors.annotators_of(project), many=True).data)
 
 
-class ConsensusApi(APIView):
+class ConsensusApi(PaginatedListApi):
     @extend_schema(responses=ConsensusOutput(many=True))
     def get(self, request: Request, project_id: int) -> Response:
         project = selectors.quality_project_get(user=request.user, project_id=project_id)
         return paginated_response(request, self, selectors.consensus_of(project), ConsensusOutput)
 
 
-class LabelIssueListApi(APIView):
-    @extend_schema(responses=IssueOutput(many=True))
+class IssueQuery(serializers.Serializer):
+    status = serializers.ChoiceField(choices=LabelIssue.Status.choices, required=False)
+
+
+class LabelIssueListApi(PaginatedListApi):
+    @extend_schema(parameters=[IssueQuery], responses=IssueOutput(many=True))
     def get(self, request: Request, project_id: int) -> Response:
         project = selectors.quality_project_get(user=request.user, project_id=project_id)
-        issues = selectors.issues_of(project, status=request.query_params.get("status"))
+        query = IssueQuery(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        issues = selectors.issues_of(project, status=query.validated_data.get("status"))
         return paginated_response(request, self, issues, IssueOutput)
 
 
 class LabelIssueReviewApi(APIView):
-    @extend_schema(request=None, responses=IssueOutput)
+    @extend_schema(request=None, responses={200: IssueOutput, **error_responses(409, 502)})
     def post(self, request: Request, project_id: int, issue_id: int) -> Response:
         project = selectors.quality_project_get(user=request.user, project_id=project_id)
         issue = selectors.issue_get(project=project, issue_id=issue_id)
@@ -171,7 +190,7 @@ class LabelIssueReviewApi(APIView):
         return Response(IssueOutput(services.label_issue_send_to_review(issue=issue, user=user)).data)
 
 
-class LabelChangeListApi(APIView):
+class LabelChangeListApi(PaginatedListApi):
     @extend_schema(responses=ChangeOutput(many=True))
     def get(self, request: Request, project_id: int) -> Response:
         project = selectors.quality_project_get(user=request.user, project_id=project_id)

@@ -1,7 +1,7 @@
-from django.contrib.auth import views as auth_views
 from django.urls import path, reverse_lazy
 
 from workbench.quality import views
+from workbench.quality.login import ThrottledLoginView
 
 app_name = "quality"
 
@@ -10,7 +10,7 @@ urlpatterns = [
     # Workbench admins are not Django staff, so the Django admin's login would refuse them.
     path(
         "login/",
-        auth_views.LoginView.as_view(
+        ThrottledLoginView.as_view(
             template_name="quality/login.html", next_page=reverse_lazy("quality:index")
         ),
         name="login",

@@ -130,7 +130,11 @@ def issue_review(request: HttpRequest, project_id: int, issue_id: int) -> HttpRe
 @require_POST
 def recompute(request: HttpRequest, project_id: int) -> HttpResponse:
     project = selectors.quality_project_get(user=request.user, project_id=project_id)
-    run = services.quality_recompute_request(project=project, trigger="dashboard")
+    try:
+        run = services.quality_recompute_request(project=project, trigger="dashboard")
+    except WorkbenchError as exc:
+        messages.error(request, exc.message)
+        return redirect("quality:overview", project_id=project.id)
     run.refresh_from_db()
     messages.info(request, f"Computation {run.id}: {run.status}.")
     return redirect("quality:overview", project_id=project.id)

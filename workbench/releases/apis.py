@@ -15,12 +15,17 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from workbench.accounts.selectors import can_manage_projects
+from workbench.bounds import Bound
 from workbench.errors import Forbidden, ValidationFailed
+from workbench.fields import bounded
 from workbench.projects.selectors import project_get
 from workbench.releases import selectors, services
 from workbench.releases.http import file_response
 from workbench.releases.models import Release
 from workbench.releases.records import FilterPolicy
+from workbench.schema import error_responses
+
+VERSION_BOUND = Bound(1, 2**31 - 1, integer=True)
 
 CONTENT_TYPES = {
     ".jsonl": "application/x-ndjson",
@@ -86,13 +91,15 @@ class ReleaseDetailOutput(ReleaseOutput):
 
 class ReleaseCreateInput(serializers.Serializer):
     tag = serializers.CharField(max_length=100, required=False, allow_blank=True, default="")
-    min_annotators = serializers.IntegerField(min_value=1, default=1)
-    min_quality = serializers.FloatField(min_value=0.0, max_value=1.0, required=False, allow_null=True)
+    min_annotators = bounded(services.RELEASE_BOUNDS["min_annotators"], default=1)
+    min_quality = bounded(services.RELEASE_BOUNDS["min_quality"], required=False)
     exclude_open_label_issues = serializers.BooleanField(default=True)
     # Absent: the project's quality setting (``consensus_method``).
     consensus_method = serializers.CharField(required=False)
     split_ratios = serializers.DictField(child=serializers.FloatField(), required=False)
-    formats = serializers.ListField(child=serializers.CharField(), required=False, allow_empty=False)
+    formats = serializers.ListField(
+        child=serializers.CharField(), required=False, allow_empty=False, max_length=len(services.ALL_FORMATS)
+    )
 
 
 class ReleaseListCreateApi(APIView):
@@ -101,7 +108,7 @@ class ReleaseListCreateApi(APIView):
         releases = selectors.releases_of(user=request.user, project_id=project_id)
         return Response(ReleaseOutput(releases, many=True).data)
 
-    @extend_schema(request=ReleaseCreateInput, responses={202: ReleaseOutput})
+    @extend_schema(request=ReleaseCreateInput, responses={202: ReleaseOutput, **error_responses(409)})
     def post(self, request: Request, project_id: int) -> Response:
         project = project_get(user=request.user, project_id=project_id)
         if not can_manage_projects(request.user):
@@ -168,33 +175,38 @@ class DiffOutput(serializers.Serializer):
     files = FileOutput(many=True)
 
 
+class DiffQuery(serializers.Serializer):
+    # Plain ASCII digits: "²".isdigit() is true but int("²") is not a number.
+    from_ = bounded(VERSION_BOUND, help_text="the older version")
+    to = bounded(VERSION_BOUND, help_text="the newer version")
+    list = serializers.ChoiceField(
+        choices=["csv", "jsonl"], required=False, help_text="download the change list"
+    )
+
+    def get_fields(self) -> dict[str, serializers.Field]:
+        fields = super().get_fields()
+        fields["from"] = fields.pop("from_")  # "from" is a Python keyword
+        return fields
+
+
 class ReleaseDiffApi(APIView):
     @extend_schema(
-        parameters=[
-            OpenApiParameter("from", int, required=True, description="the older version"),
-            OpenApiParameter("to", int, required=True, description="the newer version"),
-            OpenApiParameter("list", str, enum=["csv", "jsonl"], description="download the change list"),
-        ],
+        parameters=[DiffQuery],
         responses={
             200: OpenApiResponse(DiffOutput, "the summary; with ?list=csv|jsonl, the change list as a file")
         },
     )
     def get(self, request: Request, project_id: int) -> HttpResponseBase:
-        versions = []
-        for key in ("from", "to"):
-            raw = request.query_params.get(key, "")
-            if not raw.isdigit():
-                raise ValidationFailed(f"'{key}' must be a release version number.", extra={"field": key})
-            versions.append(int(raw))
+        query = DiffQuery(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        versions = [query.validated_data["from"], query.validated_data["to"]]
         old, new = (
             selectors.release_get(user=request.user, project_id=project_id, version=v) for v in versions
         )
         summary, folder = services.release_diff(old=old, new=new)
-        listing = request.query_params.get("list")
+        listing = query.validated_data.get("list")
         if listing is None:
             return Response(summary)
-        if listing not in ("csv", "jsonl"):
-            raise ValidationFailed("'list' must be csv or jsonl.", extra={"field": "list"})
         entry = next(f for f in summary["files"] if f["format"] == listing)
         return file_response(
             request, folder / entry["path"], entry["sha256"], content_type=CONTENT_TYPES[f".{listing}"]

@@ -26,6 +26,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Max
 from django.utils import timezone
 
+from workbench.bounds import INT32_MAX, Bound, check_bounds
 from workbench.errors import Conflict, NotFound, ValidationFailed
 from workbench.projects.models import Project
 from workbench.quality.selectors import consensus_method_of, latest_run
@@ -57,6 +58,13 @@ def default_formats(project: Project) -> tuple[str, ...]:
     return (*base, "trl") if EXPORT_KIND[project.kind] == "preference" else base
 
 
+# The filter options a release can be built with (checked here; the API's fields come from it).
+RELEASE_BOUNDS: dict[str, Bound] = {
+    "min_annotators": Bound(1, INT32_MAX, integer=True),
+    "min_quality": Bound(0, 1, nullable=True, why="a consensus quality score"),
+}
+
+
 def release_create(
     *,
     project: Project,
@@ -83,10 +91,7 @@ def release_create(
     tag_limit = Release._meta.get_field("tag").max_length or 0
     if len(tag) > tag_limit:  # the API's serializer says so too; commands come straight here
         raise ValidationFailed(f"tag must be at most {tag_limit} characters; got {len(tag)}.")
-    if policy.min_annotators < 1:
-        raise ValidationFailed("min_annotators must be at least 1.")
-    if policy.min_quality is not None and not 0.0 <= policy.min_quality <= 1.0:
-        raise ValidationFailed("min_quality must be within [0, 1].")
+    check_bounds(RELEASE_BOUNDS, {"min_annotators": policy.min_annotators, "min_quality": policy.min_quality})
     try:
         ratios = SplitRatios(**(split_ratios or {}))
     except (ReleaseInputError, TypeError) as exc:

@@ -11,11 +11,13 @@ from rest_framework.views import APIView
 
 import active_learning as al
 from active_learning.strategies import cold_start_names
-from workbench.pagination import paginated_response
+from workbench.fields import bounded
+from workbench.pagination import PaginatedListApi, paginated_response
 from workbench.projects.apis import managed_project
 from workbench.projects.selectors import project_get
 from workbench.rounds import selectors, services
 from workbench.rounds.models import Round, RoundConfig
+from workbench.schema import error_responses
 
 
 class RoundOutput(serializers.ModelSerializer):
@@ -65,22 +67,24 @@ class RoundDetailOutput(RoundOutput):
         return SelectionOutput(selectors.selection_of(obj), many=True).data  # type: ignore[return-value]
 
 
-class RoundListStartApi(APIView):
+class RoundListStartApi(PaginatedListApi):
     class RoundStartInput(serializers.Serializer):
         strategy = serializers.CharField(required=False)
-        batch_size = serializers.IntegerField(min_value=1, max_value=100_000, required=False)
-        buffer_size = serializers.IntegerField(min_value=0, max_value=100_000, required=False)
-        seed = serializers.IntegerField(min_value=0, max_value=2**63 - 1, required=False)
-        committee_size = serializers.IntegerField(min_value=2, max_value=50, required=False)
-        cost_fp = serializers.FloatField(min_value=0, required=False)
-        cost_fn = serializers.FloatField(min_value=0, required=False)
+        batch_size = bounded(services.ROUND_BOUNDS["batch_size"], required=False)
+        buffer_size = bounded(services.ROUND_BOUNDS["buffer_size"], required=False)
+        seed = bounded(services.ROUND_BOUNDS["seed"], required=False)
+        committee_size = bounded(services.ROUND_BOUNDS["committee_size"], required=False)
+        cost_fp = bounded(services.ROUND_BOUNDS["cost_fp"], required=False)
+        cost_fn = bounded(services.ROUND_BOUNDS["cost_fn"], required=False)
 
     @extend_schema(responses=RoundOutput(many=True))
     def get(self, request: Request, project_id: int) -> Response:
         project = project_get(user=request.user, project_id=project_id)
         return paginated_response(request, self, selectors.rounds_of(project), RoundOutput)
 
-    @extend_schema(request=RoundStartInput, responses={201: RoundOutput, 202: RoundOutput})
+    @extend_schema(
+        request=RoundStartInput, responses={201: RoundOutput, 202: RoundOutput, **error_responses(409)}
+    )
     def post(self, request: Request, project_id: int) -> Response:
         project = managed_project(request, project_id)
         data = self.RoundStartInput(data=request.data)
@@ -117,12 +121,12 @@ class RoundConfigOutput(serializers.ModelSerializer):
 class RoundConfigApi(APIView):
     class RoundConfigInput(serializers.Serializer):
         strategy = serializers.CharField(required=False)
-        batch_size = serializers.IntegerField(min_value=1, max_value=100_000, required=False)
-        buffer_size = serializers.IntegerField(min_value=0, max_value=100_000, required=False)
-        auto_round_every = serializers.IntegerField(min_value=1, allow_null=True, required=False)
-        validation_percent = serializers.IntegerField(min_value=0, max_value=50, required=False)
-        cost_fp = serializers.FloatField(min_value=0, required=False)
-        cost_fn = serializers.FloatField(min_value=0, required=False)
+        batch_size = bounded(services.ROUND_BOUNDS["batch_size"], required=False)
+        buffer_size = bounded(services.ROUND_BOUNDS["buffer_size"], required=False)
+        auto_round_every = bounded(services.ROUND_BOUNDS["auto_round_every"], required=False)
+        validation_percent = bounded(services.ROUND_BOUNDS["validation_percent"], required=False)
+        cost_fp = bounded(services.ROUND_BOUNDS["cost_fp"], required=False)
+        cost_fn = bounded(services.ROUND_BOUNDS["cost_fn"], required=False)
 
     @extend_schema(responses=RoundConfigOutput)
     def get(self, request: Request, project_id: int) -> Response:

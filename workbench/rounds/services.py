@@ -20,6 +20,7 @@ from django.utils import timezone
 import active_learning as al
 from active_learning.strategies import cold_start_names
 from workbench.annotations.models import Annotation
+from workbench.bounds import INT32_MAX, Bound, check_bounds
 from workbench.errors import Conflict, ValidationFailed
 from workbench.projects import kinds
 from workbench.projects.models import Project
@@ -38,6 +39,31 @@ TASK_OF_KIND: dict[kinds.Kind, al.Task] = {
 }
 # A round still "running" after this long lost its worker; a redelivered task may take it over.
 STALE_AFTER = timedelta(hours=2)
+# What the round code can run with (the API, the admin and round_start all check these).
+_COST = Bound(0, 1e12, why="a cost per error; cost_fp and cost_fn must not both be 0")
+ROUND_BOUNDS: dict[str, Bound] = {
+    "batch_size": Bound(1, 100_000, integer=True),
+    "buffer_size": Bound(0, 100_000, integer=True),
+    "auto_round_every": Bound(1, INT32_MAX, integer=True, nullable=True),
+    "validation_percent": Bound(0, 50, integer=True, why="at most half the gold items are held out"),
+    "cost_fp": _COST,
+    "cost_fn": _COST,
+    "seed": Bound(0, 2**63 - 1, integer=True),
+    "committee_size": Bound(2, 50, integer=True, why="a committee needs two members to disagree"),
+}
+
+
+def round_values_check(values: dict[str, Any]) -> None:
+    """Each value within its bound, and costs that ``active_learning.choose_threshold`` accepts
+    (not both 0)."""
+    check_bounds(ROUND_BOUNDS, values)
+    if values.get("cost_fp") == 0 and values.get("cost_fn") == 0:
+        raise ValidationFailed(
+            "cost_fp and cost_fn must not both be 0 (the decision threshold would mean nothing).",
+            extra={"fields": {"cost_fp": ["both costs are 0"], "cost_fn": ["both costs are 0"]}},
+        )
+
+
 CONFIG_FIELDS = (
     "strategy",
     "batch_size",
@@ -64,6 +90,7 @@ def round_config_update(*, project: Project, **changes: Any) -> RoundConfig:
         config = RoundConfig.objects.select_for_update().filter(project=project).first() or RoundConfig(
             project=project
         )
+        round_values_check({**{k: getattr(config, k) for k in ("cost_fp", "cost_fn")}, **changes})
         for key, value in changes.items():
             setattr(config, key, value)
         config.save()
@@ -125,6 +152,7 @@ def round_start(
         "committee_size": 5,
         **(parameters or {}),
     }
+    round_values_check({**params, **({"seed": seed} if seed is not None else {})})
     if params["batch_size"] < 1 or params["buffer_size"] < 0:
         raise ValidationFailed("batch_size must be at least 1 and buffer_size at least 0.")
     try:

@@ -10,6 +10,7 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils import timezone
 
+from workbench.errors import ValidationFailed
 from workbench.projects.models import Item, Project
 from workbench.quality import analysis
 from workbench.quality.features import item_features
@@ -17,7 +18,7 @@ from workbench.quality.models import AnnotatorQuality, GoldItem, ItemConsensus, 
 from workbench.quality.ratings import ProjectRatings, project_ratings
 from workbench.quality.services.gold import gold_items_select
 from workbench.quality.services.review import reviews_settle
-from workbench.quality.services.settings import quality_settings_get
+from workbench.quality.services.settings import quality_settings_check, quality_settings_get
 
 log = logging.getLogger(__name__)
 
@@ -27,6 +28,7 @@ def quality_recompute_request(*, project: Project, trigger: str = "api") -> Qual
     has not started yet is reused, so bursts of syncs cost one computation."""
     from workbench.quality import tasks
 
+    quality_settings_check(project=project)
     with transaction.atomic():
         run = QualityRun.objects.filter(project=project, status=QualityRun.Status.PENDING).first()
         if run is None:
@@ -236,6 +238,10 @@ def quality_recompute_stale() -> int:
     for project in Project.objects.filter(id__in=list(latest_sync)):
         run_at = latest_run.get(project.id)
         if run_at is None or latest_sync[project.id] > run_at:
-            quality_recompute_request(project=project, trigger="sync")
+            try:
+                quality_recompute_request(project=project, trigger="sync")
+            except ValidationFailed as exc:  # one project's bad settings must not stop the others
+                log.warning("project %s: %s", project.id, exc.message)
+                continue
             queued += 1
     return queued

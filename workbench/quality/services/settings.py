@@ -4,6 +4,7 @@ from typing import Any
 
 from django.db import transaction
 
+from workbench.bounds import INT32_MAX, Bound, check_bounds
 from workbench.errors import ValidationFailed
 from workbench.projects.models import Project
 from workbench.quality.models import QualitySettings
@@ -18,6 +19,20 @@ EDITABLE = {
 }
 
 
+# The ranges the quality computation accepts: label_quality.gold_report needs its threshold
+# strictly inside (0, 1) (check_probability); the others are shares or counts.
+QUALITY_BOUNDS: dict[str, Bound] = {
+    "gold_rate": Bound(0, 1, why="the share of the pool kept as gold items"),
+    "gold_threshold": Bound(
+        0, 1, low_open=True, high_open=True, why="label_quality.gold_report needs (0, 1)"
+    ),
+    "gold_min_answers": Bound(1, INT32_MAX, integer=True),
+    "agreement_threshold": Bound(0, 1),
+    "agreement_min_items": Bound(1, INT32_MAX, integer=True),
+}
+CONSENSUS_METHODS = ("crowdlab", "majority_vote")
+
+
 def quality_settings_get(*, project: Project) -> QualitySettings:
     found, _ = QualitySettings.objects.get_or_create(project=project)
     return found
@@ -28,14 +43,12 @@ def quality_settings_update(*, project: Project, **changes: Any) -> QualitySetti
     unknown = sorted(set(changes) - set(EDITABLE))
     if unknown:
         raise ValidationFailed(f"Unknown quality setting(s) {unknown}; valid: {sorted(EDITABLE)}.")
-    for key in ("gold_rate", "gold_threshold", "agreement_threshold"):
-        if key in changes and not 0 <= float(changes[key]) <= 1:
-            raise ValidationFailed(f"{key} must lie in [0, 1]; got {changes[key]}.")
-    if changes.get("consensus_method", "crowdlab") not in ("crowdlab", "majority_vote"):
-        raise ValidationFailed("consensus_method must be 'crowdlab' or 'majority_vote'.")
-    for key in ("gold_min_answers", "agreement_min_items"):
-        if key in changes and int(changes[key]) < 1:
-            raise ValidationFailed(f"{key} must be at least 1; got {changes[key]}.")
+    check_bounds(QUALITY_BOUNDS, changes)
+    if changes.get("consensus_method", CONSENSUS_METHODS[0]) not in CONSENSUS_METHODS:
+        raise ValidationFailed(
+            f"consensus_method must be one of {', '.join(CONSENSUS_METHODS)}.",
+            extra={"fields": {"consensus_method": [f"one of {', '.join(CONSENSUS_METHODS)}"]}},
+        )
     from workbench.quality.services.gold import gold_items_select
 
     with transaction.atomic():
@@ -46,3 +59,16 @@ def quality_settings_update(*, project: Project, **changes: Any) -> QualitySetti
         if "gold_rate" in changes:
             gold_items_select(project=project)
     return current
+
+
+def quality_settings_check(*, project: Project) -> None:
+    """Refuse to compute with stored settings the computation cannot use (values saved before
+    they were checked): a 400 that says which setting to change, not a failed run or a 500."""
+    current = quality_settings_get(project=project)
+    try:
+        check_bounds(QUALITY_BOUNDS, {name: getattr(current, name) for name in QUALITY_BOUNDS})
+    except ValidationFailed as exc:
+        raise ValidationFailed(
+            f"The project's quality settings need a change before quality can be computed: {exc.message}",
+            extra=exc.extra,
+        ) from exc

@@ -27,10 +27,10 @@ class Command(BaseCommand):
         path: Path = options["path"]  # type: ignore[assignment]
         if not path.is_file():
             raise CommandError(f"{path}: no such file.")
-        content = path.read_bytes()
         try:
             columns = json.loads(str(options["columns"])) if options["columns"] else None
-            report = items_import(project=project, source=path.name, content=content, columns=columns)
+            with path.open("rb") as stream:  # read as a stream under the size limits, never whole
+                report = items_import(project=project, source=path.name, content=stream, columns=columns)
         except json.JSONDecodeError as exc:
             raise CommandError(f"--columns is not valid JSON: {exc.msg}") from exc
         except WorkbenchError as exc:
