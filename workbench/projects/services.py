@@ -12,7 +12,7 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 from django.utils import timezone
 
-from workbench.errors import Conflict, UpstreamUnavailable, ValidationFailed
+from workbench.errors import Conflict, ValidationFailed, upstream_error
 from workbench.labelstudio import connection
 from workbench.labelstudio.types import LabelStudioError
 from workbench.projects import kinds
@@ -45,7 +45,7 @@ def project_create(
             title=name, label_config=interface.xml, maximum_annotations=annotators_per_item
         )
     except LabelStudioError as exc:
-        raise UpstreamUnavailable(f"Label Studio refused the project: {exc.message}") from exc
+        raise upstream_error(exc, "Label Studio refused the project") from exc
     try:
         webhook_id = gateway.register_webhook(
             project_id=ls_project_id,
@@ -70,7 +70,7 @@ def project_create(
         # Don't leave a Label Studio project that nothing here points to.
         gateway.delete_project(project_id=ls_project_id)
         if isinstance(exc, LabelStudioError):
-            raise UpstreamUnavailable(f"Label Studio refused the webhook: {exc.message}") from exc
+            raise upstream_error(exc, "Label Studio refused the webhook") from exc
         raise
     return project
 
@@ -215,9 +215,8 @@ def items_push(*, project: Project, limit: int | None = None, item_ids: Sequence
                 project_id=project.ls_project_id, tasks=[task_data(i) for i in batch]
             )
         except LabelStudioError as exc:
-            raise UpstreamUnavailable(
-                f"Label Studio refused tasks after {pushed} were pushed: {exc.message}",
-                extra={"pushed": pushed},
+            raise upstream_error(
+                exc, f"Label Studio refused tasks after {pushed} were pushed", extra={"pushed": pushed}
             ) from exc
         now = timezone.now()
         with transaction.atomic():
