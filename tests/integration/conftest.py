@@ -33,7 +33,7 @@ def celery_worker_process(broker: str, settings, label_studio) -> Iterator[Worke
     password = f":{db['PASSWORD']}" if db.get("PASSWORD") else ""
     env = {
         **os.environ,
-        "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]).rstrip(os.pathsep),
+        "PYTHONPATH": str(ROOT),  # this worktree's code, whatever is installed in the venv
         "DATABASE_URL": f"postgres://{db['USER']}{password}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
         "CELERY_BROKER_URL": broker,
         "LABEL_STUDIO_URL": label_studio.url,

@@ -59,7 +59,6 @@ class SdkGateway:
 
     def __init__(self, base_url: str, api_key: str, *, timeout: float = 60.0) -> None:
         self._base_url = base_url.rstrip("/")
-        self._api_key = api_key
         # No silent retries: the SDK would re-send a POST /import after a 5xx and duplicate
         # tasks. Callers (Celery tasks) own the retry policy, guided by ``permanent``.
         # No keep-alive: a gateway lives as long as the process that caches it, often longer
@@ -273,8 +272,12 @@ class SdkGateway:
     # --- plumbing ---------------------------------------------------------------------
 
     def _admin_get(self, path: str, action: str, **kwargs: Any) -> dict[str, Any] | None:
-        """GET with the workbench's token; None on 404."""
-        response = self._as_user("get", path, self._api_key, **kwargs)
+        """GET the raw JSON (what the one parser reads) with the workbench's own credentials,
+        as the SDK sends them (a legacy token, or a personal access token it exchanges);
+        None on 404."""
+        headers = self._sdk._client_wrapper.get_headers()
+        with _translated_errors(f"GET {path}"):
+            response = self._http.get(path, headers=headers, **kwargs)
         if response.status_code == 404:
             return None
         return _json(response, action)
