@@ -1,8 +1,7 @@
 from typing import Any
 
 from django.contrib import admin
-from django.http import HttpRequest
-from django.template.response import TemplateResponse
+from django.http import HttpRequest, HttpResponse
 
 from workbench.annotations.models import Annotation, WebhookEvent
 from workbench.annotations.selectors import webhook_event_counts
@@ -38,7 +37,7 @@ class WebhookEventAdmin(admin.ModelAdmin):
 
     def changelist_view(
         self, request: HttpRequest, extra_context: dict[str, Any] | None = None
-    ) -> TemplateResponse:
+    ) -> HttpResponse:
         counts = webhook_event_counts()
         title = f"Webhook events: {counts['unprocessed']} unprocessed, {counts['failed']} failed"
         return super().changelist_view(request, {**(extra_context or {}), "title": title})

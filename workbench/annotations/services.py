@@ -27,7 +27,7 @@ from django.utils import timezone
 
 from workbench.accounts.models import Account
 from workbench.annotations.models import Annotation, WebhookEvent
-from workbench.errors import UpstreamUnavailable, upstream_error
+from workbench.errors import UpstreamUnavailable, ValidationFailed, upstream_error
 from workbench.labelstudio import connection
 from workbench.labelstudio.payloads import (
     WEBHOOK_ACTIONS,
@@ -103,7 +103,8 @@ def webhook_event_process(*, event_id: int) -> None:
                 WebhookEvent.objects.filter(id=event_id).update(error=f"attempt {attempts}: {message}")
                 raise
             message = f"gave up after {attempts} attempts: {message}"
-        if not isinstance(exc, EventNotApplicable | MalformedPayload | kinds.ConfigError | UpstreamUnavailable):
+        expected = EventNotApplicable | MalformedPayload | kinds.ConfigError | UpstreamUnavailable
+        if not isinstance(exc, expected):
             log.exception("webhook event %s failed", event_id)
         else:
             log.warning("webhook event %s not applied: %s", event_id, message)
@@ -183,8 +184,9 @@ def _apply(project: Project, ls: LsAnnotation, source: Annotation.Source) -> str
 
 def _item_for(project: Project, ls: LsAnnotation) -> Item | None:
     item_id = ls.task_data.get("item_id")
-    valid = isinstance(item_id, int) and not isinstance(item_id, bool)
-    item = Item.objects.filter(project=project, id=item_id).first() if valid else None
+    item = None
+    if isinstance(item_id, int) and not isinstance(item_id, bool):
+        item = Item.objects.filter(project=project, id=item_id).first()
     if item is None:
         log.warning("annotation %s: task %s is not one of project %s's items", ls.id, ls.task_id, project.id)
         return None
@@ -224,9 +226,11 @@ def annotations_reconcile(*, project: Project) -> ReconcileReport:
     counts: Counter[str] = Counter()
     seen: set[int] = set()
     chunk: list[LsAnnotation] = []
+    if project.ls_project_id is None:
+        raise ValidationFailed(f"Project {project.id} has no Label Studio project to reconcile with.")
     gateway = connection.get_gateway()
     try:
-        repaired = _repair_task_ids(project)
+        repaired = _repair_task_ids(project, project.ls_project_id)
         for ls in gateway.iter_annotations(project_id=project.ls_project_id):
             seen.add(ls.id)
             chunk.append(ls)
@@ -265,12 +269,12 @@ def _apply_chunk(project: Project, chunk: list[LsAnnotation]) -> Counter[str]:
         return Counter(_apply(project, ls, Annotation.Source.RECONCILE) for ls in chunk)
 
 
-def _repair_task_ids(project: Project) -> int:
+def _repair_task_ids(project: Project, ls_project_id: int) -> int:
     """Point every item at a Label Studio task whose data names it (the lowest such id; an
     import retried after a timeout can leave two), or at none so that ``push`` sends it again.
     Returns how many items changed. Reads every task of the project once."""
     tasks_of: dict[int, list[int]] = defaultdict(list)
-    for task in connection.get_gateway().iter_tasks(project_id=project.ls_project_id):
+    for task in connection.get_gateway().iter_tasks(project_id=ls_project_id):
         item_id = task.data.get("item_id")
         if isinstance(item_id, int) and "review_of_issue" not in task.data:
             tasks_of[item_id].append(task.id)
