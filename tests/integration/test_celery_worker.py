@@ -63,13 +63,6 @@ def webhook_body(annotation_id: int, project: Project) -> dict[str, Any]:
     }
 
 
-def test_settings_reach_celery_through_the_celery_namespace() -> None:
-    conf = celery_app.conf
-    assert conf.task_acks_late and conf.task_reject_on_worker_lost
-    assert conf.worker_prefetch_multiplier == 1
-    assert "sweep-webhook-events" in conf.beat_schedule
-
-
 def test_a_webhook_is_queued_on_redis_and_applied_by_the_worker(
     project: Project,
     real_gateway: Gateway,

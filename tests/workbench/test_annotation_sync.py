@@ -441,3 +441,57 @@ def test_real_label_studio_payloads_create_and_delete_the_annotation(fake_gatewa
     fake_gateway.delete_annotation(annotation_id=ls.id)
     deliver(captured("ANNOTATIONS_DELETED", pushed_item, ls.id))
     assert Annotation.objects.count() == 0
+
+
+# --- the endpoint and the settings ----------------------------------------------------------
+
+
+def test_settings_reach_celery_through_the_celery_namespace() -> None:
+    from workbench.celery import app as celery_app
+
+    conf = celery_app.conf
+    assert conf.task_acks_late and conf.task_reject_on_worker_lost
+    assert conf.worker_prefetch_multiplier == 1
+    assert conf.beat_schedule["sweep-webhook-events"]["task"] == tasks.sweep_webhook_events.name
+
+
+@pytest.mark.parametrize("bad_id", [-1, 2**70, "1; drop table", None])
+def test_the_webhook_endpoint_answers_200_for_any_id_and_the_event_ends_failed(
+    pushed_item: Item,
+    settings,  # type: ignore[no-untyped-def]
+    django_capture_on_commit_callbacks,
+    bad_id: object,
+) -> None:
+    from rest_framework.test import APIClient
+
+    from workbench.labelstudio.payloads import WEBHOOK_SECRET_HEADER
+
+    payload = event_payload("ANNOTATION_CREATED", pushed_item, annotation_id=1, label="toxic")
+    payload["annotation"]["id"] = payload["project"]["id"] = bad_id
+    headers = {WEBHOOK_SECRET_HEADER: settings.WEBHOOK_SECRET}
+    with django_capture_on_commit_callbacks(execute=True):  # eager: processed once committed
+        response = APIClient().post("/webhooks/label-studio/", payload, format="json", headers=headers)
+    assert response.status_code == 200
+    event = WebhookEvent.objects.get(id=response.json()["received"])
+    assert event.processed_at is not None and "annotation.id" in event.error
+    assert event.ls_project_id is None
+
+
+def test_the_admin_shows_how_many_events_are_unprocessed_and_failed(pushed_item: Item) -> None:
+    from tests.factories import user
+
+    admin_user = user(Role.ADMIN)
+    admin_user.is_staff = admin_user.is_superuser = True
+    admin_user.save()
+    payload = event_payload("ANNOTATION_CREATED", pushed_item, annotation_id=1, label="toxic")
+    webhook_event_receive(payload=payload)
+    failed = webhook_event_receive(payload=payload)
+    WebhookEvent.objects.filter(id=failed.id).update(processed_at=timezone.now(), error="ValueError: x")
+    from django.test import Client
+
+    client = Client()
+    client.force_login(admin_user)
+    page = client.get("/admin/annotations/webhookevent/").content.decode()
+    assert "1 unprocessed, 1 failed" in page
+    listed = client.get("/admin/annotations/webhookevent/?state=failed").content.decode()
+    assert "ValueError: x" in listed
