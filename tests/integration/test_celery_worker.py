@@ -6,6 +6,8 @@ Redis and has not run), so none can pass without the worker."""
 
 from __future__ import annotations
 
+import os
+import signal
 import uuid
 from collections.abc import Iterator
 from typing import Any
@@ -192,3 +194,63 @@ def test_a_401_from_label_studio_is_recorded_not_retried_by_the_worker(
     assert "retry" not in celery_worker_process.log().lower()
     assert not Annotation.objects.filter(project=project).exists()
     assert Item.objects.filter(project=project, ls_task_id__isnull=False).count() == 3
+
+
+def test_a_task_whose_worker_process_dies_is_delivered_again(
+    project: Project, celery_worker_process: Worker
+) -> None:
+    """Late acknowledgement and reject-on-worker-lost: the pool process is SIGKILLed while it is
+    inside a task (held in a Label Studio read that this test answers only when told), and the
+    same message is delivered again, with no sweep involved."""
+    import json
+    import subprocess
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    reads: list[str] = []
+    release = threading.Event()
+
+    class HangingLabelStudio(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:  # noqa: N802 (the name http.server calls)
+            reads.append(self.path)
+            if len(reads) == 1:
+                release.wait(timeout=120)  # the first read never gets its answer in time
+            body = json.dumps({"detail": "Not found."}).encode()
+            self.send_response(404)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), HangingLabelStudio)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        celery_worker_process._env["LABEL_STUDIO_URL"] = f"http://127.0.0.1:{server.server_address[1]}"
+        event = webhook_event_receive(payload=webhook_body(4242, project))
+        tasks.process_webhook_event.delay(event.id)
+        celery_worker_process.start()
+        inside = "the task to be inside its Label Studio read"
+        wait_for(lambda: len(reads) == 1, 90, inside, celery_worker_process)
+        assert celery_worker_process.process is not None
+        children = subprocess.run(
+            ["pgrep", "-P", str(celery_worker_process.process.pid)], capture_output=True, text=True
+        ).stdout.split()
+        assert len(children) == 1, children
+        os.kill(int(children[0]), signal.SIGKILL)
+        wait_for(lambda: len(reads) >= 2, 90, "the message to be delivered again", celery_worker_process)
+        wait_for(
+            lambda: WebhookEvent.objects.filter(id=event.id, processed_at__isnull=False).exists(),
+            90,
+            "the event to end",
+            celery_worker_process,
+        )
+    finally:
+        release.set()
+        server.shutdown()
+        server.server_close()
+    event.refresh_from_db()
+    assert (event.attempts, event.error) == (2, "")  # Label Studio said 404: nothing to store
+    assert "WorkerLostError" in celery_worker_process.log()
