@@ -9,7 +9,7 @@ import pytest
 import redis
 from django.db import connection
 
-from tests.integration.worker import BROKER, ROOT, Worker
+from tests.integration.worker import BROKER, ROOT, Worker, reset_producer_pool
 
 
 @pytest.fixture
@@ -18,7 +18,9 @@ def broker(settings) -> Iterator[str]:  # type: ignore[no-untyped-def]
     redis.Redis.from_url(BROKER).flushdb()
     settings.CELERY_BROKER_URL = BROKER
     settings.CELERY_TASK_ALWAYS_EAGER = False
+    reset_producer_pool()
     yield BROKER
+    reset_producer_pool()
     redis.Redis.from_url(BROKER).flushdb()
 
 

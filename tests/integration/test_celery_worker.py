@@ -16,13 +16,12 @@ import pytest
 from rest_framework.test import APIClient
 
 from tests import factories
-from tests.integration.worker import Worker, queued, wait_for
+from tests.integration.worker import Worker, queued, reset_producer_pool, wait_for
 from workbench.accounts.models import Role
 from workbench.annotations import tasks
 from workbench.annotations.models import Annotation, WebhookEvent
 from workbench.annotations.services import webhook_event_receive
 from workbench.annotations.simulation import simulate, simulated_annotators
-from workbench.celery import app as celery_app
 from workbench.labelstudio.payloads import WEBHOOK_SECRET_HEADER
 from workbench.labelstudio.types import Gateway, LsAnnotation
 from workbench.projects.models import Item, Project
@@ -100,8 +99,7 @@ def test_the_webhook_is_stored_and_answered_200_while_the_broker_is_down(
     settings,  # type: ignore[no-untyped-def]
 ) -> None:
     settings.CELERY_BROKER_URL = "redis://127.0.0.1:9/0"  # nothing listens there
-    celery_app._pool = None  # the producer pool was made for the previous URL
-    celery_app.amqp._producer_pool = None
+    reset_producer_pool()
     try:
         response = APIClient().post(
             "/webhooks/label-studio/",
@@ -110,8 +108,7 @@ def test_the_webhook_is_stored_and_answered_200_while_the_broker_is_down(
             headers={WEBHOOK_SECRET_HEADER: settings.WEBHOOK_SECRET},
         )
     finally:
-        celery_app._pool = None
-        celery_app.amqp._producer_pool = None
+        reset_producer_pool()
     assert response.status_code == 200
     assert WebhookEvent.objects.get(id=response.json()["received"]).processed_at is None
 

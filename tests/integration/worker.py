@@ -104,3 +104,12 @@ def wait_for(
 def queued() -> int:
     """Messages waiting on the broker's default queue."""
     return int(redis.Redis.from_url(BROKER).llen(QUEUE))
+
+
+def reset_producer_pool() -> None:
+    """Forget the Celery app's broker connections: they were made for the broker URL of their
+    time (an earlier test's, or none in eager mode) and would publish there."""
+    from workbench.celery import app
+
+    app._pool = None
+    app.amqp._producer_pool = None
