@@ -47,3 +47,4 @@ def celery_worker_process(broker: str, settings, label_studio) -> Iterator[Worke
         yield worker
     finally:
         worker.stop()
+        worker.remove_log()

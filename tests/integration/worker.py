@@ -83,6 +83,9 @@ class Worker:
             except subprocess.TimeoutExpired:
                 self.kill()
 
+    def remove_log(self) -> None:
+        self._log.unlink(missing_ok=True)
+
     def log(self) -> str:
         return self._log.read_text(errors="replace")
 
