@@ -130,7 +130,18 @@ class FakeGateway:
     def iter_annotations(self, *, project_id: int) -> Iterator[LsAnnotation]:
         for task_id in self._project(project_id).task_ids:
             for annotation in self._annotations_of(task_id):
-                yield replace(annotation, task_data=dict(self.tasks[task_id].data))
+                yield replace(annotation, task_data=dict(self.tasks[task_id].data), project_id=project_id)
+
+    def get_annotation(self, *, annotation_id: int) -> LsAnnotation | None:
+        annotation = self.annotations.get(annotation_id)
+        if annotation is None:
+            return None
+        task = self.tasks[annotation.task_id]
+        return replace(annotation, task_data=dict(task.data), project_id=task.project_id)
+
+    def iter_tasks(self, *, project_id: int) -> Iterator[LsTask]:
+        for task_id in sorted(self._project(project_id).task_ids):
+            yield LsTask(id=task_id, data=dict(self.tasks[task_id].data))
 
     def update_annotation(self, *, annotation_id: int, result: list[dict[str, Any]]) -> None:
         annotation = self._get(self.annotations, annotation_id, "annotation")

@@ -14,6 +14,8 @@ from rest_framework import exceptions as drf
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
+from workbench.labelstudio.types import LabelStudioError
+
 
 class WorkbenchError(Exception):
     status = 400
@@ -52,10 +54,30 @@ class PayloadTooLarge(WorkbenchError):
 
 
 class UpstreamUnavailable(WorkbenchError):
-    """Label Studio (or another service we depend on) failed."""
+    """Label Studio (or another service we depend on) failed.
+
+    ``permanent`` says whether repeating the same request can help (a timeout or a 5xx can, a
+    refusal cannot); Celery tasks retry only what is not permanent (``workbench.retries``).
+    """
 
     status = 502
     code = "upstream_error"
+
+    def __init__(self, message: str, *, extra: dict[str, Any] | None = None, permanent: bool = False) -> None:
+        super().__init__(message, extra=extra)
+        self.permanent = permanent
+
+
+def upstream_error(
+    exc: LabelStudioError, context: str, *, extra: dict[str, Any] | None = None
+) -> UpstreamUnavailable:
+    """A Label Studio error in the workbench's vocabulary, keeping whether a retry can help.
+
+    The one translation at the gateway boundary: services write
+    ``raise upstream_error(exc, "Label Studio refused the project") from exc``.
+    """
+    details = {"upstream_status": exc.status, "permanent": exc.permanent, **(extra or {})}
+    return UpstreamUnavailable(f"{context}: {exc.message}", extra=details, permanent=exc.permanent)
 
 
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:

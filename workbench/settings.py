@@ -220,14 +220,25 @@ LOGIN_LOCKOUT_SECONDS = env.int("LOGIN_LOCKOUT_SECONDS", default=900)
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="")
 CELERY_TASK_ALWAYS_EAGER = not CELERY_BROKER_URL
 CELERY_TASK_EAGER_PROPAGATES = True
+# A task is acknowledged when it has finished, not when it starts, and a task whose worker died
+# (SIGKILL, OOM) goes back to the queue: nothing is lost with a worker. Every task is idempotent.
 CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_SERIALIZER = "json"
 CELERY_RESULT_BACKEND = None
 RECONCILE_INTERVAL_SECONDS = env.int("RECONCILE_INTERVAL_SECONDS", default=300)
 # Label quality is recomputed for projects whose annotations changed, at most this often.
 QUALITY_INTERVAL_SECONDS = env.int("QUALITY_INTERVAL_SECONDS", default=600)
+# Webhook events: tries per event (each counted before it starts), and how old an unprocessed
+# event must be before the sweep re-queues it.
+WEBHOOK_EVENT_MAX_ATTEMPTS = 5
+WEBHOOK_SWEEP_AFTER_SECONDS = 60
 CELERY_BEAT_SCHEDULE = {
+    "sweep-webhook-events": {
+        "task": "workbench.annotations.tasks.sweep_webhook_events",
+        "schedule": WEBHOOK_SWEEP_AFTER_SECONDS,
+    },
     "reconcile-annotations": {
         "task": "workbench.annotations.tasks.reconcile_all_projects",
         "schedule": RECONCILE_INTERVAL_SECONDS,

@@ -360,6 +360,44 @@ def test_deleted_annotations_are_no_longer_listed(
     assert [a.id for a in listed(gateway, project_id)] == [second.id]
 
 
+def test_an_annotation_is_read_back_by_id_with_its_task_and_project_until_deleted(
+    gateway: Gateway, make_project: Callable[..., int], make_annotator: Callable[[], tuple[int, str]]
+) -> None:
+    project_id = make_project()
+    task_ids = import_items(gateway, project_id, 2)
+    user_id, token = make_annotator()
+    task = gateway.next_task(project_id=project_id, user_token=token)
+    assert task is not None
+    submitted = gateway.submit_annotation(
+        task_id=task.id, result=choice("toxic"), lead_time=2.5, user_token=token
+    )
+    gateway.update_annotation(annotation_id=submitted.id, result=choice("not_toxic"))
+
+    found = gateway.get_annotation(annotation_id=submitted.id)
+    assert found is not None
+    assert (found.id, found.task_id, found.project_id, found.completed_by) == (
+        submitted.id,
+        task_ids[0],
+        project_id,
+        user_id,
+    )
+    assert found.result == choice("not_toxic") and found.task_data == {"text": "comment 0", "item_id": 0}
+    assert found.lead_time == pytest.approx(2.5) and found.updated_at is not None
+
+    gateway.delete_annotation(annotation_id=submitted.id)
+    assert gateway.get_annotation(annotation_id=submitted.id) is None
+
+
+def test_tasks_are_listed_with_their_data_in_id_order(
+    gateway: Gateway, make_project: Callable[..., int]
+) -> None:
+    project_id = make_project()
+    task_ids = import_items(gateway, project_id, 3)
+    listed_tasks = list(gateway.iter_tasks(project_id=project_id))
+    assert [t.id for t in listed_tasks] == task_ids
+    assert [t.data["item_id"] for t in listed_tasks] == [0, 1, 2]
+
+
 def test_a_project_without_annotations_lists_none(gateway: Gateway, make_project: Callable[..., int]) -> None:
     project_id = make_project()
     import_items(gateway, project_id, 3)
@@ -453,7 +491,6 @@ def test_a_wrong_api_key_is_a_permanent_error(label_studio: ServerInfo) -> None:
     with pytest.raises(LabelStudioError) as error:
         gateway.create_project(title="x", label_config=LABEL_CONFIG, maximum_annotations=1)
     assert error.value.permanent and error.value.status == 401
-
 
 
 def test_a_prediction_scored_outside_0_1_is_silently_dropped(

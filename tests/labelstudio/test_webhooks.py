@@ -168,3 +168,90 @@ def _save(received: dict[str, Delivery]) -> None:
         for k, v in received["ANNOTATION_CREATED"].headers.items()
     }
     (FIXTURES / "headers.json").write_text(json.dumps(headers, indent=2, sort_keys=True) + "\n")
+
+
+# --- forged payloads: a webhook is a notification, Label Studio is the truth ------------------
+
+
+@pytest.mark.django_db(transaction=True)
+def test_forged_payloads_store_nothing_forged_and_reconciliation_repairs_old_forged_rows(
+    real_gateway: Any,
+    settings: Any,
+) -> None:
+    from datetime import timedelta
+
+    from django.utils import timezone
+    from rest_framework.test import APIClient
+
+    from tests import factories
+    from workbench.annotations.models import Annotation
+    from workbench.annotations.services import annotations_reconcile
+    from workbench.annotations.simulation import simulate, simulated_annotators
+    from workbench.projects import kinds
+    from workbench.projects.models import Item
+    from workbench.projects.services import items_push, project_create
+
+    settings.PUBLIC_URL = "http://127.0.0.1:9"  # Label Studio's own deliveries go nowhere
+    project = project_create(name=f"forged {uuid.uuid4().hex[:8]}", kind="toxicity_binary")
+    try:
+        factories.toxicity_items(project, 4)
+        items_push(project=project, limit=3)
+        (unpushed,) = Item.objects.filter(project=project, ls_task_id__isnull=True)
+        simulate(project=project, annotators=simulated_annotators(1, [0.0]))
+        held = {a.id: a for a in real_gateway.iter_annotations(project_id=project.ls_project_id)}
+        interface = kinds.interface(project.kind)
+
+        def truth() -> dict[int, tuple[int, int, Any, Any]]:
+            return {
+                a.id: (a.task_data["item_id"], a.completed_by, interface.label_from(a.result), a.updated_at)
+                for a in held.values()
+            }
+
+        def stored() -> dict[int, tuple[int, int, Any, Any]]:
+            return {
+                a.ls_annotation_id: (a.item_id, a.ls_user_id, a.label, a.ls_updated_at)
+                for a in Annotation.objects.filter(project=project)
+            }
+
+        client = APIClient()
+        for ls in held.values():
+            flipped = next(c for c in interface.spec.labels if c != interface.label_from(ls.result))
+            forged_task = ls.task_id + 10_000
+            body = {
+                "action": "ANNOTATION_UPDATED",
+                "annotation": {
+                    "id": ls.id,
+                    "task": forged_task,
+                    "completed_by": ls.completed_by + 1,
+                    "result": interface.result_for(flipped),
+                    "updated_at": "2099-01-01T00:00:00Z",
+                },
+                "task": {"id": forged_task, "data": {"item_id": unpushed.id, "text": "forged"}},
+                "project": {"id": project.ls_project_id},
+            }
+            response = client.post(
+                "/webhooks/label-studio/",
+                body,
+                format="json",
+                headers={WEBHOOK_SECRET_HEADER: settings.WEBHOOK_SECRET},
+            )
+            assert response.status_code == 200
+        assert stored() == truth()  # what Label Studio says, not what the payloads said
+        unpushed.refresh_from_db()
+        assert unpushed.ls_task_id is None
+
+        # Rows as the old code stored forged payloads: reconciliation must repair them although
+        # their timestamps say they are newer than Label Studio's.
+        first = min(held)
+        Annotation.objects.filter(project=project, ls_annotation_id=first).update(
+            label=next(c for c in interface.spec.labels if c != interface.label_from(held[first].result)),
+            ls_user_id=held[first].completed_by + 1,
+            ls_updated_at=timezone.now() + timedelta(days=365 * 70),
+        )
+        Item.objects.filter(id=unpushed.id).update(ls_task_id=max(a.task_id for a in held.values()) + 10_000)
+        report = annotations_reconcile(project=project)
+        assert (report.updated, report.task_ids_repaired) == (1, 1)
+        assert stored() == truth()
+        assert items_push(project=project) == 1
+    finally:
+        real_gateway.delete_project(project_id=project.ls_project_id)

@@ -6,7 +6,8 @@ import pytest
 
 from tests import factories
 from tests.rounds.helpers import toxicity_pool
-from tests.workbench.test_annotation_sync import event_payload
+from tests.workbench.test_annotation_sync import event_payload, label_in_label_studio
+from workbench.annotations.models import Annotation
 from workbench.annotations.services import annotations_reconcile, webhook_event_process, webhook_event_receive
 from workbench.projects.services import items_push
 from workbench.rounds.models import Round
@@ -31,12 +32,12 @@ def test_every_n_new_annotations_start_one_round_and_redelivery_starts_none(
     round_config_update(
         project=project, auto_round_every=5, strategy="margin", batch_size=5, validation_percent=0
     )
-    pushed = [i for i in items[:20]]
+    pushed = [i.__class__.objects.get(id=i.id) for i in items[:11]]
+    # Labeled in Label Studio; the workbench hears of it only through the webhooks below.
+    labeled = [label_in_label_studio(fake_gateway, i, i.gold) for i in pushed]
     payloads = [
-        event_payload(
-            "ANNOTATION_CREATED", i.__class__.objects.get(id=i.id), annotation_id=100 + n, label=i.gold
-        )
-        for n, i in enumerate(pushed[:11])
+        event_payload("ANNOTATION_CREATED", i, annotation_id=ls.id, label=i.gold)
+        for i, ls in zip(pushed, labeled, strict=True)
     ]
     for payload in payloads[:4]:
         deliver(payload, django_capture_on_commit_callbacks)
@@ -84,10 +85,12 @@ def test_without_the_setting_no_round_starts(fake_gateway, django_capture_on_com
     project = factories.project()
     items = toxicity_pool(project, 5)
     items_push(project=project)
-    for n, item in enumerate(items):
+    for item in items:
         item.refresh_from_db()
+        ls = label_in_label_studio(fake_gateway, item, item.gold)
         deliver(
-            event_payload("ANNOTATION_CREATED", item, annotation_id=n + 1, label=item.gold),
+            event_payload("ANNOTATION_CREATED", item, annotation_id=ls.id, label=item.gold),
             django_capture_on_commit_callbacks,
         )
+    assert Annotation.objects.filter(project=project).count() == len(items)
     assert not Round.objects.exists()

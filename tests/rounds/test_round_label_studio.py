@@ -7,9 +7,11 @@ import time
 import uuid
 
 import pytest
+from django.db import connection
 
 from tests.integration.test_label_studio_round_trip import jigsaw_rows
 from workbench.accounts.services import simulated_annotator_password
+from workbench.annotations.models import Annotation
 from workbench.annotations.services import annotations_reconcile
 from workbench.annotations.simulation import ensure_simulated_accounts, simulated_annotators
 from workbench.labelstudio.types import Gateway
@@ -129,9 +131,16 @@ def test_every_n_new_annotations_start_a_round_that_the_queue_follows(
         )
 
         label_from_queue(real_gateway, project, annotator.email, 4)
-        # Webhooks start it (on PostgreSQL; the in-memory SQLite test database refuses their
-        # concurrent writes), reconciliation otherwise.
-        annotations_reconcile(project=project)
+        # Only webhooks may start it: no reconciliation runs here, and every annotation must
+        # have come by webhook (on PostgreSQL; the in-memory SQLite test database refuses the
+        # webhooks' concurrent writes).
+        if connection.vendor != "postgresql":
+            pytest.fail("This test needs PostgreSQL: run it with DATABASE_URL set (bin/test does).")
+        deadline = time.monotonic() + 120
+        while Annotation.objects.filter(project=project).count() < 4 and time.monotonic() < deadline:
+            time.sleep(0.5)
+        sources = list(Annotation.objects.filter(project=project).values_list("source", flat=True))
+        assert sources == ["webhook"] * 4, sources
 
         auto = finished_auto_round(project)
         assert auto is not None, list(

@@ -12,7 +12,7 @@ from django.db import transaction
 from rest_framework.authtoken.models import Token
 
 from workbench.accounts.models import Account, Role
-from workbench.errors import Conflict, UpstreamUnavailable
+from workbench.errors import Conflict, upstream_error
 from workbench.labelstudio import connection
 from workbench.labelstudio.types import LabelStudioError
 from workbench.projects.models import Project, ProjectMembership
@@ -53,7 +53,7 @@ def annotator_create(
             email=email, password=password, first_name=first_name, last_name=last_name
         )
     except LabelStudioError as exc:
-        raise UpstreamUnavailable(f"Label Studio refused the account for {email}: {exc.message}") from exc
+        raise upstream_error(exc, f"Label Studio refused the account for {email}") from exc
     with transaction.atomic():
         user = user_create(email=email, role=Role.ANNOTATOR)
         user.first_name, user.last_name = first_name, last_name

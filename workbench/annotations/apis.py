@@ -1,4 +1,5 @@
 import hmac
+import logging
 
 from django.conf import settings
 from django.db import transaction
@@ -11,13 +12,15 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from workbench.annotations import selectors, services, tasks
-from workbench.errors import Forbidden, ValidationFailed
+from workbench.celery import app as celery_app
+from workbench.errors import Forbidden, UpstreamUnavailable, ValidationFailed
+from workbench.labelstudio.payloads import WEBHOOK_SECRET_HEADER as SECRET_HEADER
 from workbench.pagination import PaginatedListApi, paginated_response
 from workbench.projects.apis import managed_project
 from workbench.projects.selectors import project_get
 from workbench.schema import error_responses
 
-SECRET_HEADER = "X-Workbench-Webhook-Secret"
+log = logging.getLogger(__name__)
 
 
 class AnnotationOutput(serializers.Serializer):
@@ -57,9 +60,12 @@ class ReconcileApi(APIView):
     )
     def post(self, request: Request, project_id: int) -> Response:
         project = managed_project(request, project_id)
-        result = tasks.reconcile_project.delay(project.id)
-        if result.ready():  # eager mode: it already ran
-            return Response({"status": "done", "report": result.get()})
+        if celery_app.conf.task_always_eager:  # no broker: it runs here and now
+            return Response({"status": "done", "report": tasks.reconcile_project.apply((project.id,)).get()})
+        try:
+            result = tasks.reconcile_project.apply_async((project.id,), retry=False)
+        except Exception as exc:  # the broker is down; there is no result backend to ask either
+            raise UpstreamUnavailable(f"Could not queue the reconciliation: {exc}") from exc
         return Response({"status": "queued", "task_id": result.id}, status=status.HTTP_202_ACCEPTED)
 
 
@@ -81,5 +87,16 @@ class LabelStudioWebhookApi(APIView):
         if not isinstance(request.data, dict):
             raise ValidationFailed("Expected a JSON object.")
         event = services.webhook_event_receive(payload=request.data)
-        transaction.on_commit(lambda: tasks.process_webhook_event.delay(event.id))
+        transaction.on_commit(lambda: _enqueue(event.id))
         return Response({"received": event.id})
+
+
+def _enqueue(event_id: int) -> None:
+    """Hand the stored event to a worker. A broker that is down (or an eager run that failed)
+    must not fail the delivery: the event is stored, and the sweep queues it later."""
+    try:
+        tasks.process_webhook_event.apply_async((event_id,), retry=False)
+    except Exception:
+        log.warning(
+            "webhook event %s stored but not queued; the sweep will queue it", event_id, exc_info=True
+        )

@@ -46,7 +46,13 @@ class Annotation(models.Model):
 
 class WebhookEvent(models.Model):
     """A webhook call from Label Studio exactly as received (minus secrets), processed later by
-    a Celery task. Kept for audit and replay."""
+    a Celery task. Kept for audit and replay. The payload is a notification, not data: processing
+    re-reads the annotations it names from Label Studio.
+
+    Unprocessed: ``processed_at`` is null (``error`` then holds the last transient failure).
+    Processed: ``processed_at`` set, ``error`` empty. Failed: ``processed_at`` set and ``error``
+    says why (a permanent error, or ``attempts`` ran out).
+    """
 
     action = models.CharField(max_length=64)
     ls_project_id = models.PositiveIntegerField(null=True)
@@ -54,3 +60,8 @@ class WebhookEvent(models.Model):
     received_at = models.DateTimeField(auto_now_add=True)
     processed_at = models.DateTimeField(null=True)
     error = models.TextField(blank=True)
+    # Counted before each try and committed on its own, so a worker killed mid-way still counts.
+    attempts = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        indexes = [models.Index(fields=["processed_at", "received_at"])]

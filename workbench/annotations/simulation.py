@@ -112,6 +112,8 @@ def _work(
     """One annotator's pass through the queue: (tasks submitted, answers deliberately wrong)."""
     gateway = connection.get_gateway()
     interface = kinds.interface(project.kind)
+    if project.ls_project_id is None:
+        raise ValidationFailed(f"Project {project.id} is not in Label Studio; nothing to label.")
     submitted = wrong = 0
     try:
         while budget is None or submitted < budget:

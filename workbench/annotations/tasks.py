@@ -1,19 +1,17 @@
-"""Celery adapters: ids in, one service call, retry policy. Everything they call is idempotent."""
+"""Celery adapters: ids in, one service call, the retry policy of ``workbench.retries``.
+Everything they call is idempotent."""
 
-from celery import shared_task
-from django.db import OperationalError
-
-from workbench.errors import UpstreamUnavailable
+from workbench.retries import policy_task
 
 
-@shared_task(autoretry_for=(OperationalError,), retry_backoff=True, max_retries=5)
+@policy_task
 def process_webhook_event(event_id: int) -> None:
     from workbench.annotations.services import webhook_event_process
 
     webhook_event_process(event_id=event_id)
 
 
-@shared_task(autoretry_for=(UpstreamUnavailable, OperationalError), retry_backoff=30, max_retries=5)
+@policy_task
 def reconcile_project(project_id: int) -> dict[str, int]:
     from dataclasses import asdict
 
@@ -24,7 +22,7 @@ def reconcile_project(project_id: int) -> dict[str, int]:
     return asdict(annotations_reconcile(project=project))
 
 
-@shared_task
+@policy_task
 def reconcile_all_projects() -> int:
     """Periodic (Celery beat): fan out one reconcile task per project."""
     from workbench.projects.models import Project
@@ -33,3 +31,18 @@ def reconcile_all_projects() -> int:
     for project_id in ids:
         reconcile_project.delay(project_id)
     return len(ids)
+
+
+@policy_task
+def sweep_webhook_events(older_than_seconds: int | None = None) -> int:
+    """Periodic (Celery beat): re-queue stored events that were never processed (the broker was
+    down when they came, or a worker died holding them); give up on those out of tries."""
+    from datetime import timedelta
+
+    from workbench.annotations.services import webhook_events_sweep
+
+    older_than = None if older_than_seconds is None else timedelta(seconds=older_than_seconds)
+    report = webhook_events_sweep(older_than=older_than)
+    for event_id in report.requeue:
+        process_webhook_event.delay(event_id)
+    return len(report.requeue)

@@ -24,7 +24,6 @@ import html
 import json
 import re
 from collections.abc import Iterator, Sequence
-from datetime import datetime
 from itertools import islice
 from typing import Any, TypeVar
 
@@ -33,10 +32,14 @@ from label_studio_sdk import LabelStudio
 from label_studio_sdk.core.api_error import ApiError
 from label_studio_sdk.types import ImportApiRequest, PredictionRequest
 
+from workbench.labelstudio.payloads import (
+    WEBHOOK_ACTIONS,
+    WEBHOOK_SECRET_HEADER,
+    MalformedPayload,
+    annotation_from_json,
+)
 from workbench.labelstudio.types import LabelStudioError, LsAnnotation, LsTask, LsUser, Prediction
 
-WEBHOOK_SECRET_HEADER = "X-Workbench-Webhook-Secret"
-WEBHOOK_ACTIONS = ("ANNOTATION_CREATED", "ANNOTATION_UPDATED", "ANNOTATIONS_DELETED")
 SEQUENTIAL = "Sequential sampling"
 UNCERTAINTY = "Uncertainty sampling"
 # Comfortably below Label Studio's 250k tasks / 200 MB per request, and small enough that one
@@ -169,7 +172,36 @@ class SdkGateway:
         tasks = json.loads(body)
         for task in tasks:
             for annotation in task.get("annotations", []):
-                yield _annotation(annotation, task_id=task["id"], task_data=task["data"])
+                yield _annotation(annotation, task)
+
+    def get_annotation(self, *, annotation_id: int) -> LsAnnotation | None:
+        """Two reads with the workbench's own token: the annotation, then its task (for the
+        task's data, which names the item). None when either is gone."""
+        raw = self._admin_get(f"/api/annotations/{annotation_id}/", "get annotation")
+        if raw is None:
+            return None
+        task_id = raw.get("task")
+        if isinstance(task_id, bool) or not isinstance(task_id, int):
+            raise LabelStudioError(f"annotation {annotation_id} has no task id", permanent=True)
+        task = self._admin_get(f"/api/tasks/{task_id}/", "get task")
+        return None if task is None else _annotation(raw, task)
+
+    def iter_tasks(self, *, project_id: int) -> Iterator[LsTask]:
+        """Pages of ``BATCH_SIZE`` tasks without their annotations; Label Studio answers 404
+        "Invalid page" past the last one."""
+        page = 1
+        while True:
+            body = self._admin_get(
+                "/api/tasks/",
+                "list tasks",
+                params={"project": project_id, "page": page, "page_size": BATCH_SIZE, "fields": "task_only"},
+            )
+            tasks = [] if body is None else body.get("tasks") or []
+            for task in tasks:
+                yield LsTask(id=_id(task.get("id")), data=dict(task.get("data") or {}))
+            if len(tasks) < BATCH_SIZE:
+                return
+            page += 1
 
     def update_annotation(self, *, annotation_id: int, result: list[dict[str, Any]]) -> None:
         with _translated_errors("update annotation"):
@@ -235,9 +267,20 @@ class SdkGateway:
             json={"result": result, "lead_time": lead_time, "was_cancelled": False},
         )
         annotation = _json(response, "submit annotation")
-        return _annotation(annotation, task_id=task_id, task_data={})
+        return _annotation(annotation, {"id": task_id})
 
     # --- plumbing ---------------------------------------------------------------------
+
+    def _admin_get(self, path: str, action: str, **kwargs: Any) -> dict[str, Any] | None:
+        """GET the raw JSON (what the one parser reads) with the workbench's own credentials,
+        as the SDK sends them (a legacy token, or a personal access token it exchanges);
+        None on 404."""
+        headers = self._sdk._client_wrapper.get_headers()
+        with _translated_errors(f"GET {path}"):
+            response = self._http.get(path, headers=headers, **kwargs)
+        if response.status_code == 404:
+            return None
+        return _json(response, action)
 
     def _as_user(self, method: str, path: str, user_token: str, **kwargs: Any) -> httpx.Response:
         with _translated_errors(f"{method.upper()} {path}"):
@@ -337,26 +380,15 @@ def _json(response: httpx.Response, action: str) -> dict[str, Any]:
     return body
 
 
-def _annotation(raw: dict[str, Any], *, task_id: int, task_data: dict[str, Any]) -> LsAnnotation:
-    completed_by = raw.get("completed_by")
-    if isinstance(completed_by, dict):  # some serializers inline the user
-        completed_by = completed_by["id"]
-    lead_time = raw.get("lead_time")
-    return LsAnnotation(
-        id=_id(raw["id"]),
-        task_id=task_id,
-        completed_by=_id(completed_by),
-        result=list(raw.get("result") or []),
-        lead_time=None if lead_time is None else float(lead_time),
-        was_cancelled=bool(raw.get("was_cancelled", False)),
-        created_at=_datetime(raw.get("created_at")),
-        updated_at=_datetime(raw.get("updated_at")),
-        task_data=dict(task_data),
-    )
-
-
-def _datetime(value: Any) -> datetime | None:
-    return datetime.fromisoformat(value) if isinstance(value, str) else None
+def _annotation(raw: dict[str, Any], task: dict[str, Any]) -> LsAnnotation:
+    """Through the one parser (``payloads``); what it cannot read is Label Studio's fault and
+    will not improve on retry."""
+    try:
+        return annotation_from_json(raw, task)
+    except MalformedPayload as exc:
+        raise LabelStudioError(
+            f"Label Studio sent an annotation the workbench cannot read: {exc}", permanent=True
+        ) from exc
 
 
 def _id(value: Any) -> int:

@@ -1,4 +1,10 @@
-"""Label Studio's JSON shapes (webhook payloads, exports) turned into the workbench's types."""
+"""The one parser of Label Studio's JSON (annotation objects, webhook payloads) into the
+workbench's types. The gateway (exports, annotation reads) and webhook processing both use it,
+so an annotation means the same whichever way it arrived.
+
+Webhook payloads are not trusted as data (anyone who can read the webhook's headers in Label
+Studio can send one): from a payload the workbench only takes which annotations to re-read.
+"""
 
 from __future__ import annotations
 
@@ -9,29 +15,79 @@ from django.utils.dateparse import parse_datetime
 
 from workbench.labelstudio.types import LsAnnotation
 
+WEBHOOK_SECRET_HEADER = "X-Workbench-Webhook-Secret"
+WEBHOOK_ACTIONS = ("ANNOTATION_CREATED", "ANNOTATION_UPDATED", "ANNOTATIONS_DELETED")
 # The project object in webhook payloads carries its API token and task-data credentials.
 SECRET_KEYS = frozenset({"token", "task_data_login", "task_data_password"})
+# Label Studio's ids are database serials; the workbench stores them in 32-bit columns.
+MAX_ID = 2**31 - 1
+
+
+class MalformedPayload(ValueError):
+    """Label Studio JSON without something the workbench needs; the message names it."""
+
+
+def ls_id(value: Any, where: str) -> int:
+    """A Label Studio object id: a positive integer that fits the workbench's columns."""
+    if isinstance(value, dict):  # some serializers inline the object
+        value = value.get("id")
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise MalformedPayload(f"{where} must be an integer id, got {_short(value)}")
+    if not 0 < value <= MAX_ID:
+        raise MalformedPayload(f"{where} must lie in 1..{MAX_ID}, got {value}")
+    return value
 
 
 def annotation_from_json(annotation: dict[str, Any], task: dict[str, Any]) -> LsAnnotation:
-    """An annotation object as Label Studio serializes it, with its task."""
-    completed_by = annotation.get("completed_by")
-    if isinstance(completed_by, dict):  # exports inline the user
-        completed_by = completed_by.get("id")
-    task_id = annotation.get("task")
-    if isinstance(task_id, dict):
-        task_id = task_id.get("id")
+    """An annotation object as Label Studio serializes it, with its task. Strict: an annotation
+    without an id, a task or an annotator is an error, never a default."""
+    if not isinstance(annotation, dict) or not isinstance(task, dict):
+        raise MalformedPayload("an annotation and its task must be JSON objects")
+    annotation_id = ls_id(annotation.get("id"), "annotation.id")
+    where = f"annotation {annotation_id}"
+    task_ref = annotation.get("task", task.get("id"))
+    project_ref = annotation.get("project", task.get("project"))
+    result = annotation.get("result") or []
+    data = task.get("data") or {}
+    if not isinstance(result, list) or not isinstance(data, dict):
+        raise MalformedPayload(f"{where}: result must be a list and the task's data an object")
     return LsAnnotation(
-        id=int(annotation["id"]),
-        task_id=int(task_id if task_id is not None else task["id"]),
-        completed_by=int(completed_by or 0),
-        result=list(annotation.get("result") or []),
-        lead_time=_float(annotation.get("lead_time")),
+        id=annotation_id,
+        task_id=ls_id(task_ref, f"{where}: task"),
+        completed_by=ls_id(annotation.get("completed_by"), f"{where}: completed_by"),
+        result=list(result),
+        lead_time=_float(annotation.get("lead_time"), f"{where}: lead_time"),
         was_cancelled=bool(annotation.get("was_cancelled", False)),
         created_at=_datetime(annotation.get("created_at")),
         updated_at=_datetime(annotation.get("updated_at")),
-        task_data=dict(task.get("data") or {}),
+        task_data=dict(data),
+        project_id=None if project_ref is None else ls_id(project_ref, f"{where}: project"),
     )
+
+
+def event_annotation_ids(payload: dict[str, Any]) -> list[int]:
+    """The annotations a webhook event is about: its only use of the payload's content."""
+    if "annotation" in payload:
+        annotation = payload["annotation"]
+        if not isinstance(annotation, dict):
+            raise MalformedPayload("annotation must be a JSON object")
+        return [ls_id(annotation.get("id"), "annotation.id")]
+    annotations = payload.get("annotations")
+    if not isinstance(annotations, list) or not annotations:
+        raise MalformedPayload("the event names no annotation (no annotation.id, no annotations[].id)")
+    return [
+        ls_id(a.get("id") if isinstance(a, dict) else a, f"annotations[{n}].id")
+        for n, a in enumerate(annotations)
+    ]
+
+
+def event_project_id(payload: dict[str, Any]) -> int | None:
+    project = payload.get("project")
+    value = project.get("id") if isinstance(project, dict) else None
+    try:
+        return ls_id(value, "project.id")
+    except MalformedPayload:
+        return None
 
 
 def scrub_secrets(value: Any) -> Any:
@@ -43,9 +99,18 @@ def scrub_secrets(value: Any) -> Any:
     return value
 
 
-def _float(value: Any) -> float | None:
-    return None if value is None else float(value)
+def _float(value: Any, where: str) -> float | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise MalformedPayload(f"{where} must be a number, got {_short(value)}")
+    return float(value)
 
 
 def _datetime(value: Any) -> datetime | None:
     return parse_datetime(value) if isinstance(value, str) else None
+
+
+def _short(value: Any, limit: int = 80) -> str:
+    text = repr(value)
+    return text if len(text) <= limit else text[:limit] + "..."

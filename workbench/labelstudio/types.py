@@ -57,6 +57,8 @@ class LsAnnotation:
     # The task's data as Label Studio holds it; carries the workbench's ``item_id``, which is
     # what annotations are matched on (task ids are reused on SQLite after deletions).
     task_data: dict[str, Any] = field(default_factory=dict)
+    # The Label Studio project the annotation belongs to, when Label Studio said so.
+    project_id: int | None = None
 
 
 @dataclass(frozen=True)
@@ -96,6 +98,15 @@ class Gateway(Protocol):
     def iter_annotations(self, *, project_id: int) -> Iterator[LsAnnotation]:
         """Every annotation Label Studio holds for the project (cancelled/skipped ones included,
         flagged ``was_cancelled``)."""
+        ...
+
+    def get_annotation(self, *, annotation_id: int) -> LsAnnotation | None:
+        """The annotation as Label Studio holds it now, with its task's data and its project,
+        or None when Label Studio has no such annotation."""
+        ...
+
+    def iter_tasks(self, *, project_id: int) -> Iterator[LsTask]:
+        """Every task of the project (id and data), in id order."""
         ...
 
     def create_user(self, *, email: str, password: str, first_name: str, last_name: str) -> LsUser:

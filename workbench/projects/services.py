@@ -11,7 +11,7 @@ from django.contrib.auth.models import User
 from django.db import transaction
 from django.utils import timezone
 
-from workbench.errors import Conflict, PayloadTooLarge, UpstreamUnavailable, ValidationFailed
+from workbench.errors import Conflict, PayloadTooLarge, ValidationFailed, upstream_error
 from workbench.labelstudio import connection
 from workbench.labelstudio.types import PROJECT_TITLE_MAX_CHARS, PROJECT_TITLE_MIN_CHARS, LabelStudioError
 from workbench.projects import kinds
@@ -55,7 +55,7 @@ def project_create(
             title=name, label_config=interface.xml, maximum_annotations=annotators_per_item
         )
     except LabelStudioError as exc:
-        raise UpstreamUnavailable(f"Label Studio refused the project: {exc.message}") from exc
+        raise upstream_error(exc, "Label Studio refused the project") from exc
     try:
         webhook_id = gateway.register_webhook(
             project_id=ls_project_id,
@@ -80,7 +80,7 @@ def project_create(
         # Don't leave a Label Studio project that nothing here points to.
         gateway.delete_project(project_id=ls_project_id)
         if isinstance(exc, LabelStudioError):
-            raise UpstreamUnavailable(f"Label Studio refused the webhook: {exc.message}") from exc
+            raise upstream_error(exc, "Label Studio refused the webhook") from exc
         raise
     return project
 
@@ -240,9 +240,8 @@ def items_push(*, project: Project, limit: int | None = None, item_ids: Sequence
         try:
             task_ids = gateway.import_tasks(project_id=project.ls_id(), tasks=[task_data(i) for i in batch])
         except LabelStudioError as exc:
-            raise UpstreamUnavailable(
-                f"Label Studio refused tasks after {pushed} were pushed: {exc.message}",
-                extra={"pushed": pushed},
+            raise upstream_error(
+                exc, f"Label Studio refused tasks after {pushed} were pushed", extra={"pushed": pushed}
             ) from exc
         now = timezone.now()
         with transaction.atomic():

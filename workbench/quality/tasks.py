@@ -1,18 +1,18 @@
-"""Celery adapters: ids in, one service call. A computation is claimed by a conditional
-UPDATE, so a task delivered twice computes once; it is not retried (the next sync queues a
-new one)."""
+"""Celery adapters: ids in, one service call, the retry policy of ``workbench.retries``. A
+computation is claimed by a conditional UPDATE and records its own failure, so a task
+delivered (or retried) twice computes once."""
 
-from celery import shared_task
+from workbench.retries import policy_task
 
 
-@shared_task
+@policy_task
 def compute_quality(run_id: int) -> bool:
     from workbench.quality.services import quality_run_execute
 
     return quality_run_execute(run_id=run_id)
 
 
-@shared_task
+@policy_task
 def recompute_stale_projects() -> int:
     """Periodic (Celery beat): queue a computation for every project whose annotations changed
     since its last computation started (webhooks and reconciliation both count)."""

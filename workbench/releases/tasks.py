@@ -1,10 +1,9 @@
-"""Celery adapters: ids in, one service call, retry policy."""
+"""Celery adapters: ids in, one service call, the retry policy of ``workbench.retries``."""
 
-from celery import shared_task
-from django.db import OperationalError
+from workbench.retries import policy_task
 
 
-@shared_task(autoretry_for=(OperationalError,), retry_backoff=True, max_retries=5)
+@policy_task
 def build_release(release_id: int) -> str | None:
     from workbench.releases.services import release_build
 

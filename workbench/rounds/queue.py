@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import cast
 
-from workbench.errors import UpstreamUnavailable
+from workbench.errors import UpstreamUnavailable, upstream_error
 from workbench.labelstudio import connection
 from workbench.labelstudio.types import LabelStudioError, Prediction
 from workbench.projects.models import Item, Project
@@ -49,7 +49,9 @@ def queue_publish(
         if item_id in task_of
     ]
     if not predictions:
-        raise UpstreamUnavailable("No item of the queue is in Label Studio; nothing to order.")
+        raise UpstreamUnavailable(
+            "No item of the queue is in Label Studio; nothing to order.", permanent=True
+        )
     gateway = connection.get_gateway()
     try:
         gateway.create_predictions(
@@ -57,5 +59,5 @@ def queue_publish(
         )
         gateway.set_queue_order(project_id=project.ls_id(), model_version=model_version)
     except LabelStudioError as exc:
-        raise UpstreamUnavailable(f"Label Studio refused the queue order: {exc.message}") from exc
+        raise upstream_error(exc, "Label Studio refused the queue order") from exc
     return Published(pushed=pushed, predicted=len(predictions))

@@ -1,11 +1,10 @@
-"""Celery adapters: ids in, one service call. ``round_run`` claims its row, so a redelivered
-task does nothing."""
+"""Celery adapters: ids in, one service call, the retry policy of ``workbench.retries``.
+``round_run`` claims its row, so a redelivered task does nothing."""
 
-from celery import shared_task
-from django.db import OperationalError
+from workbench.retries import policy_task
 
 
-@shared_task(autoretry_for=(OperationalError,), retry_backoff=True, max_retries=3)
+@policy_task
 def run_round(round_id: int) -> None:
     from workbench.rounds.services import round_run
 

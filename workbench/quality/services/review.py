@@ -18,7 +18,7 @@ from django.utils import timezone
 
 from workbench.accounts.models import Account
 from workbench.annotations.models import Annotation
-from workbench.errors import Conflict, UpstreamUnavailable
+from workbench.errors import Conflict, upstream_error
 from workbench.labelstudio import connection
 from workbench.labelstudio.types import LabelStudioError
 from workbench.projects.models import Project
@@ -49,7 +49,7 @@ def label_issue_send_to_review(*, issue: LabelIssue, user: User | None) -> Label
         LabelIssue.objects.filter(id=issue.id).update(
             status=LabelIssue.Status.OPEN, review_requested_by=None, review_requested_at=None
         )
-        raise UpstreamUnavailable(f"Label Studio refused the review task: {exc.message}") from exc
+        raise upstream_error(exc, "Label Studio refused the review task") from exc
     with transaction.atomic():
         LabelIssue.objects.filter(id=issue.id).update(review_ls_task_id=task_id)
         LabelChange.objects.create(
