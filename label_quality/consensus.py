@@ -93,17 +93,44 @@ def majority_vote(
     values, k = as_rating_matrix(ratings, n_categories)
     counts = category_counts(values, k)
     labels = vote_winner(counts, tie_break_ranks(counts, tie_break))
+    return consensus_from_labels(values, labels, k)
+
+
+def consensus_from_labels(
+    ratings: npt.ArrayLike, labels: npt.ArrayLike, n_categories: int | None = None
+) -> ConsensusResult:
+    """A vote-based consensus whose labels the caller decided (e.g. by a named tie rule that a
+    plain plurality cannot express, such as "a split vote is the tie category").
+
+    Args:
+        ratings: ``(n_items, n_annotators)`` codes, NaN = missing.
+        labels: ``(n_items,)`` consensus code per item, -1 = no label (abstained or unrated).
+        n_categories: number of categories (default: max code + 1).
+
+    Returns:
+        :class:`ConsensusResult` (``method="majority_vote"``) whose ``item_quality`` is the
+        share of the votes given to the most-voted category (NaN without votes), whatever the
+        tie rule chose; annotator agreement counts an annotator's ratings equal to ``labels``.
+    """
+    values, k = as_rating_matrix(ratings, n_categories)
+    codes = np.asarray(labels)
+    if codes.shape != (values.shape[0],):
+        raise ValueError(f"labels must have shape ({values.shape[0]},), got {codes.shape}")
+    if codes.size and (not np.issubdtype(codes.dtype, np.integer) or codes.min() < -1 or codes.max() >= k):
+        raise ValueError(f"labels must be integer codes in -1..{k - 1}")
+    codes = codes.astype(np.int64)
+    counts = category_counts(values, k)
     n_ratings = counts.sum(axis=1)
     rated = n_ratings > 0
     item_quality = np.full(values.shape[0], np.nan)
-    item_quality[rated] = counts[rated, labels[rated]] / n_ratings[rated]
+    item_quality[rated] = counts[rated].max(axis=1) / n_ratings[rated]
     loo = annotator_agreement_with_consensus(values, k)
     return ConsensusResult(
-        labels=labels,
+        labels=codes,
         item_quality=item_quality,
         n_ratings=n_ratings,
         annotator_quality=loo.agreement,
-        annotator_agreement=_agreement_with(values, labels),
+        annotator_agreement=_agreement_with(values, codes),
         method="majority_vote",
         pred_probs_source="none",
     )

@@ -17,8 +17,8 @@ import numpy as np
 from numpy.typing import NDArray
 
 import label_quality as lq
-from workbench.projects import kinds
-from workbench.quality.ratings import CATEGORIES, ProjectRatings
+from workbench import votes
+from workbench.quality.ratings import ProjectRatings
 
 log = logging.getLogger(__name__)
 
@@ -45,6 +45,8 @@ class Analysis:
     annotators: list[dict[str, Any]]
     # Flagged issues: (item position, score, given label, suggested label).
     issues: list[tuple[int, float, Any, Any]] = field(default_factory=list)
+    # Per item position: the label that label issues were judged on (the vote policy's consensus).
+    issue_labels: list[Any] = field(default_factory=list)
 
 
 def _pooled(values: NDArray[np.float64]) -> NDArray[np.float64]:
@@ -238,9 +240,13 @@ def _analyse_single(
     rng: np.random.Generator,
 ) -> Analysis:
     values = ratings.matrix.values
-    categories = CATEGORIES[ratings.kind]
+    spec = ratings.spec
+    categories = spec.codes
     k = len(categories)
-    majority = lq.majority_vote(values, k)
+    # The vote policy decides each item from its own votes (no class-frequency prior).
+    decided = [votes.consensus(spec, item_votes) for item_votes in ratings.votes]
+    codes = np.array([-1 if label is None else spec.code(str(label)) for label in decided], dtype=np.int64)
+    majority = lq.consensus_from_labels(values, codes, k)
     probs = _oof_single(features(ratings.item_ids), majority.labels, k, rng)
     crowd = None
     if np.any(majority.n_ratings >= 2):
@@ -274,10 +280,8 @@ def _analyse_single(
         # Issues are judged on what the annotators said (their majority), not on CROWDLAB's
         # consensus, which already leans on the same model and would hide the disagreement.
         given = majority.labels
-        if ratings.kind is kinds.Kind.PREFERENCE:
-            found = lq.find_preference_issues(given, probs)
-        else:
-            found = lq.find_label_issues(given, probs)
+        preference = spec.task == "preference"
+        found = lq.find_preference_issues(given, probs) if preference else lq.find_label_issues(given, probs)
         for pos in found.positions.tolist():
             issues.append(
                 (pos, float(found.quality[pos]), name(int(given[pos])), name(int(np.argmax(probs[pos]))))
@@ -295,7 +299,13 @@ def _analyse_single(
         report,
         values,
     )
-    return Analysis(summary=summary, consensus=consensus, annotators=rows, issues=issues)
+    return Analysis(
+        summary=summary,
+        consensus=consensus,
+        annotators=rows,
+        issues=issues,
+        issue_labels=[name(int(c)) for c in majority.labels],
+    )
 
 
 def _analyse_multilabel(
@@ -310,8 +320,12 @@ def _analyse_multilabel(
 ) -> Analysis:
     values = ratings.matrix.values
     names = [str(n) for n in ratings.matrix.label_names]
-    majority = lq.multilabel_consensus(values, method="majority_vote")
-    labels = np.column_stack([m.labels for m in majority]).clip(0, 1)
+    spec = ratings.spec
+    decided = [votes.consensus(spec, item_votes) for item_votes in ratings.votes]
+    labels = np.array(
+        [[int(label is not None and name in label) for name in names] for label in decided], dtype=np.int64
+    ).reshape(len(decided), len(names))
+    majority = [lq.consensus_from_labels(values[:, :, j], labels[:, j], 2) for j in range(len(names))]
     probs = _oof_multilabel(features(ratings.item_ids), labels, rng)
     multi_rated = (~np.isnan(values[:, :, 0])).sum(axis=1) >= 2
     crowd = lq.multilabel_consensus(values, probs, method="crowdlab") if multi_rated.any() else None
@@ -372,4 +386,10 @@ def _analyse_multilabel(
     crowd_quality = np.nanmean([c.annotator_quality for c in crowd], axis=0) if crowd is not None else None
     with_consensus = np.nanmean([c.annotator_agreement for c in chosen], axis=0)
     rows = _annotator_rows(ratings, agreement_, with_consensus, crowd_quality, report, values[:, :, 0])
-    return Analysis(summary=summary, consensus=consensus, annotators=rows, issues=issues)
+    return Analysis(
+        summary=summary,
+        consensus=consensus,
+        annotators=rows,
+        issues=issues,
+        issue_labels=[label_set(labels[i]) for i in range(values.shape[0])],
+    )
