@@ -107,10 +107,13 @@ def counted_answers(
 
 
 def _check(spec: KindSpec, rule: TieRule | str) -> TieRule:
-    name = TieRule(rule)
+    try:
+        name = TieRule(rule)
+    except ValueError:
+        raise ValueError(f"unknown tie rule {rule!r}; valid: {', '.join(TieRule)}") from None
     if name not in spec.tie_rules:
         valid = ", ".join(spec.tie_rules)
-        raise ValueError(f"tie rule {name!r} does not apply to {spec.kind}; valid: {valid}")
+        raise ValueError(f"tie rule {str(name)!r} does not apply to {spec.kind}; valid: {valid}")
     return name
 
 
