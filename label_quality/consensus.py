@@ -209,7 +209,7 @@ def crowdlab(
             "label_quality.issues.find_label_issues on the single labels)"
         )
     frame = pd.DataFrame(values[np.ix_(rows, cols)], columns=cols)
-    out = get_label_quality_multiannotator(frame, probs[rows], verbose=False)
+    out = get_label_quality_multiannotator(frame, _settle_exact_ties(probs[rows]), verbose=False)
     quality = out["label_quality"]
     stats = out["annotator_stats"].reindex(cols)
 
@@ -228,6 +228,25 @@ def crowdlab(
         method="crowdlab",
         pred_probs_source=source,
     )
+
+
+# Far below any difference a model or a vote share makes, far above float rounding.
+_TIE_NUDGE = 1e-9
+
+
+def _settle_exact_ties(probs: FloatArray) -> FloatArray:
+    """Probabilities with exact ties nudged apart, the lower code first.
+
+    cleanlab breaks a tied vote by the model's probabilities, then by class frequencies over
+    all items, then by annotator scores, and finally with the global ``np.random``; with
+    vote-fraction probabilities every tied vote ties there too, so labels would depend on other
+    items and on unseeded randomness, and the third step fails outright when every item is
+    tied. A nudge this small only decides exact ties, and decides them from the item alone.
+    """
+    k = probs.shape[1]
+    nudged = probs + _TIE_NUDGE * (k - 1 - np.arange(k, dtype=np.float64))[None, :]
+    out: FloatArray = nudged / nudged.sum(axis=1, keepdims=True)
+    return out
 
 
 def multilabel_consensus(

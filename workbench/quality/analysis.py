@@ -25,6 +25,9 @@ log = logging.getLogger(__name__)
 BOOTSTRAP_RESAMPLES = 200
 TREND_RESAMPLES = 100
 N_FOLDS = 5
+# CROWDLAB needs annotators who overlap on more than one item: on a single multi-rated item
+# cleanlab's tie-break divides by empty annotator statistics and fails.
+MIN_MULTI_RATED = 2
 
 
 def num(value: Any) -> float | None:
@@ -249,7 +252,7 @@ def _analyse_single(
     majority = lq.consensus_from_labels(values, codes, k)
     probs = _oof_single(features(ratings.item_ids), majority.labels, k, rng)
     crowd = None
-    if np.any(majority.n_ratings >= 2):
+    if np.sum(majority.n_ratings >= 2) >= MIN_MULTI_RATED:
         crowd = lq.crowdlab(values, probs, n_categories=k)
     chosen = crowd if (method == "crowdlab" and crowd is not None) else majority
     summary["consensus"] = {
@@ -328,7 +331,8 @@ def _analyse_multilabel(
     majority = [lq.consensus_from_labels(values[:, :, j], labels[:, j], 2) for j in range(len(names))]
     probs = _oof_multilabel(features(ratings.item_ids), labels, rng)
     multi_rated = (~np.isnan(values[:, :, 0])).sum(axis=1) >= 2
-    crowd = lq.multilabel_consensus(values, probs, method="crowdlab") if multi_rated.any() else None
+    enough = multi_rated.sum() >= MIN_MULTI_RATED
+    crowd = lq.multilabel_consensus(values, probs, method="crowdlab") if enough else None
     chosen = crowd if (method == "crowdlab" and crowd is not None) else majority
     chosen_labels = np.column_stack([c.labels for c in chosen]).clip(0, 1)
 
@@ -357,17 +361,22 @@ def _analyse_multilabel(
         }
         for i in range(values.shape[0])
     ]
-    found = lq.find_multilabel_issues(labels, probs)  # on the annotators' majority, as above
-    issues = [
-        (
-            pos,
-            float(found.items.quality[pos]),
-            label_set(labels[pos]),
-            label_set((probs[pos] >= 0.5).astype(int)),
-        )
-        for pos in found.items.positions.tolist()
-    ]
-    summary["issues"] = {"skipped": None, "n_flagged": len(issues)}
+    issues: list[tuple[int, float, Any, Any]] = []
+    if not labels.any() or labels.all(axis=0).any():
+        # cleanlab's one-vs-rest needs some tick, and no category ticked on every item.
+        summary["issues"] = {"skipped": "too few labels per category for label issues"}
+    else:
+        found = lq.find_multilabel_issues(labels, probs)  # on the annotators' majority, as above
+        issues = [
+            (
+                pos,
+                float(found.items.quality[pos]),
+                label_set(labels[pos]),
+                label_set((probs[pos] >= 0.5).astype(int)),
+            )
+            for pos in found.items.positions.tolist()
+        ]
+        summary["issues"] = {"skipped": None, "n_flagged": len(issues)}
     # Gold accuracy on the whole label set: each distinct set is one category.
     sets: dict[tuple[str, ...], int] = {}
     pooled = np.full(values.shape[:2], np.nan)
