@@ -168,6 +168,7 @@ def crowdlab(
     *,
     n_categories: int | None = None,
     smoothing: float = 1.0,
+    tie_break: Sequence[int] | None = None,
 ) -> ConsensusResult:
     """CROWDLAB consensus and quality scores (``cleanlab.multiannotator``).
 
@@ -184,6 +185,9 @@ def crowdlab(
         n_categories: number of categories (default: ``pred_probs`` width, else max
             code + 1).
         smoothing: Laplace smoothing of the fallback.
+        tie_break: priority order of codes for exact ties in the probabilities (first wins;
+            default: lower code first), e.g. ``[1, 0]`` toward toxic. Decided per item: never
+            by cleanlab's class frequencies or its unseeded random choice.
 
     Returns:
         :class:`ConsensusResult` (``method="crowdlab"``).
@@ -209,7 +213,10 @@ def crowdlab(
             "label_quality.issues.find_label_issues on the single labels)"
         )
     frame = pd.DataFrame(values[np.ix_(rows, cols)], columns=cols)
-    out = get_label_quality_multiannotator(frame, _settle_exact_ties(probs[rows]), verbose=False)
+    order = list(range(k)) if tie_break is None else list(tie_break)
+    if sorted(order) != list(range(k)):
+        raise ValueError(f"tie_break must be a permutation of 0..{k - 1}; got {order}")
+    out = get_label_quality_multiannotator(frame, _settle_exact_ties(probs[rows], order), verbose=False)
     quality = out["label_quality"]
     stats = out["annotator_stats"].reindex(cols)
 
@@ -234,8 +241,8 @@ def crowdlab(
 _TIE_NUDGE = 1e-9
 
 
-def _settle_exact_ties(probs: FloatArray) -> FloatArray:
-    """Probabilities with exact ties nudged apart, the lower code first.
+def _settle_exact_ties(probs: FloatArray, order: Sequence[int]) -> FloatArray:
+    """Probabilities with exact ties nudged apart, ``order[0]`` first.
 
     cleanlab breaks a tied vote by the model's probabilities, then by class frequencies over
     all items, then by annotator scores, and finally with the global ``np.random``; with
@@ -244,7 +251,9 @@ def _settle_exact_ties(probs: FloatArray) -> FloatArray:
     tied. A nudge this small only decides exact ties, and decides them from the item alone.
     """
     k = probs.shape[1]
-    nudged = probs + _TIE_NUDGE * (k - 1 - np.arange(k, dtype=np.float64))[None, :]
+    bonus = np.empty(k, dtype=np.float64)
+    bonus[np.asarray(order, dtype=np.int64)] = np.arange(k - 1, -1, -1, dtype=np.float64)
+    nudged = probs + _TIE_NUDGE * bonus[None, :]
     out: FloatArray = nudged / nudged.sum(axis=1, keepdims=True)
     return out
 
@@ -255,6 +264,7 @@ def multilabel_consensus(
     *,
     method: Literal["crowdlab", "majority_vote"] = "crowdlab",
     tie_break: Literal["prior"] | Sequence[int] = "prior",
+    crowdlab_tie_break: Sequence[int] | None = None,
 ) -> list[ConsensusResult]:
     """Consensus for each label of multi-label ratings, each label a binary category.
 
@@ -279,7 +289,7 @@ def multilabel_consensus(
             results.append(majority_vote(values[:, :, j], 2, tie_break=tie_break))
         elif method == "crowdlab":
             binary = None if probs is None else np.column_stack([1 - probs[:, j], probs[:, j]])
-            results.append(crowdlab(values[:, :, j], binary, n_categories=2))
+            results.append(crowdlab(values[:, :, j], binary, n_categories=2, tie_break=crowdlab_tie_break))
         else:
             raise ValueError(f"method must be 'crowdlab' or 'majority_vote'; got {method!r}")
     return results

@@ -152,6 +152,15 @@ def decide(spec: KindSpec, labels: Sequence[Label], *, rule: TieRule | str) -> L
     return "tie"
 
 
+def tie_order(spec: KindSpec) -> list[int]:
+    """The kind's consensus rule as a priority order of ``spec.codes`` (multi-label: of 0 / 1
+    per category), for model-weighted votes (CROWDLAB) whose exact ties must break the same way."""
+    if spec.multiple:
+        return [1, 0]  # toward_toxic: ticked
+    first = "toxic" if spec.consensus_ties == TieRule.TOWARD_TOXIC else "tie"
+    return [spec.code(first)] + [c for c in range(len(spec.codes)) if spec.codes[c] != first]
+
+
 def consensus(spec: KindSpec, labels: Sequence[Label]) -> Label | None:
     """The label every reader shows: :func:`decide` under the kind's consensus rule."""
     return decide(spec, labels, rule=spec.consensus_ties)

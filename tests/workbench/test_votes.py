@@ -113,3 +113,9 @@ def test_a_preference_item_becomes_one_flat_feature_row() -> None:
     assert BINARY.feature_rows(vectors[:, :1, :]).shape == (5, 8)
     with pytest.raises(ValueError, match=r"needs embeddings of shape \(n, 3, d\)"):
         PREF.feature_rows(vectors[:, 0, :])
+
+
+def test_model_weighted_ties_break_like_the_consensus_rule() -> None:
+    assert BINARY.codes[votes.tie_order(BINARY)[0]] == "toxic"
+    assert PREF.codes[votes.tie_order(PREF)[0]] == "tie"
+    assert votes.tie_order(MULTI) == [1, 0]

@@ -253,7 +253,7 @@ def _analyse_single(
     probs = _oof_single(features(ratings.item_ids), majority.labels, k, rng)
     crowd = None
     if np.sum(majority.n_ratings >= 2) >= MIN_MULTI_RATED:
-        crowd = lq.crowdlab(values, probs, n_categories=k)
+        crowd = lq.crowdlab(values, probs, n_categories=k, tie_break=votes.tie_order(spec))
     chosen = crowd if (method == "crowdlab" and crowd is not None) else majority
     summary["consensus"] = {
         "method": chosen.method,
@@ -332,7 +332,10 @@ def _analyse_multilabel(
     probs = _oof_multilabel(features(ratings.item_ids), labels, rng)
     multi_rated = (~np.isnan(values[:, :, 0])).sum(axis=1) >= 2
     enough = multi_rated.sum() >= MIN_MULTI_RATED
-    crowd = lq.multilabel_consensus(values, probs, method="crowdlab") if enough else None
+    crowd = None
+    if enough:
+        order = votes.tie_order(spec)
+        crowd = lq.multilabel_consensus(values, probs, method="crowdlab", crowdlab_tie_break=order)
     chosen = crowd if (method == "crowdlab" and crowd is not None) else majority
     chosen_labels = np.column_stack([c.labels for c in chosen]).clip(0, 1)
 
