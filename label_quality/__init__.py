@@ -46,6 +46,14 @@ from label_quality.issues import (
     out_of_fold_pred_probs,
     out_of_fold_pred_probs_multilabel,
 )
+from label_quality.pipelines import (
+    ABSENT_CLASS_PROB,
+    MultilabelOutOfFold,
+    OutOfFold,
+    label_set_gold_report,
+    out_of_fold_per_label,
+    out_of_fold_where_trainable,
+)
 from label_quality.ratings import (
     JIGSAW_LABELS,
     PREFERENCE_A,
@@ -65,6 +73,12 @@ from label_quality.trends import (
 )
 
 __all__ = [
+    "ABSENT_CLASS_PROB",
+    "MultilabelOutOfFold",
+    "OutOfFold",
+    "label_set_gold_report",
+    "out_of_fold_per_label",
+    "out_of_fold_where_trainable",
     "JIGSAW_LABELS",
     "PREFERENCE_A",
     "PREFERENCE_B",

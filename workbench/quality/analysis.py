@@ -133,42 +133,6 @@ def agreement(ratings: ProjectRatings, rng: np.random.Generator) -> dict[str, An
     return out
 
 
-def _oof_single(
-    X: NDArray[np.float32], labels: NDArray[np.int64], k: int, rng: np.random.Generator
-) -> NDArray[np.float64] | None:
-    """Out-of-fold class probabilities over the classes present (a class nobody chose, e.g. no
-    ties yet, gets a tiny probability); None when there is too little to train on."""
-    counts = np.bincount(labels, minlength=k)
-    present = np.flatnonzero(counts > 0)
-    if present.size < 2 or counts[present].min() < 2:
-        return None
-    remap = np.full(k, -1)
-    remap[present] = np.arange(present.size)
-    folds = int(min(N_FOLDS, counts[present].min()))
-    probs = lq.out_of_fold_pred_probs(X, remap[labels], rng=rng, n_classes=present.size, n_folds=folds)
-    full = np.full((labels.size, k), 1e-6)
-    full[:, present] = probs
-    return full / full.sum(axis=1, keepdims=True)
-
-
-def _oof_multilabel(
-    X: NDArray[np.float32], labels: NDArray[np.int64], rng: np.random.Generator
-) -> NDArray[np.float64]:
-    """Per label: out-of-fold probability that it is present; the label's base rate where it
-    has too few positives (or negatives) to train on."""
-    out = np.empty(labels.shape, dtype=np.float64)
-    for j in range(labels.shape[1]):
-        column = labels[:, j]
-        positives = int(column.sum())
-        smallest = min(positives, column.size - positives)
-        if smallest >= 2:
-            folds = min(N_FOLDS, smallest)
-            out[:, j] = lq.out_of_fold_pred_probs(X, column, rng=rng, n_classes=2, n_folds=folds)[:, 1]
-        else:
-            out[:, j] = (positives + 0.5) / (column.size + 1.0)
-    return out
-
-
 def _annotator_rows(
     ratings: ProjectRatings,
     agreement_: lq.AnnotatorAgreement,
@@ -250,7 +214,9 @@ def _analyse_single(
     decided = [votes.consensus(spec, item_votes) for item_votes in ratings.votes]
     codes = np.array([-1 if label is None else spec.code(str(label)) for label in decided], dtype=np.int64)
     majority = lq.consensus_from_labels(values, codes, k)
-    probs = _oof_single(features(ratings.item_ids), majority.labels, k, rng)
+    X = features(ratings.item_ids)
+    oof = lq.out_of_fold_where_trainable(X, majority.labels, k, rng=rng, n_folds=N_FOLDS)
+    probs = oof.pred_probs
     crowd = None
     if np.sum(majority.n_ratings >= 2) >= MIN_MULTI_RATED:
         crowd = lq.crowdlab(values, probs, n_categories=k, tie_break=votes.tie_order(spec))
@@ -278,7 +244,7 @@ def _analyse_single(
     ]
     issues: list[tuple[int, float, Any, Any]] = []
     if probs is None:
-        summary["issues"] = {"skipped": "too few labels per class for out-of-fold probabilities"}
+        summary["issues"] = {"skipped": oof.skipped}
     else:
         # Issues are judged on what the annotators said (their majority), not on CROWDLAB's
         # consensus, which already leans on the same model and would hide the disagreement.
@@ -329,7 +295,7 @@ def _analyse_multilabel(
         [[int(label is not None and name in label) for name in names] for label in decided], dtype=np.int64
     ).reshape(len(decided), len(names))
     majority = [lq.consensus_from_labels(values[:, :, j], labels[:, j], 2) for j in range(len(names))]
-    probs = _oof_multilabel(features(ratings.item_ids), labels, rng)
+    probs = lq.out_of_fold_per_label(features(ratings.item_ids), labels, rng=rng, n_folds=N_FOLDS).pred_probs
     multi_rated = (~np.isnan(values[:, :, 0])).sum(axis=1) >= 2
     enough = multi_rated.sum() >= MIN_MULTI_RATED
     crowd = None
@@ -380,20 +346,13 @@ def _analyse_multilabel(
             for pos in found.items.positions.tolist()
         ]
         summary["issues"] = {"skipped": None, "n_flagged": len(issues)}
-    # Gold accuracy on the whole label set: each distinct set is one category.
-    sets: dict[tuple[str, ...], int] = {}
-    pooled = np.full(values.shape[:2], np.nan)
-    for i in range(values.shape[0]):
-        for a in range(values.shape[1]):
-            if not np.isnan(values[i, a, 0]):
-                key = tuple(label_set(values[i, a].astype(int)))
-                pooled[i, a] = sets.setdefault(key, len(sets))
-    gold_codes = np.full(values.shape[0], np.nan)
+    gold_sets = np.full((values.shape[0], len(names)), np.nan)
     for i, item_id in enumerate(ratings.item_ids):
         if item_id in gold:
-            key = tuple(n for n in names if n in (gold[item_id] or ()))
-            gold_codes[i] = sets.setdefault(key, len(sets))
-    report = _gold_report(pooled, gold_codes, max(len(sets), 2), gold_threshold, gold_min_answers)
+            gold_sets[i] = [float(n in (gold[item_id] or ())) for n in names]
+    report = lq.label_set_gold_report(
+        values, gold_sets, threshold=gold_threshold, min_answers=gold_min_answers
+    )
     agreement_ = lq.annotator_agreement_with_consensus(_pooled(values), 2)
     crowd_quality = np.nanmean([c.annotator_quality for c in crowd], axis=0) if crowd is not None else None
     with_consensus = np.nanmean([c.annotator_agreement for c in chosen], axis=0)
