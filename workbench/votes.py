@@ -77,13 +77,19 @@ def newest_per_annotator(answers: Iterable[Answer]) -> dict[int, list[Answer]]:
 
 
 def counted_answers(
-    *, project: Project, spec: KindSpec, item_ids: Sequence[int] | None = None
+    *,
+    project: Project,
+    spec: KindSpec,
+    item_ids: Sequence[int] | None = None,
+    made_before: datetime | None = None,
 ) -> dict[int, list[Answer]]:
     """The answers that count, per item id (only items with at least one), read from the
-    database."""
+    database; ``made_before``: as they stood before that time (answers created earlier)."""
     rows = Annotation.objects.filter(project=project, was_cancelled=False, label__isnull=False)
     if item_ids is not None:
         rows = rows.filter(item_id__in=list(item_ids))
+    if made_before is not None:
+        rows = rows.filter(ls_created_at__lt=made_before)
     fields = (
         "item_id",
         "ls_user_id",

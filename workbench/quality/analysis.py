@@ -256,7 +256,7 @@ def _analyse_single(
                 (pos, float(found.quality[pos]), name(int(given[pos])), name(int(np.argmax(probs[pos]))))
             )
         summary["issues"] = {"skipped": None, "n_flagged": len(issues)}
-    code_of = {c: n for n, c in enumerate(categories)}
+    code_of: dict[Any, int] = {c: n for n, c in enumerate(categories)}
     gold_codes = np.array([code_of.get(gold.get(i), np.nan) for i in ratings.item_ids], dtype=np.float64)
     report = _gold_report(values, gold_codes, k, gold_threshold, gold_min_answers)
     agreement_ = lq.annotator_agreement_with_consensus(values, k)
