@@ -15,7 +15,7 @@ import numpy.typing as npt
 
 from label_quality._validation import BoolArray, FloatArray, as_multilabel_ratings, check_rng
 from label_quality.gold import GoldReport, gold_report
-from label_quality.issues import Features, out_of_fold_pred_probs
+from label_quality.issues import Features, default_classifier, out_of_fold_pred_probs
 
 # The probability given to a class nobody chose: small, but not 0 (log losses stay finite).
 ABSENT_CLASS_PROB = 1e-6
@@ -55,11 +55,14 @@ def out_of_fold_where_trainable(
     rng: np.random.Generator,
     n_folds: int = 5,
 ) -> OutOfFold:
-    """Out-of-fold class probabilities over the classes that occur.
+    """Class probabilities for every item from a model that never saw that item's label.
 
-    A class nobody chose gets :data:`ABSENT_CLASS_PROB` (rows renormalised); fewer folds are
-    used when the rarest class has fewer items than ``n_folds``. Skipped (``pred_probs`` None)
-    when fewer than two classes occur or one occurs only once.
+    Classes given to at least two items are trainable: their items get out-of-fold
+    probabilities (fewer folds when the rarest trainable class has fewer items than
+    ``n_folds``). Items of a class given only once (say the one ``tie`` so far) are predicted by
+    the model trained on all trainable items, which did not see them either. A class no model
+    learned gets :data:`ABSENT_CLASS_PROB` (rows renormalised). Skipped (``pred_probs`` None)
+    when fewer than two classes are trainable.
 
     Args:
         features: ``(n_items, n_features)``.
@@ -73,15 +76,22 @@ def out_of_fold_where_trainable(
     if codes.ndim != 1 or (codes.size and (codes.min() < 0 or codes.max() >= n_classes)):
         raise ValueError(f"labels must be a 1-D array of codes 0..{n_classes - 1}")
     counts = np.bincount(codes, minlength=n_classes)
-    present = np.flatnonzero(counts > 0)
-    if present.size < 2 or counts[present].min() < 2:
-        return OutOfFold(None, 0, "too few labels per class for out-of-fold probabilities")
+    trainable = np.flatnonzero(counts >= 2)
+    if trainable.size < 2:
+        return OutOfFold(None, 0, "fewer than two classes with two or more labels each")
     remap = np.full(n_classes, -1)
-    remap[present] = np.arange(present.size)
-    folds = int(min(n_folds, counts[present].min()))
-    probs = out_of_fold_pred_probs(features, remap[codes], rng=rng, n_classes=present.size, n_folds=folds)
+    remap[trainable] = np.arange(trainable.size)
+    rows = np.flatnonzero(remap[codes] >= 0)
+    rare = np.flatnonzero(remap[codes] < 0)
+    X = features[rows] if rare.size else features
+    folds = int(min(n_folds, counts[trainable].min()))
     full = np.full((codes.size, n_classes), ABSENT_CLASS_PROB)
-    full[:, present] = probs
+    full[np.ix_(rows, trainable)] = out_of_fold_pred_probs(
+        X, remap[codes[rows]], rng=rng, n_classes=trainable.size, n_folds=folds
+    )
+    if rare.size:
+        model = default_classifier().fit(X, remap[codes[rows]])
+        full[np.ix_(rare, trainable[model.classes_])] = model.predict_proba(features[rare])
     out: FloatArray = full / full.sum(axis=1, keepdims=True)
     return OutOfFold(out, folds)
 

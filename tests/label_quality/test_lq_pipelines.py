@@ -30,10 +30,20 @@ def test_a_class_nobody_chose_gets_a_tiny_probability_and_rows_sum_to_one() -> N
     assert again.pred_probs is not None and np.array_equal(again.pred_probs, oof.pred_probs)
 
 
+def test_a_class_given_once_is_predicted_by_a_model_that_never_saw_it_and_does_not_stop_the_rest() -> None:
+    X, labels = separable(20, np.random.default_rng(0))
+    labels = labels.copy()
+    labels[7] = 2  # the one "tie" so far
+    oof = out_of_fold_where_trainable(X, labels, 3, rng=np.random.default_rng(1))
+    assert oof.pred_probs is not None and np.allclose(oof.pred_probs.sum(axis=1), 1.0)
+    assert oof.pred_probs[7, 2] <= ABSENT_CLASS_PROB * 2  # nobody could learn that class
+    assert oof.pred_probs[7, :2].argmax() == 1  # item 7 sits with the class-1 items
+
+
 def test_too_little_to_train_on_is_skipped_with_a_reason_and_rare_classes_use_fewer_folds() -> None:
     X, _ = separable(6, np.random.default_rng(0))
     skipped = out_of_fold_where_trainable(X, np.array([0, 0, 0, 0, 0, 1]), 2, rng=np.random.default_rng(0))
-    assert skipped.pred_probs is None and skipped.n_folds == 0 and "too few" in (skipped.skipped or "")
+    assert skipped.pred_probs is None and skipped.n_folds == 0 and "fewer than two" in (skipped.skipped or "")
     fewer = out_of_fold_where_trainable(X, np.array([0, 0, 0, 0, 1, 1]), 2, rng=np.random.default_rng(0))
     assert fewer.n_folds == 2
     with pytest.raises(ValueError, match="codes 0..1"):
