@@ -28,6 +28,7 @@ from label_quality.agreement import (
 )
 from label_quality.consensus import (
     ConsensusResult,
+    consensus_from_labels,
     crowdlab,
     majority_vote,
     multilabel_consensus,
@@ -44,6 +45,14 @@ from label_quality.issues import (
     label_issues_from_features,
     out_of_fold_pred_probs,
     out_of_fold_pred_probs_multilabel,
+)
+from label_quality.pipelines import (
+    ABSENT_CLASS_PROB,
+    MultilabelOutOfFold,
+    OutOfFold,
+    label_set_gold_report,
+    out_of_fold_per_label,
+    out_of_fold_where_trainable,
 )
 from label_quality.ratings import (
     JIGSAW_LABELS,
@@ -64,6 +73,12 @@ from label_quality.trends import (
 )
 
 __all__ = [
+    "ABSENT_CLASS_PROB",
+    "MultilabelOutOfFold",
+    "OutOfFold",
+    "label_set_gold_report",
+    "out_of_fold_per_label",
+    "out_of_fold_where_trainable",
     "JIGSAW_LABELS",
     "PREFERENCE_A",
     "PREFERENCE_B",
@@ -94,6 +109,7 @@ __all__ = [
     "iso_week",
     "krippendorff_alpha",
     "label_issues_from_features",
+    "consensus_from_labels",
     "majority_vote",
     "multilabel_agreement",
     "multilabel_consensus",

@@ -17,14 +17,17 @@ import numpy as np
 from numpy.typing import NDArray
 
 import label_quality as lq
-from workbench.projects import kinds
-from workbench.quality.ratings import CATEGORIES, ProjectRatings
+from workbench import votes
+from workbench.quality.ratings import ProjectRatings
 
 log = logging.getLogger(__name__)
 
 BOOTSTRAP_RESAMPLES = 200
 TREND_RESAMPLES = 100
 N_FOLDS = 5
+# CROWDLAB needs annotators who overlap on more than one item: on a single multi-rated item
+# cleanlab's tie-break divides by empty annotator statistics and fails.
+MIN_MULTI_RATED = 2
 
 
 def num(value: Any) -> float | None:
@@ -45,6 +48,8 @@ class Analysis:
     annotators: list[dict[str, Any]]
     # Flagged issues: (item position, score, given label, suggested label).
     issues: list[tuple[int, float, Any, Any]] = field(default_factory=list)
+    # Per item position: the label that label issues were judged on (the vote policy's consensus).
+    issue_labels: list[Any] = field(default_factory=list)
 
 
 def _pooled(values: NDArray[np.float64]) -> NDArray[np.float64]:
@@ -128,43 +133,6 @@ def agreement(ratings: ProjectRatings, rng: np.random.Generator) -> dict[str, An
     return out
 
 
-def _oof_single(
-    X: NDArray[np.float32], labels: NDArray[np.int64], k: int, rng: np.random.Generator
-) -> NDArray[np.float64] | None:
-    """Out-of-fold class probabilities over the classes present (a class nobody chose, e.g. no
-    ties yet, gets a tiny probability); None when there is too little to train on."""
-    counts = np.bincount(labels, minlength=k)
-    present = np.flatnonzero(counts > 0)
-    if present.size < 2 or counts[present].min() < 2:
-        return None
-    remap = np.full(k, -1)
-    remap[present] = np.arange(present.size)
-    folds = int(min(N_FOLDS, counts[present].min()))
-    probs = lq.out_of_fold_pred_probs(X, remap[labels], rng=rng, n_classes=present.size, n_folds=folds)
-    full: NDArray[np.float64] = np.full((labels.size, k), 1e-6)
-    full[:, present] = probs
-    normalized: NDArray[np.float64] = full / full.sum(axis=1, keepdims=True)
-    return normalized
-
-
-def _oof_multilabel(
-    X: NDArray[np.float32], labels: NDArray[np.int64], rng: np.random.Generator
-) -> NDArray[np.float64]:
-    """Per label: out-of-fold probability that it is present; the label's base rate where it
-    has too few positives (or negatives) to train on."""
-    out = np.empty(labels.shape, dtype=np.float64)
-    for j in range(labels.shape[1]):
-        column = labels[:, j]
-        positives = int(column.sum())
-        smallest = min(positives, column.size - positives)
-        if smallest >= 2:
-            folds = min(N_FOLDS, smallest)
-            out[:, j] = lq.out_of_fold_pred_probs(X, column, rng=rng, n_classes=2, n_folds=folds)[:, 1]
-        else:
-            out[:, j] = (positives + 0.5) / (column.size + 1.0)
-    return out
-
-
 def _annotator_rows(
     ratings: ProjectRatings,
     agreement_: lq.AnnotatorAgreement,
@@ -239,13 +207,19 @@ def _analyse_single(
     rng: np.random.Generator,
 ) -> Analysis:
     values = ratings.matrix.values
-    categories = CATEGORIES[ratings.kind]
+    spec = ratings.spec
+    categories = spec.codes
     k = len(categories)
-    majority = lq.majority_vote(values, k)
-    probs = _oof_single(features(ratings.item_ids), majority.labels, k, rng)
+    # The vote policy decides each item from its own votes (no class-frequency prior).
+    decided = [votes.consensus(spec, item_votes) for item_votes in ratings.votes]
+    codes = np.array([-1 if label is None else spec.code(str(label)) for label in decided], dtype=np.int64)
+    majority = lq.consensus_from_labels(values, codes, k)
+    X = features(ratings.item_ids)
+    oof = lq.out_of_fold_where_trainable(X, majority.labels, k, rng=rng, n_folds=N_FOLDS)
+    probs = oof.pred_probs
     crowd = None
-    if np.any(majority.n_ratings >= 2):
-        crowd = lq.crowdlab(values, probs, n_categories=k)
+    if np.sum(majority.n_ratings >= 2) >= MIN_MULTI_RATED:
+        crowd = lq.crowdlab(values, probs, n_categories=k, tie_break=votes.tie_order(spec))
     chosen = crowd if (method == "crowdlab" and crowd is not None) else majority
     summary["consensus"] = {
         "method": chosen.method,
@@ -270,15 +244,13 @@ def _analyse_single(
     ]
     issues: list[tuple[int, float, Any, Any]] = []
     if probs is None:
-        summary["issues"] = {"skipped": "too few labels per class for out-of-fold probabilities"}
+        summary["issues"] = {"skipped": oof.skipped}
     else:
         # Issues are judged on what the annotators said (their majority), not on CROWDLAB's
         # consensus, which already leans on the same model and would hide the disagreement.
         given = majority.labels
-        if ratings.kind is kinds.Kind.PREFERENCE:
-            found = lq.find_preference_issues(given, probs)
-        else:
-            found = lq.find_label_issues(given, probs)
+        preference = spec.task == "preference"
+        found = lq.find_preference_issues(given, probs) if preference else lq.find_label_issues(given, probs)
         for pos in found.positions.tolist():
             issues.append(
                 (pos, float(found.quality[pos]), name(int(given[pos])), name(int(np.argmax(probs[pos]))))
@@ -296,7 +268,13 @@ def _analyse_single(
         report,
         values,
     )
-    return Analysis(summary=summary, consensus=consensus, annotators=rows, issues=issues)
+    return Analysis(
+        summary=summary,
+        consensus=consensus,
+        annotators=rows,
+        issues=issues,
+        issue_labels=[name(int(c)) for c in majority.labels],
+    )
 
 
 def _analyse_multilabel(
@@ -311,11 +289,19 @@ def _analyse_multilabel(
 ) -> Analysis:
     values = ratings.matrix.values
     names = [str(n) for n in ratings.matrix.label_names]
-    majority = lq.multilabel_consensus(values, method="majority_vote")
-    labels = np.column_stack([m.labels for m in majority]).clip(0, 1)
-    probs = _oof_multilabel(features(ratings.item_ids), labels, rng)
+    spec = ratings.spec
+    decided = [votes.consensus(spec, item_votes) for item_votes in ratings.votes]
+    labels = np.array(
+        [[int(label is not None and name in label) for name in names] for label in decided], dtype=np.int64
+    ).reshape(len(decided), len(names))
+    majority = [lq.consensus_from_labels(values[:, :, j], labels[:, j], 2) for j in range(len(names))]
+    probs = lq.out_of_fold_per_label(features(ratings.item_ids), labels, rng=rng, n_folds=N_FOLDS).pred_probs
     multi_rated = (~np.isnan(values[:, :, 0])).sum(axis=1) >= 2
-    crowd = lq.multilabel_consensus(values, probs, method="crowdlab") if multi_rated.any() else None
+    enough = multi_rated.sum() >= MIN_MULTI_RATED
+    crowd = None
+    if enough:
+        order = votes.tie_order(spec)
+        crowd = lq.multilabel_consensus(values, probs, method="crowdlab", crowdlab_tie_break=order)
     chosen = crowd if (method == "crowdlab" and crowd is not None) else majority
     chosen_labels = np.column_stack([c.labels for c in chosen]).clip(0, 1)
 
@@ -344,33 +330,37 @@ def _analyse_multilabel(
         }
         for i in range(values.shape[0])
     ]
-    found = lq.find_multilabel_issues(labels, probs)  # on the annotators' majority, as above
-    issues = [
-        (
-            pos,
-            float(found.items.quality[pos]),
-            label_set(labels[pos]),
-            label_set((probs[pos] >= 0.5).astype(int)),
-        )
-        for pos in found.items.positions.tolist()
-    ]
-    summary["issues"] = {"skipped": None, "n_flagged": len(issues)}
-    # Gold accuracy on the whole label set: each distinct set is one category.
-    sets: dict[tuple[str, ...], int] = {}
-    pooled = np.full(values.shape[:2], np.nan)
-    for i in range(values.shape[0]):
-        for a in range(values.shape[1]):
-            if not np.isnan(values[i, a, 0]):
-                key = tuple(label_set(values[i, a].astype(int)))
-                pooled[i, a] = sets.setdefault(key, len(sets))
-    gold_codes = np.full(values.shape[0], np.nan)
+    issues: list[tuple[int, float, Any, Any]] = []
+    if not labels.any() or labels.all(axis=0).any():
+        # cleanlab's one-vs-rest needs some tick, and no category ticked on every item.
+        summary["issues"] = {"skipped": "too few labels per category for label issues"}
+    else:
+        found = lq.find_multilabel_issues(labels, probs)  # on the annotators' majority, as above
+        issues = [
+            (
+                pos,
+                float(found.items.quality[pos]),
+                label_set(labels[pos]),
+                label_set((probs[pos] >= 0.5).astype(int)),
+            )
+            for pos in found.items.positions.tolist()
+        ]
+        summary["issues"] = {"skipped": None, "n_flagged": len(issues)}
+    gold_sets = np.full((values.shape[0], len(names)), np.nan)
     for i, item_id in enumerate(ratings.item_ids):
         if item_id in gold:
-            key = tuple(n for n in names if n in (gold[item_id] or ()))
-            gold_codes[i] = sets.setdefault(key, len(sets))
-    report = _gold_report(pooled, gold_codes, max(len(sets), 2), gold_threshold, gold_min_answers)
+            gold_sets[i] = [float(n in (gold[item_id] or ())) for n in names]
+    report = lq.label_set_gold_report(
+        values, gold_sets, threshold=gold_threshold, min_answers=gold_min_answers
+    )
     agreement_ = lq.annotator_agreement_with_consensus(_pooled(values), 2)
     crowd_quality = np.nanmean([c.annotator_quality for c in crowd], axis=0) if crowd is not None else None
     with_consensus = np.nanmean([c.annotator_agreement for c in chosen], axis=0)
     rows = _annotator_rows(ratings, agreement_, with_consensus, crowd_quality, report, values[:, :, 0])
-    return Analysis(summary=summary, consensus=consensus, annotators=rows, issues=issues)
+    return Analysis(
+        summary=summary,
+        consensus=consensus,
+        annotators=rows,
+        issues=issues,
+        issue_labels=[label_set(labels[i]) for i in range(values.shape[0])],
+    )

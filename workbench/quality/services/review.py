@@ -16,11 +16,12 @@ from django.contrib.auth.models import User
 from django.db import transaction
 from django.utils import timezone
 
+from workbench import votes
 from workbench.accounts.models import Account
-from workbench.annotations.models import Annotation
 from workbench.errors import Conflict, upstream_error
 from workbench.labelstudio import connection
 from workbench.labelstudio.types import LabelStudioError
+from workbench.projects import kinds
 from workbench.projects.models import Project
 from workbench.projects.services import task_data
 from workbench.quality.models import ItemConsensus, LabelChange, LabelIssue
@@ -97,19 +98,15 @@ def reviews_settle(*, project: Project, ratings: ProjectRatings) -> int:
         ]
         if len(answers) < issue.review_needed:
             continue
+        before = votes.counted_answers(
+            project=project,
+            spec=kinds.spec_of(project.kind),
+            item_ids=[issue.item_id],
+            made_before=issue.review_requested_at,
+        ).get(issue.item_id, [])
+        earlier_of = {a.ls_user_id: a.label for a in before}
         for ls_user, label, created in sorted(answers, key=lambda a: a[2]):
-            earlier = (
-                Annotation.objects.filter(
-                    project=project,
-                    item_id=issue.item_id,
-                    ls_user_id=ls_user,
-                    was_cancelled=False,
-                    ls_created_at__lt=issue.review_requested_at,
-                )
-                .order_by("-ls_created_at")
-                .values_list("label", flat=True)
-                .first()
-            )
+            earlier = earlier_of.get(ls_user)
             LabelChange.objects.create(
                 project=project,
                 item_id=issue.item_id,
