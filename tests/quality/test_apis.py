@@ -12,7 +12,6 @@ from workbench.projects.services import project_member_add
 pytestmark = pytest.mark.django_db
 
 
-
 @pytest.fixture
 def project(fake_gateway):  # type: ignore[no-untyped-def]
     project = factories.project(annotators_per_item=3)

@@ -19,7 +19,6 @@ from workbench.projects.services import project_member_add
 pytestmark = pytest.mark.django_db
 
 
-
 @pytest.fixture
 def owner(fake_gateway):  # type: ignore[no-untyped-def]
     return factories.user(Role.ML_ENGINEER)

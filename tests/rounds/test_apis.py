@@ -13,7 +13,6 @@ from workbench.projects.services import project_member_add
 pytestmark = pytest.mark.django_db
 
 
-
 @pytest.fixture
 def project(fake_gateway):  # type: ignore[no-untyped-def]
     owner = factories.user(Role.ML_ENGINEER)

@@ -13,7 +13,6 @@ from workbench.projects.models import Item
 pytestmark = pytest.mark.django_db
 
 
-
 def test_requests_without_a_token_are_refused() -> None:
     response = APIClient().get("/api/projects/")
     assert response.status_code == 401
