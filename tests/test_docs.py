@@ -22,7 +22,9 @@ from workbench.labelstudio import server
 from workbench.projects.kinds import SPECS, Kind
 
 ROOT = Path(__file__).resolve().parents[1]
-README = (ROOT / "README.md").read_text()
+# The README and the reference pages it links (docs/*.md): one text, as a reader meets it.
+DOC_FILES = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
+README = "\n".join(path.read_text() for path in DOC_FILES)
 BIN_SCRIPTS = sorted(p for p in (ROOT / "bin").iterdir() if p.is_file())
 
 
@@ -299,7 +301,7 @@ def api_paths() -> list[str]:
 
 
 # Label Studio's own API, which the README mentions where it says what the workbench calls.
-LABEL_STUDIO_PATHS = {"/api/projects/{id}/next"}
+LABEL_STUDIO_PATHS = {"/api/projects/{id}/next", "/api/webhooks/", "/api/annotations/{id}/", "/api/tasks/{id}/"}
 
 
 def readme_api_operations() -> list[tuple[str, str]]:

@@ -44,7 +44,7 @@ def documented_variables() -> dict[str, str]:
 
 
 def test_the_readme_shows_the_procfile_and_the_documented_variables() -> None:
-    readme = (ROOT / "README.md").read_text()
+    readme = (ROOT / "docs" / "configuration.md").read_text()
     production = readme[readme.index("### Production") : readme.index("## Operations")]
     for command in procfile().values():
         assert command in production
