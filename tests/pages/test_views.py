@@ -203,3 +203,15 @@ def test_a_project_without_rounds_or_releases_says_how_to_start(owner) -> None: 
     svg = client.get(f"/rounds/projects/{project.id}/learning-curve.svg")
     assert svg.status_code == 200 and b"No validated round yet" in svg.content
     assert client.get(f"/releases/projects/{project.id}/1/").status_code == 404
+
+
+@pytest.mark.parametrize(("role", "landing"), [(Role.ADMIN, "/quality/"), (Role.ML_ENGINEER, "/rounds/")])
+def test_signing_in_without_a_next_link_lands_on_a_page_the_user_may_open(role: Role, landing: str) -> None:
+    from workbench.accounts.services import user_create
+
+    email = f"landing-{role.value}@example.test"
+    user_create(email=email, role=role, password="s3cret-pass")
+    client = Client()
+    response = client.post("/quality/login/", {"username": email, "password": "s3cret-pass"})
+    assert response.status_code == 302 and response["Location"] == landing
+    assert client.get(landing).status_code == 200

@@ -19,6 +19,9 @@ from django.contrib.auth import views as auth_views
 from django.contrib.auth.forms import AuthenticationForm
 from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse
+from django.urls import reverse
+
+from workbench.accounts.selectors import is_admin
 
 _PREFIX = "workbench:login-failures:"
 
@@ -62,6 +65,11 @@ class ThrottledLoginView(auth_views.LoginView):
     def form_invalid(self, form: AuthenticationForm) -> HttpResponse:
         _count_failure(self.request)
         return super().form_invalid(form)
+
+    def get_default_redirect_url(self) -> str:
+        """Without a ``next`` link: admins land on label quality, everyone else (ML engineers may
+        not open it) on the rounds and releases pages."""
+        return reverse("quality:index" if is_admin(self.request.user) else "rounds:index")
 
     def form_valid(self, form: AuthenticationForm) -> HttpResponse:
         cache.delete(_keys(self.request)[0])

@@ -1,4 +1,4 @@
-from django.urls import path, reverse_lazy
+from django.urls import path
 
 from workbench.quality import views
 from workbench.quality.login import ThrottledLoginView
@@ -10,9 +10,7 @@ urlpatterns = [
     # Workbench admins are not Django staff, so the Django admin's login would refuse them.
     path(
         "login/",
-        ThrottledLoginView.as_view(
-            template_name="quality/login.html", next_page=reverse_lazy("quality:index")
-        ),
+        ThrottledLoginView.as_view(template_name="quality/login.html"),
         name="login",
     ),
     path("projects/<int:project_id>/", views.project_overview, name="overview"),
