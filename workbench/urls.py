@@ -1,5 +1,5 @@
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import URLPattern, URLResolver, include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.permissions import AllowAny
 
@@ -10,7 +10,7 @@ from workbench.quality import apis as quality
 from workbench.releases import apis as releases
 from workbench.rounds import apis as rounds
 
-api = [
+api: list[URLPattern | URLResolver] = [
     path("me/", accounts.MeApi.as_view()),
     path("annotators/", accounts.AnnotatorCreateApi.as_view()),
     path("projects/", projects.ProjectListCreateApi.as_view()),
@@ -44,6 +44,7 @@ api = [
         releases.ReleaseDownloadApi.as_view(),
         name="release-download",
     ),
+    path("projects/<int:project_id>/audits/", include("workbench.audits.urls_api")),
 ]
 
 urlpatterns = [
@@ -56,4 +57,5 @@ urlpatterns = [
     path("quality/", include("workbench.quality.urls")),
     path("rounds/", include("workbench.rounds.urls")),
     path("releases/", include("workbench.releases.urls")),
+    path("audits/", include("workbench.audits.urls")),
 ]
