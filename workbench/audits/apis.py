@@ -147,6 +147,10 @@ class LabelAuditApi(APIView):
 
 
 class DriftCheckOutput(serializers.ModelSerializer):
+    # Plain strings in the schema: choice fields named like Round's would rename its enums.
+    status = serializers.CharField(help_text="done, or skipped (see reason)")
+    trigger = serializers.CharField(help_text="import, api or command")
+
     class Meta:
         model = DriftCheck
         fields = [
