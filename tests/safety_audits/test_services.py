@@ -149,3 +149,37 @@ def test_the_commands_print_groups_fairness_and_flagged_annotators(fake_gateway,
     assert "# Model card:" in capsys.readouterr().out
     call_command("audit_labels", project.name)
     assert "items with counted answers" in capsys.readouterr().out
+
+
+def test_a_releases_datasheet_links_the_rounds_model_card_and_carries_the_label_audit_and_drift(
+    fake_gateway, settings
+) -> None:  # type: ignore[no-untyped-def]
+    from workbench.releases.selectors import release_datasheet
+    from workbench.releases.services import release_build, release_create
+
+    settings.PUBLIC_URL = "https://workbench.example"
+    project, items = identity_project(200)
+    audit_settings_update(project=project, min_count=3)
+    round_ = model_round(project, items)
+    release = release_create(project=project, created_by=None, tag="before-audit")
+    release_build(release_id=release.id)
+    release.refresh_from_db()
+    assert release.status == "published", release.error
+    before = release_datasheet(release=release) or ""
+    assert f"Round {round_.number} ({round_.model_version}) has no fairness audit yet" in before
+    assert "No label-side audit was run" in before
+
+    fairness_audit_run(round_=round_)
+    label_audit_run(project=project)
+    items_import_records(project=project, records=identity_records(40, seed=2, start=200))
+    second = release_create(project=project, created_by=None, tag="audited")
+    release_build(release_id=second.id)
+    second.refresh_from_db()
+    text = release_datasheet(release=second) or ""
+    card = f"https://workbench.example/audits/projects/{project.id}/rounds/{round_.id}/model-card.md"
+    assert "## Model card" in text and card in text
+    assert "## Label-side audit" in text and "Audit of 100 items" in text
+    check = drift_of_last_import(project=project)
+    assert (
+        check is not None and f"**{check.verdict}**" in text and f"against release:{release.version}" in text
+    )
