@@ -16,7 +16,7 @@ from workbench.audits.services.fairness import fairness_audit_run
 from workbench.audits.services.identity import audit_settings_update, identity_assign
 from workbench.audits.services.labels import label_audit_run
 from workbench.errors import ValidationFailed
-from workbench.projects.models import ItemImport
+from workbench.projects.models import Item, ItemImport
 from workbench.projects.services import items_import_records
 
 # transaction=True: the import's on-commit hook runs (Celery is eager in tests).
@@ -183,3 +183,15 @@ def test_a_releases_datasheet_links_the_rounds_model_card_and_carries_the_label_
     assert (
         check is not None and f"**{check.verdict}**" in text and f"against release:{release.version}" in text
     )
+
+
+def test_drift_uses_the_rounds_embedding_cache_once_a_round_embedded_the_items(fake_gateway) -> None:  # type: ignore[no-untyped-def]
+    project, _ = identity_project(100)
+    items_import_records(project=project, records=identity_records(60, seed=5, start=100))
+    a, b = ItemImport.objects.filter(project=project).order_by("id")
+    before = drift_check_run(project=project, side_a=f"import:{a.id}", side_b=f"import:{b.id}", trigger="api")
+    assert before.features.startswith("hashed TF-IDF")
+    round_ = model_round(project, list(Item.objects.filter(project=project).order_by("id")))
+    after = drift_check_run(project=project, side_a=f"import:{a.id}", side_b=f"import:{b.id}", trigger="api")
+    assert after.features == f"embedding cache ({round_.parameters['featurizer']})"
+    assert after.status == "done" and 0.0 <= after.report["classifier"]["auc"] <= 1.0
