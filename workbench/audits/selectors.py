@@ -26,6 +26,10 @@ def groups_of(*, project: Project, item_ids: Sequence[int]) -> dict[int, frozens
     return {item_id: frozenset(groups) for item_id, groups in rows.iterator(chunk_size=5000)}
 
 
+def _sorted(counts: Counter[str]) -> dict[str, int]:
+    return dict(sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])))
+
+
 def group_counts(*, project: Project, item_import: ItemImport | None = None) -> dict[str, int]:
     """Items mentioning each group (of the project, or of one import), most mentioned first."""
     rows = ItemIdentity.objects.filter(project=project)
@@ -34,24 +38,35 @@ def group_counts(*, project: Project, item_import: ItemImport | None = None) -> 
     counts: Counter[str] = Counter()
     for groups in rows.values_list("groups", flat=True).iterator(chunk_size=5000):
         counts.update(groups)
-    return dict(sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])))
+    return _sorted(counts)
 
 
 def identity_summary(*, project: Project) -> dict[str, object]:
-    """How many items have groups assigned, by which rule, and the counts (project and per import)."""
-    rows = ItemIdentity.objects.filter(project=project)
+    """How many items have groups assigned, by which rule, and the counts (project and per
+    import), in one pass over the stored groups."""
+    total: Counter[str] = Counter()
+    per_import: dict[int, Counter[str]] = {}
+    assigned = with_any = 0
+    rules: set[str] = set()
+    rows = ItemIdentity.objects.filter(project=project).values_list("item__source_id", "groups", "rule")
+    for source_id, groups, rule in rows.iterator(chunk_size=5000):
+        assigned += 1
+        with_any += bool(groups)
+        rules.add(rule)
+        total.update(groups)
+        per_import.setdefault(source_id, Counter()).update(groups)
     return {
         "items": project.items.count(),
-        "assigned": rows.count(),
-        "with_any_group": rows.exclude(groups=[]).count(),
-        "rules": sorted(set(rows.values_list("rule", flat=True))),
-        "counts": group_counts(project=project),
+        "assigned": assigned,
+        "with_any_group": with_any,
+        "rules": sorted(rules),
+        "counts": _sorted(total),
         "imports": [
             {
                 "import_id": record.id,
                 "source_name": record.source_name,
                 "created": record.created_count,
-                "counts": group_counts(project=project, item_import=record),
+                "counts": _sorted(per_import.get(record.id, Counter())),
             }
             for record in ItemImport.objects.filter(project=project).order_by("id")
         ],
