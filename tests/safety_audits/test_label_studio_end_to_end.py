@@ -135,6 +135,10 @@ def test_identity_columns_a_round_and_a_second_batch_give_fairness_drift_and_a_m
         fairness = pages.get(f"/audits/projects/{project.id}/rounds/{round_.id}/").content.decode()
         assert all(f'<tr data-group="{g}">' in fairness for g in GROUPS)
         assert 'id="fairness-plot"' in fairness and "Model card:" in fairness
+        # Bias-madlibs texts differ only in the identity term: swapped pairs are found and scored.
+        counterfactual = client.get(f"/api/projects/{project.id}/audits/rounds/{round_.id}/fairness/").json()
+        assert counterfactual["report"]["counterfactual"]["n_pairs"] > 0
+        assert "identity-swapped pairs among the validation items" in fairness
         card = pages.get(f"/audits/projects/{project.id}/rounds/{round_.id}/model-card.md")
         assert card.status_code == 200
         body = card.content.decode()

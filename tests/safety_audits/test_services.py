@@ -195,3 +195,32 @@ def test_drift_uses_the_rounds_embedding_cache_once_a_round_embedded_the_items(f
     after = drift_check_run(project=project, side_a=f"import:{a.id}", side_b=f"import:{b.id}", trigger="api")
     assert after.features == f"embedding cache ({round_.parameters['featurizer']})"
     assert after.status == "done" and 0.0 <= after.report["classifier"]["auc"] <= 1.0
+
+
+TOXIC_VERBS = ("hate", "kill", "punch", "attack", "hurt")
+
+
+def test_identity_swapped_validation_pairs_get_their_score_gaps(fake_gateway) -> None:  # type: ignore[no-untyped-def]
+    project = factories.project()
+    verbs = ["hug", "thank", "hate", "kill", "meet", "punch", "respect", "attack", "help", "hurt"]
+    records = [
+        {"text": f"{verb} {adj} {term}", "label": "toxic" if verb in TOXIC_VERBS else "non-toxic"}
+        for verb in verbs
+        for adj in ("every", "that", "this", "my")
+        for term in ("muslim", "christian", "jewish", "gay")
+    ]
+    items_import_records(project=project, records=records)
+    audit_settings_update(project=project, min_count=3)
+    round_ = model_round(project, list(Item.objects.filter(project=project).order_by("id")))
+    audit = fairness_audit_run(round_=round_)
+    cf = audit.report["counterfactual"]
+    assert cf["n_pairs"] > 0 and cf["lexicon"] == "workbench-identity-terms 1.0.0"
+    scores = dict(zip(round_.validation_scores["item_ids"], round_.validation_scores["p"], strict=True))
+    texts = dict(Item.objects.filter(project=project).values_list("id", "data__text"))
+    for pair in cf["largest"]:
+        a, b = texts[pair["item_a"]].split(), texts[pair["item_b"]].split()
+        assert a[:2] == b[:2] and a[2] != b[2]  # the same text, the identity term swapped
+        assert pair["gap"] == pytest.approx(scores[pair["item_b"]] - scores[pair["item_a"]])
+    largest = max(abs(p["gap"]) for p in cf["largest"])
+    assert cf["quantiles"]["1"] == pytest.approx(largest)
+    assert "identity-swapped validation pairs" in audit.model_card

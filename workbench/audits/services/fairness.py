@@ -11,12 +11,14 @@ from django.db import transaction
 import audits
 from workbench.audits import reports, selectors
 from workbench.audits.models import FairnessAudit
-from workbench.audits.services.identity import identity_ensure, rule_of
+from workbench.audits.services.identity import identity_ensure, lexicon_of, rule_of
 from workbench.errors import ValidationFailed
 from workbench.projects import kinds
+from workbench.projects.models import Item
 from workbench.rounds.models import Round
 
 N_RESAMPLES = 200
+BLANK = "<identity>"  # what a matched identity term becomes when pairing swapped texts
 
 
 def _toxic_scores(round_: Round) -> tuple[list[int], list[float], list[int], float]:
@@ -72,13 +74,18 @@ def fairness_audit_run(*, round_: Round, n_resamples: int = N_RESAMPLES) -> Fair
         )
     except ValueError as exc:
         raise ValidationFailed(f"Round {round_.number}: {exc}") from exc
-    card = audits.render_model_card(_card_input(round_, report, rule_of(config)))
+    counterfactual = _counterfactual(round_, item_ids, p, lexicon_of(config))
+    card = audits.render_model_card(_card_input(round_, report, rule_of(config), counterfactual))
     with transaction.atomic():
         audit, _ = FairnessAudit.objects.update_or_create(
             round=round_,
             defaults={
                 "project": project,
-                "report": {**reports.fairness(report), "groups_from": rule_of(config)},
+                "report": {
+                    **reports.fairness(report),
+                    "groups_from": rule_of(config),
+                    "counterfactual": counterfactual,
+                },
                 "model_card": card,
                 "n_items": len(item_ids),
             },
@@ -86,7 +93,55 @@ def fairness_audit_run(*, round_: Round, n_resamples: int = N_RESAMPLES) -> Fair
     return audit
 
 
-def _card_input(round_: Round, report: audits.FairnessReport, rule: str) -> audits.ModelCardInput:
+def _counterfactual(
+    round_: Round, item_ids: list[int], scores: list[float], lexicon: audits.Lexicon
+) -> dict[str, Any]:
+    """Score gaps of the identity-swapped pairs among the validation items: items whose text is
+    the same once every lexicon term is blanked out, with different terms. Each pair is the first
+    such item (by id) against each other one."""
+    spec = kinds.spec_of(round_.project.kind)
+    pattern = lexicon.pattern()
+    texts = dict(Item.objects.filter(id__in=item_ids).values_list("id", "data"))
+    by_template: dict[str, list[tuple[int, float, tuple[str, ...]]]] = {}
+    for item_id, score in zip(item_ids, scores, strict=True):
+        text = " ".join(spec.texts(texts[item_id]))
+        terms = tuple(" ".join(m.group(1).lower().split()) for m in pattern.finditer(text))
+        if terms:
+            template = " ".join(pattern.sub(BLANK, text).lower().split())
+            by_template.setdefault(template, []).append((item_id, score, terms))
+    pairs = [
+        (first, other)
+        for members in by_template.values()
+        for first in members[:1]
+        for other in members[1:]
+        if other[2] != first[2]
+    ]
+    lexicon_name = f"{lexicon.name} {lexicon.version}"
+    if not pairs:
+        return {"n_pairs": 0, "lexicon": lexicon_name, "reason": "no identity-swapped pairs among the items"}
+    gaps = audits.counterfactual_gaps([a[1] for a, _ in pairs], [b[1] for _, b in pairs], top_k=10)
+    body: dict[str, Any] = reports.clean(gaps)
+    body["quantiles"] = {f"{q:g}": v for q, v in gaps.quantiles.items()}
+    body["share_above"] = {f"{t:g}": v for t, v in gaps.share_above.items()}
+    body["largest"] = [
+        {
+            "item_a": pairs[g.position][0][0],
+            "item_b": pairs[g.position][1][0],
+            "terms_a": list(pairs[g.position][0][2]),
+            "terms_b": list(pairs[g.position][1][2]),
+            "score_a": g.score_a,
+            "score_b": g.score_b,
+            "gap": g.gap,
+        }
+        for g in gaps.largest
+    ]
+    body["lexicon"] = lexicon_name
+    return body
+
+
+def _card_input(
+    round_: Round, report: audits.FairnessReport, rule: str, counterfactual: dict[str, Any]
+) -> audits.ModelCardInput:
     project = round_.project
     metrics = {k: float(v) for k, v in round_.metrics.items() if isinstance(v, int | float)}
     featurizer = str(round_.parameters.get("featurizer", "unknown featurizer"))
@@ -127,8 +182,17 @@ def _card_input(round_: Round, report: audits.FairnessReport, rule: str) -> audi
             "Identity groups matched by a word list miss implicit mentions and misread ambiguous words.",
         ],
         caveats=[
+            (
+                f"Counterfactual consistency over {counterfactual['n_pairs']} identity-swapped "
+                "validation pairs: "
+                f"median |score gap| {counterfactual['quantiles']['0.5']:.3f}, 90th percentile "
+                f"{counterfactual['quantiles']['0.9']:.3f}, largest {counterfactual['quantiles']['1']:.3f}."
+            )
+            if counterfactual["n_pairs"]
+            else "No identity-swapped pairs among the validation items: counterfactual consistency "
+            "not measured.",
             f"Cost weights: false positive {round_.parameters.get('cost_fp', 1.0)}, "
-            f"false negative {round_.parameters.get('cost_fn', 1.0)}."
+            f"false negative {round_.parameters.get('cost_fn', 1.0)}.",
         ],
         extra_details={"Seed": str(round_.seed), "Training labels": str(round_.training_size or 0)},
     )
