@@ -101,3 +101,36 @@ def test_an_ml_engineer_sees_drift_fairness_with_its_plot_the_model_card_and_fla
     flagged = page.locator("#flagged tr.flagged")
     assert flagged.count() == 1
     assert "ls-user-3003" in flagged.inner_text() and "homosexual_gay_or_lesbian" in flagged.inner_text()
+
+
+def test_a_cold_start_round_cannot_be_audited_and_the_page_says_why(fake_gateway) -> None:  # type: ignore[no-untyped-def]
+    from workbench.rounds.services import round_run, round_start
+
+    owner = factories.user(Role.ML_ENGINEER)
+    project = factories.project(owner=owner)
+    items_import_records(project=project, records=identity_records(30))
+    round_ = round_start(project=project, trigger="command", strategy="seed_keyword", batch_size=5, seed=1)
+    round_run(round_id=round_.id)
+    response = signed_in(owner).post(f"/audits/projects/{project.id}/rounds/{round_.id}/run/")
+    assert response.status_code == 400
+    assert "stored no validation scores" in response.content.decode()
+    api = factories.api_client(owner).post(f"/api/projects/{project.id}/audits/rounds/{round_.id}/fairness/")
+    assert api.status_code == 400 and "stored no validation scores" in api.json()["message"]
+
+
+def test_the_admin_lists_every_audit_record(fake_gateway) -> None:  # type: ignore[no-untyped-def]
+    from django.contrib.auth import get_user_model
+
+    from workbench.audits.models import DriftCheck, ItemIdentity
+
+    project = factories.project()
+    items_import_records(project=project, records=identity_records(20))
+    root = get_user_model().objects.create_superuser("root", "root@example.test", "pw")
+    client = signed_in(root)
+    for model in ("auditsettings", "itemidentity", "fairnessaudit", "labelaudit", "driftcheck"):
+        assert client.get(f"/admin/safety_audits/{model}/").status_code == 200, model
+    identity = ItemIdentity.objects.filter(project=project).first()
+    assert identity is not None
+    assert client.get(f"/admin/safety_audits/itemidentity/{identity.pk}/change/").status_code == 200
+    check = DriftCheck.objects.get(project=project)
+    assert client.get(f"/admin/safety_audits/driftcheck/{check.pk}/change/").status_code == 200
