@@ -19,7 +19,8 @@ NOT_PROVIDED = "_Not provided._"
 @dataclass(frozen=True)
 class DatasheetInfo:
     """Human-written parts of the datasheet. ``agreement`` holds metrics computed elsewhere
-    (e.g. ``{"krippendorff_alpha": 0.71, "fleiss_kappa": 0.64}``)."""
+    (e.g. ``{"krippendorff_alpha": 0.71, "fleiss_kappa": 0.64}``); ``extra_sections`` are
+    ``(title, Markdown text)`` pairs written after the known issues, in the order given."""
 
     title: str = ""
     description: str = ""
@@ -31,6 +32,7 @@ class DatasheetInfo:
     license: str = ""
     contact: str = ""
     content_warning: str = "This dataset contains real toxic, hateful, obscene and threatening text."
+    extra_sections: Sequence[tuple[str, str]] = ()
 
 
 def render_datasheet(manifest: Manifest, info: DatasheetInfo) -> str:
@@ -102,6 +104,8 @@ def render_datasheet(manifest: Manifest, info: DatasheetInfo) -> str:
         out += ["Filter policy:", "", "```json", policy, "```", ""]
     out += ["## Known issues", ""]
     out += _bullets(info.known_issues)
+    for title, text in info.extra_sections:
+        out += _section(title, text)
     ratios = manifest.splits["ratios"]
     out += [
         "## Splits",

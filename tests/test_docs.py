@@ -301,7 +301,12 @@ def api_paths() -> list[str]:
 
 
 # Label Studio's own API, which the README mentions where it says what the workbench calls.
-LABEL_STUDIO_PATHS = {"/api/projects/{id}/next", "/api/webhooks/", "/api/annotations/{id}/", "/api/tasks/{id}/"}
+LABEL_STUDIO_PATHS = {
+    "/api/projects/{id}/next",
+    "/api/webhooks/",
+    "/api/annotations/{id}/",
+    "/api/tasks/{id}/",
+}
 
 
 def readme_api_operations() -> list[tuple[str, str]]:

@@ -1,7 +1,7 @@
 from typing import Any
 
 from django.contrib import admin
-from django.urls import include, path, re_path
+from django.urls import URLPattern, URLResolver, include, path, re_path
 from drf_spectacular.utils import extend_schema
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.permissions import AllowAny
@@ -29,7 +29,7 @@ class NoSuchApi(APIView):
         raise NotFound(f"No API endpoint at {request.path}.")
 
 
-api = [
+api: list[URLPattern | URLResolver] = [
     path("me/", accounts.MeApi.as_view()),
     path("me/token/", accounts.MyTokenApi.as_view()),
     path("me/token/rotate/", accounts.MyTokenRotateApi.as_view()),
@@ -66,6 +66,7 @@ api = [
         releases.ReleaseDownloadApi.as_view(),
         name="release-download",
     ),
+    path("projects/<int:project_id>/audits/", include("workbench.audits.urls_api")),
 ]
 
 urlpatterns = [
@@ -85,4 +86,5 @@ urlpatterns = [
     path("healthz", ops.healthz, name="healthz"),
     path("readyz", ops.readyz, name="readyz"),
     path("metrics", ops.metrics_view, name="metrics"),
+    path("audits/", include("workbench.audits.urls")),
 ]

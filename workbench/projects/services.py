@@ -197,6 +197,9 @@ def items_import(
         for item in new:
             item.source = record
         Item.objects.bulk_create(new, batch_size=1000)
+        from workbench.audits.services.after_import import audits_after_import  # late: builds on us
+
+        audits_after_import(import_id=record.id)  # identity groups and drift check, once committed
     return ImportReport(record.id, len(rows), len(new), len(duplicate_rows), duplicate_rows[:100])
 
 

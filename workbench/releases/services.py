@@ -178,6 +178,7 @@ def release_build(*, release_id: int) -> Release | None:
 
 def _write_files(release: Release) -> tuple[dict[str, Any], str, dict[str, int]]:
     from exports import DatasheetInfo, ReleaseMeta, SplitRatios, build_release, sha256_file
+    from workbench.audits.services.datasheet import release_audit_sections
 
     project = release.project
     salt = release_settings_get(project=project).salt
@@ -222,6 +223,7 @@ def _write_files(release: Release) -> tuple[dict[str, Any], str, dict[str, int]]
                 f"consensus: {labels_from}."
             ),
             filters_applied=_FilterLines(policy, excluded),
+            extra_sections=release_audit_sections(project=project, round_id=release.last_round_id),
         ),
     )
     _make_read_only(folder)

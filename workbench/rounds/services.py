@@ -281,7 +281,7 @@ def _execute(round_: Round) -> None:
             timings={k: round(v, 4) for k, v in timings.items()},
             metrics=metrics,
             threshold=threshold,
-            validation_scores=scores,
+            validation_scores=scores and {**scores, "item_ids": [snap.item_ids[p] for p in snap.validation]},
             finished_at=timezone.now(),
         )
 
