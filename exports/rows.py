@@ -126,7 +126,10 @@ class RowMaker:
                 self._label(label, index, item_id, "label")
             row["label"] = label
         row["soft_label"] = self._soft_label(record.soft_label, index, item_id)
-        row["quality"] = self._quality(record.quality, index, item_id)
+        quality = record.quality
+        if quality is not None and (type(quality) is not float or not 0.0 <= quality <= 1.0):
+            quality = self._quality(quality, index, item_id)  # ints become floats; bad values raise
+        row["quality"] = quality
         annotations = self._annotations(record, index, item_id)
         row["annotator_count"] = len(annotations)
         row["annotations"] = annotations
