@@ -52,15 +52,11 @@ class Chunk:
     def columns(self) -> dict[str, pa.Array[Any]]:
         """Arrow arrays in schema order, built column by column (much faster than per-row)."""
         rows = self.rows
-        space = self._space
         out: dict[str, pa.Array[Any]] = {}
         for field in self._schema:
             name = field.name
-            if name == "soft_label":
-                children = [
-                    pa.array([row["soft_label"][c] for row in rows], pa.float64()) for c in space.classes
-                ]
-                out[name] = pa.StructArray.from_arrays(children, fields=list(field.type))
+            if name == "soft_label":  # Arrow converts the dicts to the struct in C++
+                out[name] = pa.array([row["soft_label"] for row in rows], field.type)
             elif name == "annotations":
                 out[name] = self._annotations_array(field.type)
             else:
