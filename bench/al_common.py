@@ -37,7 +37,8 @@ class Dataset:
 
 
 def featurize(texts: list[str], featurizer_name: str = "all-MiniLM-L6-v2") -> NDArray[np.float32]:
-    f = get_featurizer(featurizer_name)
+    backend = os.environ.get("AL_BENCH_BACKEND", "torch")  # torch | onnx | onnx-int8, see EMBEDDING_BACKEND
+    f = get_featurizer(featurizer_name, **({} if featurizer_name == "hashed" else {"backend": backend}))
     cache = FileEmbeddingCache(CACHE, f.model_id, f.dim)
     return embed(texts, f, cache=cache, batch_size=64)
 

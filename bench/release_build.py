@@ -5,7 +5,12 @@ Records are generated lazily by resampling and perturbing rows of
 annotators who flip each class with 10 % probability). Nothing is downloaded.
 
 Each size runs in a fresh child process so its peak RSS (``ru_maxrss``) is its own; the table
-shows that memory stays flat while the record count grows. The largest release is then read
+shows that memory stays flat while the record count grows. Each size is also written by the
+**bare writers** in their own fresh child process, from the same generator: orjson JSON lines,
+Arrow's CSV writer and a zstd Parquet file of the same records, one file per format, with no
+validation, splits, stats, hashes or manifest (:func:`bare_write`). The release's time divided
+by theirs is the figure that matters (issue 14 asks for at most 1.5x); both include the
+generator, whose own time is printed too. The largest release is then read
 back like a client would: sha256-verified against its manifest, and its Parquet scanned.
 
     .venv/bin/python bench/release_build.py            # 100k, 300k, 1M (writes var/bench/)
@@ -24,11 +29,18 @@ import shutil
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+
+import orjson  # noqa: E402
+import pyarrow as pa  # noqa: E402
+import pyarrow.compute as pc  # noqa: E402
+import pyarrow.csv as pa_csv  # noqa: E402
+import pyarrow.parquet as pq  # noqa: E402
 
 from exports import (  # noqa: E402  (the repo root must be importable when run as a script)
     MultiLabelRecord,
@@ -39,6 +51,8 @@ from exports import (  # noqa: E402  (the repo root must be importable when run 
     pseudonymize,
     verify_release,
 )
+from exports.records import label_space  # noqa: E402
+from exports.rows import arrow_schema  # noqa: E402
 
 DATA = ROOT.parent / "shared" / "data" / "jigsaw_toxic_sample.csv"
 OUT = ROOT / "var" / "bench"
@@ -105,6 +119,109 @@ def _peak_rss_mb() -> float:
 def _cpu_seconds() -> float:
     usage = resource.getrusage(resource.RUSAGE_SELF)
     return usage.ru_utime + usage.ru_stime
+
+
+BARE_CHUNK = 8192
+
+
+def bare_write(records: Iterable[MultiLabelRecord], out_dir: Path) -> dict[str, int]:
+    """The baseline: the same records straight into the three formats with the plainest fast
+    code (orjson per line, Arrow arrays built column by column, Arrow's CSV and Parquet
+    writers), no validation, no splits, no stats, no hashing. Returns bytes per format."""
+    out_dir.mkdir(parents=True)
+    schema = arrow_schema(label_space("multilabel")).remove(2)  # no split column
+    soft_type = schema.field("soft_label").type
+    votes_type = schema.field("annotations").type
+    line = orjson.OPT_APPEND_NEWLINE
+    jsonl = (out_dir / "all.jsonl").open("wb", buffering=1 << 20)
+    parquet = pq.ParquetWriter(str(out_dir / "all.parquet"), schema, compression="zstd")
+    csv_writer: pa_csv.CSVWriter | None = None
+    iterator = iter(records)
+    while chunk := [record for _, record in zip(range(BARE_CHUNK), iterator, strict=False)]:
+        votes = [[{"annotator": v.annotator, "labels": v.labels} for v in r.annotations] for r in chunk]
+        jsonl.write(
+            b"".join(
+                [
+                    orjson.dumps(
+                        {
+                            "item_id": r.item_id,
+                            "external_id": r.external_id,
+                            "text": r.text,
+                            "labels": r.labels,
+                            "soft_label": r.soft_label,
+                            "quality": r.quality,
+                            "annotator_count": len(v),
+                            "annotations": v,
+                        },
+                        option=line,
+                    )
+                    for r, v in zip(chunk, votes, strict=True)
+                ]
+            )
+        )
+        labels = pa.array([r.labels for r in chunk], pa.list_(pa.string()))
+        soft = pa.array([r.soft_label for r in chunk], soft_type)
+        columns = [
+            pa.array([r.item_id for r in chunk], pa.int64()),
+            pa.array([r.external_id for r in chunk], pa.string()),
+            pa.array([r.text for r in chunk], pa.string()),
+            labels,
+            soft,
+            pa.array([r.quality for r in chunk], pa.float64()),
+            pa.array([len(v) for v in votes], pa.int32()),
+            pa.array(votes, votes_type),
+        ]
+        parquet.write_batch(pa.RecordBatch.from_arrays(columns, schema=schema))
+        flat = pa.RecordBatch.from_arrays(
+            [
+                *columns[:3],
+                pc.binary_join(labels, "|"),
+                *soft.flatten(),
+                columns[5],
+                columns[6],
+                pa.array([orjson.dumps(v) for v in votes], pa.string()),
+            ],
+            names=["item_id", "external_id", "text", "labels", *(f"soft_{c}" for c in CLASSES)]
+            + ["quality", "annotator_count", "annotations"],
+        )
+        if csv_writer is None:
+            csv_writer = pa_csv.CSVWriter(str(out_dir / "all.csv"), flat.schema)
+        csv_writer.write_batch(flat)
+    jsonl.close()
+    parquet.close()
+    if csv_writer is not None:
+        csv_writer.close()
+    return {fmt: (out_dir / f"all.{fmt}").stat().st_size for fmt in FORMATS}
+
+
+def bare_child(n: int, out_dir: Path) -> None:
+    """Run the bare writers once and print one JSON line of measurements."""
+    baseline = _peak_rss_mb()
+    if out_dir.exists():
+        shutil.rmtree(out_dir)
+    started, cpu = time.perf_counter(), _cpu_seconds()
+    by_format = bare_write(generate(n), out_dir)
+    seconds, cpu = time.perf_counter() - started, _cpu_seconds() - cpu
+    started_gen, cpu_gen = time.perf_counter(), _cpu_seconds()
+    for _ in generate(n):
+        pass
+    gen_seconds, gen_cpu = time.perf_counter() - started_gen, _cpu_seconds() - cpu_gen
+    shutil.rmtree(out_dir)
+    print(
+        json.dumps(
+            {
+                "records": n,
+                "seconds": seconds,
+                "cpu_seconds": cpu,
+                "generator_seconds": gen_seconds,
+                "generator_cpu_seconds": gen_cpu,
+                "load_average_1m": os.getloadavg()[0],
+                "baseline_rss_mb": baseline,
+                "peak_rss_mb": _peak_rss_mb(),
+                "bytes": sum(by_format.values()),
+            }
+        )
+    )
 
 
 def child(n: int, out_dir: Path) -> None:
@@ -197,9 +314,13 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=OUT, help=f"output folder (default {OUT})")
     parser.add_argument("--keep", action="store_true", help="keep the smaller releases on disk")
     parser.add_argument("--child", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--bare-child", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child is not None:
         child(args.child, args.out)
+        return
+    if args.bare_child is not None:
+        bare_child(args.bare_child, args.out)
         return
     if args.sizes:
         sizes = [int(s) for s in args.sizes.split(",")]
@@ -208,18 +329,16 @@ def main() -> None:
     args.out.mkdir(parents=True, exist_ok=True)
     results = []
     for n in sizes:
-        target = args.out / f"release-{n}"
-        done = subprocess.run(
-            [sys.executable, __file__, "--child", str(n), "--out", str(target)],
-            check=True,
-            capture_output=True,
-            text=True,
-        )
-        result = json.loads(done.stdout.strip().splitlines()[-1])
+        bare = _run_child("--bare-child", n, args.out / f"bare-{n}")
+        result = _run_child("--child", n, args.out / f"release-{n}")
+        result["bare"] = bare
         results.append(result)
         print(
             f"built {n:>9,} records in {result['seconds']:6.1f} s ({result['cpu_seconds']:.1f} s CPU), "
-            f"peak RSS {result['peak_rss_mb']:.0f} MB",
+            f"peak RSS {result['peak_rss_mb']:.0f} MB; bare writers {bare['seconds']:.1f} s "
+            f"({bare['cpu_seconds']:.1f} s CPU), peak RSS {bare['peak_rss_mb']:.0f} MB: "
+            f"{result['seconds'] / bare['seconds']:.2f}x wall, "
+            f"{result['cpu_seconds'] / bare['cpu_seconds']:.2f}x CPU",
             flush=True,
         )
     largest = args.out / f"release-{sizes[-1]}"
@@ -233,7 +352,18 @@ def main() -> None:
     (args.out / "results.json").write_text(json.dumps({"builds": results, "read": read}, indent=2))
 
 
-def _report(results: list[dict[str, float]], read: dict[str, float], largest: Path) -> None:
+def _run_child(flag: str, n: int, target: Path) -> dict[str, Any]:
+    done = subprocess.run(
+        [sys.executable, __file__, flag, str(n), "--out", str(target)],
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    result: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
+    return result
+
+
+def _report(results: list[dict[str, Any]], read: dict[str, float], largest: Path) -> None:
     first = results[0]
     print()
     print(
@@ -249,6 +379,21 @@ def _report(results: list[dict[str, float]], read: dict[str, float], largest: Pa
             f"| {r['peak_rss_mb'] - r['baseline_rss_mb']:.0f} "
             f"| {r['records'] / first['records']:.1f} | {r['peak_rss_mb'] / first['peak_rss_mb']:.2f} |"
         )
+    print(
+        "\n| records | release s | bare writers s | x wall | release CPU s | bare CPU s | x CPU "
+        "| generator CPU s | release RSS MB | bare RSS MB |"
+    )
+    print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+    for r in results:
+        b = r["bare"]
+        print(
+            f"| {r['records']:,} | {r['seconds']:.1f} | {b['seconds']:.1f} "
+            f"| {r['seconds'] / b['seconds']:.2f} "
+            f"| {r['cpu_seconds']:.1f} | {b['cpu_seconds']:.1f} | {r['cpu_seconds'] / b['cpu_seconds']:.2f} "
+            f"| {b['generator_cpu_seconds']:.1f} | {r['peak_rss_mb']:.0f} | {b['peak_rss_mb']:.0f} |"
+        )
+    worst = max(r["cpu_seconds"] / r["bare"]["cpu_seconds"] for r in results)
+    print(f"target: release within 1.5x of the bare writers; worst CPU ratio {worst:.2f}x")
     last = results[-1]
     by_format = ", ".join(f"{fmt} {b / 1e6:,.0f} MB" for fmt, b in last["bytes_by_format"].items())
     print(f"\nlargest release: {largest} ({by_format})")

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import os
 import shutil
+from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
+from itertools import chain
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +23,7 @@ from exports.writers import FORMATS, RowWriter, TrlWriter, open_writer, relative
 
 DEFAULT_FORMATS: tuple[str, ...] = ("jsonl", "csv", "parquet")
 DEFAULT_CHUNK_ROWS = 8192
+_MAX_ITEM_ID = (1 << 63) - 1
 
 
 def build_release(
@@ -116,7 +119,11 @@ def _check_formats(formats: Sequence[str], kind: str) -> tuple[str, ...]:
 
 class _Stats:
     """Running counts for the manifest; constant memory (the distinct annotators are counted
-    by the row maker, which keeps them anyway)."""
+    by the row maker, which keeps them anyway).
+
+    Counts are taken per flushed chunk (integers: the order does not matter), except the quality
+    sum, which the reader adds up record by record so the float total, and hence the manifest's
+    bytes, never depend on how the records fall into chunks."""
 
     def __init__(self, kind: str, classes: Sequence[str], splits: Sequence[str]) -> None:
         self.multi = kind == "multilabel"
@@ -129,27 +136,23 @@ class _Stats:
         self.quality_min = 1.0
         self.quality_max = 0.0
 
-    def add(self, row: Row) -> None:
-        split = row["split"]
-        self.by_split[split] += 1
+    def add_chunk(self, split: str, rows: list[Row]) -> None:
+        self.by_split[split] += len(rows)
         per_label = self.by_split_label[split]
         if self.multi:
-            labels = row["labels"]
-            if not labels:
-                self.no_label_by_split[split] += 1
-            for name in labels:
-                per_label[name] += 1
+            label_sets = [row["labels"] for row in rows]
+            self.no_label_by_split[split] += label_sets.count(())
+            counts = Counter(chain.from_iterable(label_sets))
         else:
-            per_label[row["label"]] += 1
-        self.annotations += row["annotator_count"]
-        quality = row["quality"]
-        if quality is not None:
-            self.quality_count += 1
-            self.quality_sum += quality
-            if quality < self.quality_min:
-                self.quality_min = quality
-            if quality > self.quality_max:
-                self.quality_max = quality
+            counts = Counter([row["label"] for row in rows])
+        for name, count in counts.items():
+            per_label[name] += count
+        self.annotations += sum([row["annotator_count"] for row in rows])
+        qualities = [q for row in rows if (q := row["quality"]) is not None]
+        if qualities:
+            self.quality_count += len(qualities)
+            self.quality_min = min(self.quality_min, *qualities)
+            self.quality_max = max(self.quality_max, *qualities)
 
     def to_dict(self, classes: Sequence[str], annotators: int) -> dict[str, Any]:
         by_label = {name: sum(counts[name] for counts in self.by_split_label.values()) for name in classes}
@@ -249,6 +252,7 @@ def _stream(
     def flush(split: str) -> None:
         chunk = Chunk(buffers[split], space, schema)
         buffers[split] = []
+        stats.add_chunk(split, chunk.rows)
         # Encode here (that work holds the GIL); the writes themselves go to the background.
         chunk.prepare(fmts)
         chunk_writers = [writers[(fmt, split)] for fmt in fmts]
@@ -279,9 +283,11 @@ def _read_all(
     chunk_rows: int,
 ) -> None:
     previous = -1
+    quality_sum = 0.0
     for index, record in enumerate(records):
-        item_id = RowMaker.check_item_id(getattr(record, "item_id", None), index)
-        if item_id <= previous:
+        item_id = getattr(record, "item_id", None)
+        if type(item_id) is not int or not previous < item_id <= _MAX_ITEM_ID:
+            item_id = RowMaker.check_item_id(item_id, index)
             raise ReleaseInputError(
                 f"record #{index} (item_id={item_id}): records must come sorted by strictly "
                 f"increasing item_id, but it follows item_id={previous}",
@@ -290,12 +296,16 @@ def _read_all(
                 field="item_id",
             )
         previous = item_id
-        row = make_row(record, index, assign(item_id))
-        stats.add(row)
-        buffer = buffers[row["split"]]
+        split = assign(item_id)
+        row = make_row(record, index, split)
+        quality = row["quality"]
+        if quality is not None:
+            quality_sum += quality  # in record order, see _Stats
+        buffer = buffers[split]
         buffer.append(row)
         if len(buffer) >= chunk_rows:
-            flush(row["split"])
+            flush(split)
+    stats.quality_sum = quality_sum
 
 
 class _WriteBehind:

@@ -126,7 +126,10 @@ class RowMaker:
                 self._label(label, index, item_id, "label")
             row["label"] = label
         row["soft_label"] = self._soft_label(record.soft_label, index, item_id)
-        row["quality"] = self._quality(record.quality, index, item_id)
+        quality = record.quality
+        if quality is not None and (type(quality) is not float or not 0.0 <= quality <= 1.0):
+            quality = self._quality(quality, index, item_id)  # ints become floats; bad values raise
+        row["quality"] = quality
         annotations = self._annotations(record, index, item_id)
         row["annotator_count"] = len(annotations)
         row["annotations"] = annotations
@@ -178,7 +181,20 @@ class RowMaker:
 
     def _soft_label(self, value: object, index: int, item_id: int) -> dict[str, float]:
         classes = self._classes
-        soft: dict[str, float] = {}
+        # Common case: a plain dict already in class order (the key comparison is one C call).
+        # A copy, so a caller that reuses its dict cannot change rows still waiting to be written.
+        if type(value) is dict and tuple(value) == classes:
+            soft: dict[str, float] = dict(value)
+            for share in soft.values():
+                if type(share) is not float or not 0.0 <= share <= 1.0:  # NaN fails too
+                    break
+            else:
+                if not self._multi:
+                    total = math.fsum(soft.values())
+                    if abs(total - 1.0) > SOFT_LABEL_SUM_TOLERANCE:
+                        _fail(index, item_id, "soft_label", f"fractions sum to {total!r}, not 1")
+                return soft
+        soft = {}
         # Same length and every class present means exactly the classes: no set to build.
         if isinstance(value, Mapping) and len(value) == len(classes):
             for name in classes:

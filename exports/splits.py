@@ -9,7 +9,6 @@ ratios moves items; manifests record the ratios and a salt fingerprint so a diff
 from __future__ import annotations
 
 import hashlib
-import hmac
 import math
 from dataclasses import dataclass
 
@@ -20,6 +19,7 @@ SPLIT_NAMES: tuple[str, str, str] = ("train", "validation", "test")
 _SPLIT_DOMAIN = b"exports/split:"
 _RATIO_TOLERANCE = 1e-9
 _UNIT = float(1 << 64)
+_BLOCK = 64  # SHA-256 block size in bytes
 
 
 @dataclass(frozen=True)
@@ -66,7 +66,15 @@ class SplitAssigner:
     """
 
     def __init__(self, salt: bytes | str, ratios: SplitRatios) -> None:
-        self._base = hmac.new(salt_bytes(salt), _SPLIT_DOMAIN, hashlib.sha256)
+        # HMAC-SHA256 (RFC 2104) with the key's inner and outer hash states computed once: a
+        # release hashes every item id, and copying two prepared states is about twice as fast
+        # as hmac.new(...).copy() or hmac.digest (which redo the key schedule or wrap more).
+        key = salt_bytes(salt)
+        if len(key) > _BLOCK:
+            key = hashlib.sha256(key).digest()
+        key = key.ljust(_BLOCK, b"\0")
+        self._inner = hashlib.sha256(bytes(byte ^ 0x36 for byte in key) + _SPLIT_DOMAIN)
+        self._outer = hashlib.sha256(bytes(byte ^ 0x5C for byte in key))
         self._train_cut = ratios.train
         self._validation_cut = ratios.train + ratios.validation
         # Float sums can stop a hair short of 1.0; a zero test ratio must never get items.
@@ -74,9 +82,11 @@ class SplitAssigner:
 
     def unit(self, item_id: int) -> float:
         """The item's position in [0, 1), a pure function of (salt, item_id)."""
-        mac = self._base.copy()
-        mac.update(b"%d" % item_id)
-        return int.from_bytes(mac.digest()[:8], "big") / _UNIT
+        inner = self._inner.copy()
+        inner.update(b"%d" % item_id)
+        outer = self._outer.copy()
+        outer.update(inner.digest())
+        return int.from_bytes(outer.digest()[:8], "big") / _UNIT
 
     def __call__(self, item_id: int) -> str:
         u = self.unit(item_id)

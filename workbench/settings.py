@@ -88,6 +88,8 @@ EMBEDDING_MODEL = env.str("EMBEDDING_MODEL", default="all-MiniLM-L6-v2")
 # hashed word n-grams ("hashed": no torch, for tests and quick demos); each item once, cached here.
 WORKBENCH_FEATURIZER = env.str("WORKBENCH_FEATURIZER", default="sentence-transformers")
 EMBEDDINGS_DIR = VAR_DIR / "embeddings"
+# How sentence-transformers models run: torch, onnx or onnx-int8 (active_learning.featurizers.BACKENDS).
+EMBEDDING_BACKEND = env.str("EMBEDDING_BACKEND", default="torch")
 
 # Item import limits: a field longer than this is rejected, not truncated.
 IMPORT_MAX_FIELD_CHARS = env.int("IMPORT_MAX_FIELD_CHARS", default=20_000)

@@ -149,3 +149,34 @@ def test_release_meta_is_validated(tmp_path: Path) -> None:
         ReleaseMeta(version="1", label_config_hash="h", created_by="me", filter_policy={"x": float("nan")})
     with pytest.raises(ReleaseInputError, match="release_meta.source_state must be JSON-serializable"):
         ReleaseMeta(version="1", label_config_hash="h", created_by="me", source_state={"x": object()})
+
+
+@pytest.mark.parametrize(
+    "fraction,problem",
+    [
+        (float("nan"), "['obscene'] = nan is not in [0, 1]"),
+        (1.5, "['obscene'] = 1.5 is not in [0, 1]"),
+        (-0.25, "['obscene'] = -0.25 is not in [0, 1]"),
+        (True, "['obscene'] = True is not in [0, 1]"),
+        ("0.5", "['obscene'] = '0.5' is not in [0, 1]"),
+    ],
+)
+def test_a_multilabel_soft_label_in_class_order_is_still_checked_value_by_value(
+    tmp_path: Path, fraction: object, problem: str
+) -> None:
+    # Soft labels whose keys already come in class order take the row maker's fast path.
+    good = list(multilabel_records(2))
+    soft = {**good[1].soft_label, "obscene": fraction}
+    bad = replace(good[1], soft_label=soft)
+    with pytest.raises(ReleaseInputError) as err:
+        _build(tmp_path, [good[0], bad], kind="multilabel")
+    assert str(err.value).startswith(f"record #1 (item_id={bad.item_id}): soft_label ")
+    assert problem in str(err.value)
+
+
+def test_integer_soft_label_fractions_are_written_as_floats(tmp_path: Path) -> None:
+    good = next(multilabel_records(1))
+    record = replace(good, soft_label={name: 1 if name == "toxic" else 0 for name in good.soft_label})
+    _build(tmp_path, [record], kind="multilabel", formats=("jsonl",))
+    text = "".join(path.read_text() for path in (tmp_path / "r" / "jsonl").glob("*.jsonl"))
+    assert '"soft_label":{"toxic":1.0,"severe_toxic":0.0,' in text

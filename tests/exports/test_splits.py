@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import hashlib
+import hmac
 import json
 from pathlib import Path
 
@@ -87,3 +89,13 @@ def test_it_rejects_ratios_that_do_not_sum_to_one(ratios: tuple[float, float, fl
 def test_it_rejects_a_short_salt() -> None:
     with pytest.raises(ReleaseInputError, match="at least 16 bytes"):
         SplitAssigner("short", SplitRatios())
+
+
+@pytest.mark.parametrize("salt", ["s" * 16, "a-project-salt-" * 3, "x" * 64, "long-" * 40, b"\xff" * 70])
+def test_the_split_hash_is_hmac_sha256_of_the_domain_and_item_id(salt: str | bytes) -> None:
+    # The assigner keeps precomputed HMAC states for speed; they must give the standard HMAC.
+    key = salt.encode() if isinstance(salt, str) else salt
+    assigner = SplitAssigner(salt, SplitRatios())
+    for item_id in (0, 1, 7, 10**6, (1 << 63) - 1):
+        digest = hmac.new(key, b"exports/split:%d" % item_id, hashlib.sha256).digest()
+        assert assigner.unit(item_id) == int.from_bytes(digest[:8], "big") / float(1 << 64)

@@ -26,7 +26,11 @@ def featurizer() -> al.Featurizer:
     if name == "hashed":
         return al.get_featurizer("hashed")
     if name == "sentence-transformers":
-        return al.get_featurizer(settings.EMBEDDING_MODEL)
+        return al.get_featurizer(
+            settings.EMBEDDING_MODEL,
+            backend=settings.EMBEDDING_BACKEND,
+            models_dir=settings.EMBEDDINGS_DIR / "onnx",
+        )
     raise ValidationFailed(f"WORKBENCH_FEATURIZER={name!r} is unknown; valid: {', '.join(FEATURIZERS)}.")
 
 

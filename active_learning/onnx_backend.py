@@ -1,0 +1,196 @@
+"""ONNX Runtime encoding of a sentence-transformers model (Transformer + mean Pooling + Normalize).
+
+Why not sentence-transformers' own ``backend="onnx"``: it goes through ``optimum-onnx``, whose
+latest release (0.1.0) needs ``transformers<4.58`` and fails to import beside the
+``transformers`` 5 that sentence-transformers 6 requires. So this module does the same three
+steps with the underlying tools directly, offline, from the model's local files:
+
+1. **export** once: ``torch.onnx.export`` of the transformer (the only step that imports torch),
+   written under ``cache_dir`` and reused by every later process;
+2. **int8** once, optionally: ONNX Runtime's dynamic quantisation of the MatMul weights, per
+   channel (what sentence-transformers' ``export_dynamic_quantized_onnx_model`` asks optimum
+   for);
+3. **encode**: the model's own ``tokenizer.json`` (``tokenizers``, no torch), an ONNX Runtime
+   session, mean pooling over the attention mask and L2 normalisation in numpy; texts are sorted
+   by length before batching, as ``SentenceTransformer.encode`` does, so padding stays small.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+ONNX_BACKENDS: tuple[str, ...] = ("onnx", "onnx-int8")
+_INPUTS = ("input_ids", "attention_mask", "token_type_ids")
+_OPSET = 17
+
+
+class OnnxModelError(ValueError):
+    """The model directory cannot be run by the ONNX backend (names the file and the reason)."""
+
+
+def _read_json(path: Path) -> Any:
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise OnnxModelError(f"{path}: cannot read ({exc})") from exc
+
+
+def check_model_dir(model_dir: Path) -> int:
+    """Check that ``model_dir`` is Transformer -> mean Pooling (-> Normalize); return its max length."""
+    modules = _read_json(model_dir / "modules.json")
+    types = [str(m.get("type", "")).rsplit(".", 1)[-1] for m in modules]
+    if types[:2] != ["Transformer", "Pooling"] or any(t != "Normalize" for t in types[2:]):
+        raise OnnxModelError(
+            f"{model_dir / 'modules.json'}: the onnx backend runs Transformer + Pooling (+ Normalize) "
+            f"models, this one is {types}"
+        )
+    pooling = _read_json(model_dir / str(modules[1]["path"]) / "config.json")
+    others = [
+        k
+        for k, v in pooling.items()
+        if k.startswith("pooling_mode_") and v and k != "pooling_mode_mean_tokens"
+    ]
+    if not pooling.get("pooling_mode_mean_tokens") or others:
+        raise OnnxModelError(
+            f"{model_dir}: the onnx backend supports mean pooling only, got {others or pooling}"
+        )
+    if not (model_dir / "tokenizer.json").exists():
+        raise OnnxModelError(f"{model_dir}: no tokenizer.json (the onnx backend needs a fast tokenizer file)")
+    config = _read_json(model_dir / "sentence_bert_config.json")
+    return int(config.get("max_seq_length") or 512)
+
+
+def _fingerprint(model_dir: Path) -> str:
+    """Changes when the model's weights or config change, so a stale export is never reused."""
+    digest = hashlib.sha256()
+    for name in ("config.json", "model.safetensors", "pytorch_model.bin"):
+        path = model_dir / name
+        if path.exists():
+            stat = path.stat()
+            digest.update(f"{name}:{stat.st_size}:{int(stat.st_mtime)}".encode())
+    digest.update((model_dir / "config.json").read_bytes())
+    return digest.hexdigest()[:16]
+
+
+def export_dir(model_dir: Path, cache_dir: Path) -> Path:
+    return cache_dir / f"{model_dir.name}-{_fingerprint(model_dir)}"
+
+
+def ensure_onnx(model_dir: Path, cache_dir: Path, *, int8: bool) -> Path:
+    """Path of the (int8) ONNX file for ``model_dir``, exporting it into ``cache_dir`` first if absent.
+
+    Safe to race: each writer renames a private temporary file into place, so readers only ever
+    see complete files.
+    """
+    check_model_dir(model_dir)
+    target = export_dir(model_dir, cache_dir)
+    fp32 = target / "model.onnx"
+    if not fp32.exists():
+        target.mkdir(parents=True, exist_ok=True)
+        _export_fp32(model_dir, fp32)
+    if not int8:
+        return fp32
+    quantized = target / "model_int8.onnx"
+    if not quantized.exists():
+        _quantize(fp32, quantized)
+    return quantized
+
+
+def _export_fp32(model_dir: Path, out: Path) -> None:
+    import torch
+    from transformers import AutoModel
+
+    base = AutoModel.from_pretrained(str(model_dir))
+    base.eval()
+
+    class _Encoder(torch.nn.Module):
+        """Keyword call (transformers 5 changed BertModel.forward's positional order)."""
+
+        def __init__(self, model: Any) -> None:
+            super().__init__()
+            self.model = model
+
+        def forward(self, input_ids: Any, attention_mask: Any, token_type_ids: Any) -> Any:
+            out = self.model(
+                input_ids=input_ids, attention_mask=attention_mask, token_type_ids=token_type_ids
+            )
+            return out.last_hidden_state
+
+    dummy = torch.ones(2, 8, dtype=torch.long)
+    tmp = out.with_name(f".{out.name}.{os.getpid()}.tmp")
+    dynamic = {name: {0: "batch", 1: "sequence"} for name in (*_INPUTS, "last_hidden_state")}
+    with torch.no_grad():
+        torch.onnx.export(
+            _Encoder(base),
+            (dummy, torch.ones_like(dummy), torch.zeros_like(dummy)),
+            str(tmp),
+            input_names=list(_INPUTS),
+            output_names=["last_hidden_state"],
+            dynamic_axes=dynamic,
+            opset_version=_OPSET,
+            dynamo=False,  # the TorchScript exporter needs no onnxscript
+        )
+    os.replace(tmp, out)
+
+
+def _quantize(fp32: Path, out: Path) -> None:
+    from onnxruntime.quantization import QuantType, quantize_dynamic  # type: ignore[import-untyped,unused-ignore]
+
+    tmp = out.with_name(f".{out.name}.{os.getpid()}.tmp")
+    quantize_dynamic(
+        str(fp32),
+        str(tmp),
+        weight_type=QuantType.QInt8,
+        per_channel=True,
+        op_types_to_quantize=["MatMul"],  # the embedding Gather stays float: quantising it costs quality
+    )
+    os.replace(tmp, out)
+
+
+class OnnxEncoder:
+    """Encodes texts with an exported model; loads the session and tokenizer once."""
+
+    def __init__(self, model_dir: Path, onnx_path: Path, *, threads: int | None = None) -> None:
+        import onnxruntime as ort  # type: ignore[import-untyped,unused-ignore]
+        from tokenizers import Tokenizer
+
+        max_length = check_model_dir(model_dir)
+        self._tokenizer: Any = Tokenizer.from_file(str(model_dir / "tokenizer.json"))
+        self._tokenizer.enable_truncation(max_length=max_length)
+        pad_id = self._tokenizer.token_to_id("[PAD]")
+        self._tokenizer.enable_padding(pad_id=pad_id if pad_id is not None else 0)
+        options = ort.SessionOptions()
+        options.intra_op_num_threads = threads or os.cpu_count() or 1
+        # A busy-waiting thread pool burns the cores other processes need on a shared machine.
+        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+        self._session: Any = ort.InferenceSession(str(onnx_path), options, providers=["CPUExecutionProvider"])
+        self._inputs = {i.name for i in self._session.get_inputs()}
+
+    def encode(
+        self, texts: Sequence[str], batch_size: int = 64, *, normalize: bool = True
+    ) -> NDArray[np.float32]:
+        order = sorted(range(len(texts)), key=lambda i: -len(texts[i]))
+        out: NDArray[np.float32] | None = None
+        for start in range(0, len(order), batch_size):
+            positions = order[start : start + batch_size]
+            encodings = self._tokenizer.encode_batch([texts[i] for i in positions])
+            ids = np.array([e.ids for e in encodings], dtype=np.int64)
+            mask = np.array([e.attention_mask for e in encodings], dtype=np.int64)
+            feeds = {"input_ids": ids, "attention_mask": mask, "token_type_ids": np.zeros_like(ids)}
+            hidden = self._session.run(None, {k: v for k, v in feeds.items() if k in self._inputs})[0]
+            weights = mask[:, :, None].astype(np.float32)
+            pooled = (hidden * weights).sum(axis=1) / np.clip(weights.sum(axis=1), 1e-9, None)
+            if normalize:
+                pooled /= np.clip(np.linalg.norm(pooled, axis=1, keepdims=True), 1e-12, None)
+            if out is None:
+                out = np.empty((len(texts), pooled.shape[1]), dtype=np.float32)
+            out[positions] = pooled
+        return out if out is not None else np.zeros((0, 0), dtype=np.float32)
