@@ -23,6 +23,7 @@ TAG = "workbench"
 LABEL_CONFIG_BROKEN = "workbench.E001"
 UNKNOWN_FEATURIZER = "workbench.E002"
 UNKNOWN_CONSENSUS_METHOD = "workbench.E003"
+UNKNOWN_EMBEDDING_BACKEND = "workbench.E004"
 
 
 def label_configs(app_configs: Sequence[AppConfig] | None = None, **kwargs: Any) -> list[CheckMessage]:
@@ -50,17 +51,30 @@ def featurizer(app_configs: Sequence[AppConfig] | None = None, **kwargs: Any) ->
     """``WORKBENCH_FEATURIZER`` names a featurizer that rounds (and quality) can embed with."""
     from workbench.rounds.embeddings import FEATURIZERS
 
+    from active_learning.featurizers import BACKENDS
+
+    errors: list[CheckMessage] = []
     name = getattr(settings, "WORKBENCH_FEATURIZER", None)
-    if name in FEATURIZERS:
-        return []
-    return [
-        Error(
-            f"WORKBENCH_FEATURIZER={name!r} is not a featurizer.",
-            hint=f"Set WORKBENCH_FEATURIZER to one of: {', '.join(FEATURIZERS)}.",
-            obj="settings.WORKBENCH_FEATURIZER",
-            id=UNKNOWN_FEATURIZER,
+    if name not in FEATURIZERS:
+        errors.append(
+            Error(
+                f"WORKBENCH_FEATURIZER={name!r} is not a featurizer.",
+                hint=f"Set WORKBENCH_FEATURIZER to one of: {', '.join(FEATURIZERS)}.",
+                obj="settings.WORKBENCH_FEATURIZER",
+                id=UNKNOWN_FEATURIZER,
+            )
         )
-    ]
+    backend = getattr(settings, "EMBEDDING_BACKEND", None)
+    if backend not in BACKENDS:
+        errors.append(
+            Error(
+                f"EMBEDDING_BACKEND={backend!r} is not an embedding backend.",
+                hint=f"Set EMBEDDING_BACKEND to one of: {', '.join(BACKENDS)}.",
+                obj="settings.EMBEDDING_BACKEND",
+                id=UNKNOWN_EMBEDDING_BACKEND,
+            )
+        )
+    return errors
 
 
 def consensus_methods(app_configs: Sequence[AppConfig] | None = None, **kwargs: Any) -> list[CheckMessage]:

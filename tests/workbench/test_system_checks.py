@@ -97,6 +97,21 @@ def test_an_unknown_featurizer_fails_start_up() -> None:
         call_command("check")
 
 
+@pytest.mark.parametrize("backend", ["torch", "onnx", "onnx-int8"])
+def test_every_known_embedding_backend_passes(backend: str) -> None:
+    with override_settings(EMBEDDING_BACKEND=backend):
+        assert checks.featurizer() == []
+
+
+@override_settings(EMBEDDING_BACKEND="tensorrt")
+def test_an_unknown_embedding_backend_fails_start_up() -> None:
+    (error,) = workbench_errors()
+    assert error.id == checks.UNKNOWN_EMBEDDING_BACKEND
+    assert "'tensorrt'" in error.msg and "onnx-int8" in error.hint
+    with pytest.raises(SystemCheckError, match="workbench.E004"):
+        call_command("check")
+
+
 def test_an_unknown_release_fallback_method_fails_start_up(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(consensus, "FALLBACK_METHOD", "majority")
 
