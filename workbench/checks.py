@@ -49,9 +49,8 @@ def label_configs(app_configs: Sequence[AppConfig] | None = None, **kwargs: Any)
 
 def featurizer(app_configs: Sequence[AppConfig] | None = None, **kwargs: Any) -> list[CheckMessage]:
     """``WORKBENCH_FEATURIZER`` names a featurizer that rounds (and quality) can embed with."""
-    from workbench.rounds.embeddings import FEATURIZERS
-
     from active_learning.featurizers import BACKENDS
+    from workbench.rounds.embeddings import FEATURIZERS
 
     errors: list[CheckMessage] = []
     name = getattr(settings, "WORKBENCH_FEATURIZER", None)
