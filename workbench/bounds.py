@@ -31,9 +31,10 @@ class Bound:
     def describe(self) -> str:
         left = "(" if self.low_open else "["
         right = ")" if self.high_open else "]"
-        low, high = (int(self.low), int(self.high)) if self.integer else (self.low, self.high)
         kind = "an integer" if self.integer else "a number"
-        return f"{kind} in {left}{low:g}, {high:g}{right}"
+        if self.integer:  # whole numbers in full: 2147483647, not 2.14748e+09
+            return f"{kind} in {left}{int(self.low)}, {int(self.high)}{right}"
+        return f"{kind} in {left}{self.low:g}, {self.high:g}{right}"
 
     def problem(self, value: Any) -> str | None:
         """Why ``value`` is not allowed, or None."""

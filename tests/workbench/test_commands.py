@@ -225,7 +225,7 @@ def test_create_release_names_a_bad_argument(
         run("create_release", project.name, "--formats", "jsonl,xml")
     with pytest.raises(CommandError, match="tag must be at most 100 characters; got 101"):
         run("create_release", project.name, "--tag", "x" * 101)
-    with pytest.raises(CommandError, match="min_annotators must be at least 1"):
+    with pytest.raises(CommandError, match=r"min_annotators must be an integer in \[1, 2147483647\]; got 0"):
         run("create_release", project.name, "--min-annotators", "0")
     assert not Release.objects.filter(project=project).exists()
 
@@ -233,22 +233,31 @@ def test_create_release_names_a_bad_argument(
 # --- demo_setup ---------------------------------------------------------------------------
 
 
-@pytest.mark.django_db
+# transaction=True: the simulated annotators work in threads, each with its own connection,
+# which must see the demo's committed items.
+@pytest.mark.django_db(transaction=True)
 def test_demo_setup_builds_the_demo_once_and_reuses_it(
     fake_gateway: FakeGateway, settings: Settings, tmp_path: Path
 ) -> None:
+    from workbench.rounds.models import Round
+
     settings.VAR_DIR = tmp_path
     first = run("demo_setup")
     project = Project.objects.get(name="Demo: toxicity (binary)")
-    assert "Imported 60 demo items." in first and "Pushed 60 items to Label Studio." in first
+    assert "Imported 60 demo items." in first
     assert f"http://label-studio.test/projects/{project.ls_project_id}/" in first
     credentials = json.loads((tmp_path / "demo-credentials.json").read_text())
     assert f"annotator@workbench.local / {credentials['annotator_password']}" in first
     assert f"admin@workbench.local / {credentials['admin_password']}" in first
     assert (tmp_path / "demo-credentials.json").stat().st_mode & 0o777 == 0o600
+    # The loop ran: the rounds pushed batches (not the whole pool), annotators labeled them.
+    assert "The loop:" in first and f"/rounds/projects/{project.id}/" in first
+    assert 0 < len(fake_gateway.tasks) < 60
+    counts = (Annotation.objects.count(), Round.objects.count(), Release.objects.count())
+    assert counts[0] > 0 and counts[1] >= 2 and counts[2] == 1
 
     second = run("demo_setup")
-    assert "Imported" not in second and "Pushed" not in second
+    assert "Imported" not in second
     assert f"admin@workbench.local / {credentials['admin_password']}" in second
     assert Project.objects.count() == 1 and Item.objects.filter(project=project).count() == 60
-    assert len(fake_gateway.tasks) == 60 and len(fake_gateway.users) == 1
+    assert (Annotation.objects.count(), Round.objects.count(), Release.objects.count()) == counts
