@@ -1,6 +1,8 @@
 """One active-learning round in three steps over arrays: fit and predict, query, evaluate.
 
-:func:`run_round` checks its inputs once and composes the steps::
+:func:`run_round` checks its inputs (:mod:`.round_inputs`) before any work and composes the
+steps; each step re-checks what it reads (cheap, no copies of checked arrays), so it can be run
+or tested alone::
 
     fitted = fit_and_predict(labeled, pool, rng, options=..., fit_model=..., fit_committee=...)
     queried = query_pool(fitted, labeled, pool, strategy, k, rng, options=...)
