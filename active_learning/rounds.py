@@ -1,21 +1,34 @@
-"""One active-learning round as a pure function: train, score the pool, select, evaluate."""
+"""One active-learning round in three steps over arrays: fit and predict, query, evaluate.
+
+:func:`run_round` checks its inputs (:mod:`.round_inputs`) before any work and composes the
+steps; each step re-checks what it reads (cheap, no copies of checked arrays), so it can be run
+or tested alone::
+
+    fitted = fit_and_predict(labeled, pool, rng, options=..., fit_model=..., fit_committee=...)
+    queried = query_pool(fitted, labeled, pool, strategy, k, rng, options=...)
+    evaluation = evaluate_model(fitted.model, validation, options=...)
+
+Each step is a function of its inputs and the ``rng`` it is handed (apart from the wall-clock
+timings it reports); the rng is consumed in that order (committee bootstrap, then the strategy's
+score, then its selection), so a stored seed replays a round exactly.
+"""
 
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
 
-from .classifiers import TASKS, Model, Task, make_model, pair_features
+from .classifiers import Model, Task, make_model, pair_features
 from .errors import InvalidInputError, NotEnoughLabelsError
 from .metrics import ThresholdChoice, binary_metrics, choose_threshold, multilabel_metrics, preference_metrics
-from .scores import Aggregate
-from .strategies import DEFAULT_KEYWORDS, PoolView, Strategy, cold_start_names, get_strategy
-from .validation import as_2d_float, check_k, check_rng, check_same_rows, shape_of
+from .round_inputs import LabeledSet, Pool, RoundOptions, ValidationSlice, check_round_data, check_validation
+from .strategies import PoolView, Strategy, cold_start_names, get_strategy
+from .validation import check_k, check_rng
 
 
 @dataclass(frozen=True)
@@ -44,19 +57,6 @@ class RoundResult:
     prior_only_labels: list[int] = field(default_factory=list)
 
 
-def _check_features(X: Any, name: str, task: Task, *, allow_empty: bool) -> Any:
-    if task == "preference":
-        arr = X if isinstance(X, np.ndarray) else np.asarray(X)
-        if arr.ndim != 3 or arr.shape[1] not in (2, 3):
-            raise InvalidInputError(
-                f"{name} must have shape (n, 2|3, d) for preference pairs; got {shape_of(arr)}"
-            )
-        if not allow_empty and arr.shape[0] == 0:
-            raise InvalidInputError(f"{name} must have at least one row; got shape {shape_of(arr)}")
-        return arr
-    return as_2d_float(X, name, allow_empty=allow_empty)
-
-
 def _bootstrap_rows(y: NDArray[Any], task: Task, rng: np.random.Generator) -> NDArray[np.intp]:
     """Bootstrap sample; stratified by class for single-label tasks so every member sees each class."""
     n = y.shape[0]
@@ -78,7 +78,7 @@ def bootstrap_committee_proba(
     n_members: int,
     rng: np.random.Generator,
     n_classes: int = 2,
-    model_params: dict[str, Any] | None = None,
+    model_params: Mapping[str, Any] | None = None,
 ) -> NDArray[np.float64]:
     """Fit ``n_members`` models on bootstrap resamples (query-by-bagging) and predict the pool.
 
@@ -97,21 +97,142 @@ def bootstrap_committee_proba(
     return np.stack(out)
 
 
-def _evaluate(
-    task: Task,
-    model: Model,
-    X_val: Any,
-    y_val: Any,
-    label_names: list[str] | None,
-    cost_fp: float,
-    cost_fn: float,
+@dataclass(frozen=True)
+class Fitted:
+    """Outcome of :func:`fit_and_predict`: the model (None if none was fitted), its pool
+    probabilities (n_pool, c) or (n_pool, L), the committee's (n_members, n_pool, c|L), the labels
+    the model could only learn a prior for, and seconds per phase (fit, predict, committee)."""
+
+    model: Model | None
+    pool_proba: NDArray[np.float64] | None
+    committee_proba: NDArray[np.float64] | None
+    prior_only_labels: list[int]
+    timings: dict[str, float]
+
+
+def fit_and_predict(
+    labeled: LabeledSet,
+    pool: Pool,
+    rng: np.random.Generator,
+    *,
+    options: RoundOptions,
+    fit_model: bool,
+    fit_committee: bool,
+) -> Fitted:
+    """Step 1: fit the task's model on ``labeled`` (if ``fit_model`` and there are labels) and a
+    bootstrap committee (if ``fit_committee``; consumes ``rng``), and predict the pool."""
+    labeled, pool = check_round_data(labeled, pool, options.task)
+    check_rng(rng)
+    timings: dict[str, float] = {}
+    model: Model | None = None
+    pool_proba: NDArray[np.float64] | None = None
+    committee: NDArray[np.float64] | None = None
+    prior_only: list[int] = []
+    params = dict(options.model_params or {})
+    if fit_model and labeled.n:
+        t = time.perf_counter()
+        model = make_model(options.task, n_classes=options.n_classes, **params)
+        model.fit(labeled.features, labeled.labels)
+        prior_only = list(getattr(model, "prior_only_labels", []))
+        timings["fit"] = time.perf_counter() - t
+        t = time.perf_counter()
+        pool_proba = model.predict_proba(pool.features)
+        timings["predict"] = time.perf_counter() - t
+    if fit_committee:
+        t = time.perf_counter()
+        committee = bootstrap_committee_proba(
+            options.task,
+            labeled.features,
+            labeled.labels,
+            pool.features,
+            n_members=options.committee_size,
+            rng=rng,
+            n_classes=options.n_classes,
+            model_params=params,
+        )
+        timings["committee"] = time.perf_counter() - t
+    return Fitted(model, pool_proba, committee, prior_only, timings)
+
+
+@dataclass(frozen=True)
+class Queried:
+    """Outcome of :func:`query_pool`: positions (k,) best first, scores (n_pool,), and seconds
+    per phase (score, select)."""
+
+    positions: NDArray[np.intp]
+    scores: NDArray[np.float64]
+    timings: dict[str, float]
+
+
+def pool_view(
+    fitted: Fitted, labeled: LabeledSet, pool: Pool, strategy: Strategy, options: RoundOptions
+) -> PoolView:
+    """What ``strategy`` sees of the pool: the fitted probabilities, and the features (as pair
+    features for preference) only when it asks for them."""
+    features: Any = None
+    labeled_features: Any = None
+    if "features" in strategy.requires:
+        pairs = options.task == "preference"
+        features = pair_features(pool.features, False) if pairs else pool.features
+        if labeled.n:
+            labeled_features = pair_features(labeled.features, False) if pairs else labeled.features
+    return PoolView(
+        n=int(pool.features.shape[0]),
+        task=options.task,
+        proba=fitted.pool_proba,
+        committee_proba=fitted.committee_proba,
+        features=features,
+        labeled_features=labeled_features,
+        texts=pool.texts,
+        annotations=pool.annotations,
+        multilabel_aggregate=options.multilabel_aggregate,
+        max_annotations=pool.max_annotations,
+        keywords=options.keywords,
+    )
+
+
+def query_pool(
+    fitted: Fitted,
+    labeled: LabeledSet,
+    pool: Pool,
+    strategy: Strategy,
+    k: int,
+    rng: np.random.Generator,
+    *,
+    options: RoundOptions,
+) -> Queried:
+    """Step 2: the strategy's score for every pool item, then its ``k`` positions (both consume
+    ``rng``, in that order)."""
+    labeled, pool = check_round_data(labeled, pool, options.task)
+    check_k(k, int(pool.features.shape[0]))
+    check_rng(rng)
+    view = pool_view(fitted, labeled, pool, strategy, options)
+    t = time.perf_counter()
+    scores = strategy.score(view, rng)
+    timings = {"score": time.perf_counter() - t}
+    t = time.perf_counter()
+    positions = strategy.select(scores, k, rng, view)
+    timings["select"] = time.perf_counter() - t
+    return Queried(positions, scores, timings)
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    """Outcome of :func:`evaluate_model`: validation metrics, the cost-based threshold (binary
+    tasks with a positive in the slice), and seconds spent (metrics)."""
+
+    metrics: dict[str, float] = field(default_factory=dict)
+    threshold: ThresholdChoice | None = None
+    timings: dict[str, float] = field(default_factory=dict)
+
+
+def _metrics(
+    task: Task, P: NDArray[np.float64], y: NDArray[Any], options: RoundOptions
 ) -> tuple[dict[str, float], ThresholdChoice | None]:
-    P = model.predict_proba(X_val)
-    y = np.asarray(y_val)
     if task == "binary":
         metrics = binary_metrics(y, P[:, 1])
         if y.any():
-            choice = choose_threshold(y, P[:, 1], cost_fp=cost_fp, cost_fn=cost_fn)
+            choice = choose_threshold(y, P[:, 1], cost_fp=options.cost_fp, cost_fn=options.cost_fn)
             at = binary_metrics(y, P[:, 1], choice.threshold)
             metrics["f1_at_cost_threshold"] = at["f1"]
             return metrics, choice
@@ -125,142 +246,79 @@ def _evaluate(
             "macro_f1": float(f1_score(y, pred, average="macro", zero_division=0)),
         }, None
     if task == "multilabel":
-        return multilabel_metrics(y, P, label_names), None
+        names = None if options.label_names is None else list(options.label_names)
+        return multilabel_metrics(y, P, names), None
     return preference_metrics(y, P[:, 1]), None
 
 
+def evaluate_model(
+    model: Model | None, validation: ValidationSlice | None, *, options: RoundOptions
+) -> Evaluation:
+    """Step 3: the model's metrics on the validation slice and, for binary tasks, the threshold
+    that minimises ``cost_fp * FP + cost_fn * FN``. Empty without a model or a slice."""
+    if model is None or validation is None:
+        return Evaluation()
+    t = time.perf_counter()
+    validation = check_validation(validation, options.task)
+    metrics, threshold = _metrics(
+        options.task, model.predict_proba(validation.features), validation.labels, options
+    )
+    return Evaluation(metrics, threshold, {"metrics": time.perf_counter() - t})
+
+
 def run_round(
-    features_labeled: Any,
-    labels: Any,
-    features_pool: Any,
+    labeled: LabeledSet,
+    pool: Pool,
     strategy: str | Strategy,
     k: int,
     rng: np.random.Generator,
     *,
-    task: Task = "binary",
-    n_classes: int = 2,
-    texts_pool: Sequence[str] | None = None,
-    annotations_pool: Any = None,
-    max_annotations: int | None = None,
-    features_val: Any = None,
-    labels_val: Any = None,
-    label_names: list[str] | None = None,
-    committee_size: int = 5,
-    model_params: dict[str, Any] | None = None,
-    multilabel_aggregate: Aggregate = "max",
-    keywords: Sequence[str] = DEFAULT_KEYWORDS,
-    cost_fp: float = 1.0,
-    cost_fn: float = 1.0,
+    validation: ValidationSlice | None = None,
+    options: RoundOptions | None = None,
 ) -> RoundResult:
     """Train on the labeled set, score every pool item, select ``k`` positions, evaluate.
 
-    Shapes: features_labeled (n_labeled, d) — (n_labeled, 2|3, d) for preference pairs;
-    labels (n_labeled,) class ids / {0, 0.5, 1} for preference, or (n_labeled, L) 0/1 for
-    multilabel; features_pool (n_pool, d) (float16 / memmap fine: predicted in chunks);
-    texts_pool (n_pool,) for keyword seeding; annotations_pool (n_pool, n_annotators) class ids
-    with NaN gaps for ``activelab`` (its labeled rows may also appear in features_labeled);
-    features_val / labels_val: a fixed validation slice for metrics and the cost threshold.
-
-    A model is trained when the strategy needs one or a validation slice is given and there is
-    at least one label. Strategies that need a model raise :class:`NotEnoughLabelsError` on an
-    empty labeled set; use a cold-start strategy (``seed_keyword``, ``seed_stratified``,
-    ``random``, ``coreset``) for the first round.
+    Shapes: see :class:`LabeledSet`, :class:`Pool`, :class:`ValidationSlice` (the pool's
+    annotated rows may also appear in the labeled set). A model is trained when the strategy
+    needs one or a validation slice is given and there is at least one label. Strategies that
+    need a model raise :class:`NotEnoughLabelsError` on an empty labeled set; use a cold-start
+    strategy (``seed_keyword``, ``seed_stratified``, ``random``, ``coreset``) for the first round.
     """
     t_start = time.perf_counter()
-    timings: dict[str, float] = {}
-    if task not in TASKS:
-        raise InvalidInputError(f"unknown task {task!r}; valid tasks: {', '.join(TASKS)}")
+    options = options or RoundOptions()
     check_rng(rng)
     strat = get_strategy(strategy) if isinstance(strategy, str) else strategy
-    X_pool = _check_features(features_pool, "features_pool", task, allow_empty=False)
-    X_lab = _check_features(features_labeled, "features_labeled", task, allow_empty=True)
-    y_lab = np.asarray(labels)
-    check_same_rows(X_lab, y_lab, "features_labeled", "labels")
-    if X_lab.shape[0] and X_lab.shape[1:] != X_pool.shape[1:]:
-        raise InvalidInputError(
-            f"features_labeled {shape_of(X_lab)} and features_pool {shape_of(X_pool)} differ in feature shape"
-        )
-    n = int(X_pool.shape[0])
-    check_k(k, n)
-    has_val = features_val is not None and labels_val is not None
-    n_labeled = int(X_lab.shape[0])
-    if strat.needs_model and n_labeled == 0:
+    labeled, pool = check_round_data(labeled, pool, options.task)
+    check_k(k, int(pool.features.shape[0]))
+    if strat.needs_model and labeled.n == 0:
         raise NotEnoughLabelsError(
             f"strategy {strat.name!r} needs a trained model but there are no labels; "
             f"start with one of: {', '.join(cold_start_names())}"
         )
+    if validation is not None:
+        validation = check_validation(validation, options.task)
 
-    model: Model | None = None
-    pool_proba: NDArray[np.float64] | None = None
-    committee: NDArray[np.float64] | None = None
-    prior_only: list[int] = []
-    if n_labeled and (strat.needs_model or has_val):
-        t = time.perf_counter()
-        model = make_model(task, n_classes=n_classes, **(model_params or {}))
-        model.fit(X_lab, y_lab)
-        prior_only = list(getattr(model, "prior_only_labels", []))
-        timings["fit"] = time.perf_counter() - t
-        t = time.perf_counter()
-        pool_proba = model.predict_proba(X_pool)
-        timings["predict"] = time.perf_counter() - t
-    if "committee_proba" in strat.requires:
-        t = time.perf_counter()
-        committee = bootstrap_committee_proba(
-            task,
-            X_lab,
-            y_lab,
-            X_pool,
-            n_members=committee_size,
-            rng=rng,
-            n_classes=n_classes,
-            model_params=model_params,
-        )
-        timings["committee"] = time.perf_counter() - t
-
-    view_features: Any = None
-    labeled_view: Any = None
-    if "features" in strat.requires:
-        view_features = pair_features(X_pool, False) if task == "preference" else X_pool
-        if n_labeled:
-            labeled_view = pair_features(X_lab, False) if task == "preference" else X_lab
-    annotations = None if annotations_pool is None else np.asarray(annotations_pool, dtype=np.float64)
-    view = PoolView(
-        n=n,
-        task=task,
-        proba=pool_proba,
-        committee_proba=committee,
-        features=view_features,
-        labeled_features=labeled_view,
-        texts=texts_pool,
-        annotations=annotations,
-        multilabel_aggregate=multilabel_aggregate,
-        max_annotations=max_annotations,
-        keywords=keywords,
+    fitted = fit_and_predict(
+        labeled,
+        pool,
+        rng,
+        options=options,
+        fit_model=strat.needs_model or validation is not None,
+        fit_committee="committee_proba" in strat.requires,
     )
-    t = time.perf_counter()
-    scores = strat.score(view, rng)
-    timings["score"] = time.perf_counter() - t
-    t = time.perf_counter()
-    positions = strat.select(scores, k, rng, view)
-    timings["select"] = time.perf_counter() - t
+    queried = query_pool(fitted, labeled, pool, strat, k, rng, options=options)
+    evaluation = evaluate_model(fitted.model, validation, options=options)
 
-    metrics: dict[str, float] = {}
-    threshold: ThresholdChoice | None = None
-    if has_val and model is not None:
-        t = time.perf_counter()
-        X_val = _check_features(features_val, "features_val", task, allow_empty=False)
-        check_same_rows(X_val, np.asarray(labels_val), "features_val", "labels_val")
-        metrics, threshold = _evaluate(task, model, X_val, labels_val, label_names, cost_fp, cost_fn)
-        timings["metrics"] = time.perf_counter() - t
+    timings = {**fitted.timings, **queried.timings, **evaluation.timings}
     timings["total"] = time.perf_counter() - t_start
     return RoundResult(
         strategy=strat.name,
-        positions=positions,
-        scores=scores,
-        pool_proba=pool_proba,
-        metrics=metrics,
-        threshold=threshold,
+        positions=queried.positions,
+        scores=queried.scores,
+        pool_proba=fitted.pool_proba,
+        metrics=evaluation.metrics,
+        threshold=evaluation.threshold,
         timings=timings,
-        model=model,
-        prior_only_labels=prior_only,
+        model=fitted.model,
+        prior_only_labels=fitted.prior_only_labels,
     )

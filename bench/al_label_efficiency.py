@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 from al_common import OUT, Dataset, hh_rlhf, jigsaw_binary, jigsaw_multilabel
 
-from active_learning import run_round
+from active_learning import LabeledSet, Pool, RoundOptions, ValidationSlice, run_round
 from active_learning.classifiers import Task
 
 
@@ -112,14 +112,12 @@ def simulate(args: tuple[str, str, int, Setup]) -> dict[str, Any]:
     with threadpool_limits(1):
         # Same cold-start set for every strategy of this seed.
         init = run_round(
-            X[:0],
-            y[:0],
-            X[pool_idx],
+            LabeledSet(X[:0], y[:0]),
+            Pool(X[pool_idx], texts=texts),
             setup.cold_start,
             setup.init,
             np.random.default_rng(seed),
-            task=setup.task,
-            texts_pool=texts,
+            options=RoundOptions(task=setup.task),
         )
         labeled = np.zeros(len(pool_idx), dtype=bool)
         labeled[init.positions] = True
@@ -132,17 +130,13 @@ def simulate(args: tuple[str, str, int, Setup]) -> dict[str, Any]:
             lab = pool_idx[labeled]
             k = min(setup.step, setup.budget - n) if n < setup.budget else 1
             res = run_round(
-                X[lab],
-                y[lab],
-                X[pool_idx[unl]],
+                LabeledSet(X[lab], y[lab]),
+                Pool(X[pool_idx[unl]]),
                 strategy if n < setup.budget else "random",
                 k,
                 rng,
-                task=setup.task,
-                features_val=X[test_idx],
-                labels_val=y[test_idx],
-                label_names=ds.label_names,
-                committee_size=5,
+                validation=ValidationSlice(X[test_idx], y[test_idx]),
+                options=RoundOptions(task=setup.task, label_names=ds.label_names, committee_size=5),
             )
             point = {"labels": float(n), **{k_: float(v) for k_, v in res.metrics.items()}}
             if setup.task == "multilabel":
@@ -253,14 +247,12 @@ def cold_start_table(name: str, seeds: list[int], k: int = 20) -> None:
         found = [
             y[pool_idx][
                 run_round(
-                    ds.X[:0],
-                    ds.y[:0],
-                    ds.X[pool_idx],
+                    LabeledSet(ds.X[:0], ds.y[:0]),
+                    Pool(ds.X[pool_idx], texts=texts),
                     s,
                     k,
                     np.random.default_rng(seed),
-                    task="binary" if ds.y.ndim == 1 else "multilabel",
-                    texts_pool=texts,
+                    options=RoundOptions(task="binary" if ds.y.ndim == 1 else "multilabel"),
                 ).positions
             ].sum()
             for seed in seeds

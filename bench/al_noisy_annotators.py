@@ -28,7 +28,15 @@ import numpy as np
 from al_common import OUT, jigsaw_binary
 from al_label_efficiency import fixed_split
 
-from active_learning import LogisticClassifier, binary_metrics, human_disagreement, majority_labels, run_round
+from active_learning import (
+    LabeledSet,
+    LogisticClassifier,
+    Pool,
+    binary_metrics,
+    human_disagreement,
+    majority_labels,
+    run_round,
+)
 from active_learning.scores import margin_scores
 from active_learning.selection import top_k
 
@@ -112,14 +120,11 @@ def choose(
         # majority labels and lets ActiveLab rank relabels against new items.
         maj = majority_labels(ann, 2)
         res = run_round(
-            Xp[maj >= 0],
-            maj[maj >= 0],
-            Xp,
+            LabeledSet(Xp[maj >= 0], maj[maj >= 0]),
+            Pool(Xp, annotations=ann, max_annotations=MAX_LABELS),
             "activelab",
             k,
             rng,
-            annotations_pool=ann,
-            max_annotations=MAX_LABELS,
         )
         return [int(i) for i in res.positions]
     if strategy == "random":

@@ -28,7 +28,7 @@ from pathlib import Path
 import numpy as np
 from al_common import DATA, OUT, REPO, jigsaw_binary
 
-from active_learning import FileEmbeddingCache, content_keys, embed, run_round
+from active_learning import FileEmbeddingCache, LabeledSet, Pool, content_keys, embed, run_round
 
 SCALE_CACHE = REPO / "var" / "cache" / "scale"
 MODEL_ID = "synthetic:jigsaw-minilm-perturbed:v1"
@@ -82,7 +82,7 @@ def round_only(n: int, k: int, strategy: str, n_labeled: int) -> None:
     rng = np.random.default_rng(0)
     labeled = rng.choice(n, size=n_labeled, replace=False)
     t = time.perf_counter()
-    res = run_round(pool[labeled], labels[labeled], pool, strategy, k, rng)
+    res = run_round(LabeledSet(pool[labeled], labels[labeled]), Pool(pool), strategy, k, rng)
     timings["run_round"] = time.perf_counter() - t
     for phase, secs in res.timings.items():
         timings[f"  {phase}"] = secs

@@ -7,7 +7,16 @@ import numpy as np
 import pytest
 
 import active_learning
-from active_learning import HashedFeaturizer, InvalidInputError, NotEnoughLabelsError, run_round
+from active_learning import (
+    HashedFeaturizer,
+    InvalidInputError,
+    LabeledSet,
+    NotEnoughLabelsError,
+    Pool,
+    RoundOptions,
+    ValidationSlice,
+    run_round,
+)
 
 from .pools import blobs, texts
 
@@ -16,7 +25,11 @@ def test_a_cold_start_round_finds_keyword_positives_without_a_model() -> None:
     txt, y = texts(300, seed=1)
     X = HashedFeaturizer(n_features=256).encode(txt)
     result = run_round(
-        np.empty((0, 256)), np.empty(0), X, "seed_keyword", 20, np.random.default_rng(0), texts_pool=txt
+        LabeledSet(np.empty((0, 256)), np.empty(0)),
+        Pool(X, texts=txt),
+        "seed_keyword",
+        20,
+        np.random.default_rng(0),
     )
     assert result.pool_proba is None and result.model is None
     assert y[result.positions].mean() >= 0.4  # base rate is ~0.2
@@ -26,23 +39,20 @@ def test_a_cold_start_round_finds_keyword_positives_without_a_model() -> None:
 def test_model_strategies_refuse_an_empty_labeled_set_and_suggest_cold_starts() -> None:
     X, _ = blobs(50)
     with pytest.raises(NotEnoughLabelsError, match="seed_keyword, seed_stratified"):
-        run_round(np.empty((0, 8)), np.empty(0), X, "margin", 5, np.random.default_rng(0))
+        run_round(LabeledSet(np.empty((0, 8)), np.empty(0)), Pool(X), "margin", 5, np.random.default_rng(0))
 
 
 def test_a_binary_round_scores_every_item_and_reports_validation_metrics() -> None:
     X, y = blobs(600, seed=2)
     lab, pool, val = slice(0, 60), slice(60, 400), slice(400, 600)
     result = run_round(
-        X[lab],
-        y[lab],
-        X[pool],
+        LabeledSet(X[lab], y[lab]),
+        Pool(X[pool]),
         "margin",
         25,
         np.random.default_rng(0),
-        features_val=X[val],
-        labels_val=y[val],
-        cost_fp=1.0,
-        cost_fn=5.0,
+        validation=ValidationSlice(X[val], y[val]),
+        options=RoundOptions(cost_fp=1.0, cost_fn=5.0),
     )
     assert result.positions.shape == (25,) and result.scores.shape == (340,)
     assert result.pool_proba is not None and result.pool_proba.shape == (340, 2)
@@ -57,7 +67,14 @@ def test_a_binary_round_scores_every_item_and_reports_validation_metrics() -> No
 @pytest.mark.parametrize("strategy", ["vote_entropy", "kl_max", "entropy+kmeans", "coreset"])
 def test_committee_and_diversity_rounds_run_end_to_end(strategy: str) -> None:
     X, y = blobs(300, seed=3)
-    result = run_round(X[:40], y[:40], X[40:], strategy, 10, np.random.default_rng(1), committee_size=4)
+    result = run_round(
+        LabeledSet(X[:40], y[:40]),
+        Pool(X[40:]),
+        strategy,
+        10,
+        np.random.default_rng(1),
+        options=RoundOptions(committee_size=4),
+    )
     assert len(set(result.positions.tolist())) == 10
     if "committee" not in result.timings:
         assert strategy in ("entropy+kmeans", "coreset")
@@ -69,17 +86,13 @@ def test_a_multilabel_round_reports_per_label_metrics_and_prior_only_labels() ->
     rare[[5, 300]] = 1
     Y = np.column_stack([y, rare])
     result = run_round(
-        X[:100],
-        Y[:100],
-        X[100:300],
+        LabeledSet(X[:100], Y[:100]),
+        Pool(X[100:300]),
         "entropy",
         10,
         np.random.default_rng(0),
-        task="multilabel",
-        features_val=X[300:],
-        labels_val=Y[300:],
-        label_names=["toxic", "threat"],
-        multilabel_aggregate="mean",
+        validation=ValidationSlice(X[300:], Y[300:]),
+        options=RoundOptions(task="multilabel", label_names=["toxic", "threat"], multilabel_aggregate="mean"),
     )
     assert result.pool_proba is not None and result.pool_proba.shape == (200, 2)
     assert result.prior_only_labels == [1]
@@ -93,15 +106,13 @@ def test_a_preference_round_uses_pairs_and_reports_accuracy() -> None:
     y[:5] = 0.5
     X = np.stack([A, B], axis=1)
     result = run_round(
-        X[:80],
-        y[:80],
-        X[80:200],
+        LabeledSet(X[:80], y[:80]),
+        Pool(X[80:200]),
         "margin+kcenter",
         8,
         np.random.default_rng(0),
-        task="preference",
-        features_val=X[200:],
-        labels_val=y[200:],
+        validation=ValidationSlice(X[200:], y[200:]),
+        options=RoundOptions(task="preference"),
     )
     assert result.positions.shape == (8,)
     assert result.metrics["accuracy"] > 0.8
@@ -113,14 +124,11 @@ def test_an_activelab_round_can_choose_relabeling() -> None:
     annotations[:50, 0] = y[50:100]
     annotations[:10, 1] = 1 - y[50:60]  # ten conflicting items
     result = run_round(
-        X[:50],
-        y[:50],
-        X[50:],
+        LabeledSet(X[:50], y[:50]),
+        Pool(X[50:], annotations=annotations, max_annotations=3),
         "activelab",
         10,
         np.random.default_rng(0),
-        annotations_pool=annotations,
-        max_annotations=3,
     )
     conflicting, agreed = result.scores[:10], result.scores[10:50]
     assert conflicting.mean() > agreed.mean()
@@ -130,11 +138,11 @@ def test_an_activelab_round_can_choose_relabeling() -> None:
 def test_run_round_names_mismatched_shapes() -> None:
     X, y = blobs(50)
     with pytest.raises(InvalidInputError, match=r"features_labeled \(10, 8\) and labels \(9,\)"):
-        run_round(X[:10], y[:9], X[10:], "random", 3, np.random.default_rng(0))
+        run_round(LabeledSet(X[:10], y[:9]), Pool(X[10:]), "random", 3, np.random.default_rng(0))
     with pytest.raises(InvalidInputError, match=r"differ in feature shape"):
-        run_round(X[:10, :4], y[:10], X[10:], "random", 3, np.random.default_rng(0))
+        run_round(LabeledSet(X[:10, :4], y[:10]), Pool(X[10:]), "random", 3, np.random.default_rng(0))
     with pytest.raises(InvalidInputError, match="unknown task"):
-        run_round(X[:10], y[:10], X[10:], "random", 3, np.random.default_rng(0), task="ranking")  # type: ignore[arg-type]
+        RoundOptions(task="ranking")  # type: ignore[arg-type]
 
 
 FORBIDDEN = {

@@ -295,24 +295,30 @@ def _run_library(round_: Round, snap: Snapshot, X: Any, row: dict[int, int]) -> 
     has_val = bool(snap.validation) and bool(snap.train)
     try:
         return al.run_round(
-            X[[row[p] for p in snap.train]],
-            snap.targets(snap.train_targets),
-            X[pool_rows],
+            al.LabeledSet(X[[row[p] for p in snap.train]], snap.targets(snap.train_targets)),
+            al.Pool(
+                X[pool_rows],
+                texts=[" ".join(spec.texts(snap.data[p])) for p in snap.pool]
+                if "texts" in strategy.requires
+                else None,
+                annotations=votes_matrix(snap) if "annotations" in strategy.requires else None,
+                max_annotations=round_.project.annotators_per_item,
+            ),
             strategy,
             min(int(params["batch_size"]), len(snap.pool)),
             np.random.default_rng(round_.seed),
-            task=task,
-            texts_pool=[" ".join(spec.texts(snap.data[p])) for p in snap.pool]
-            if "texts" in strategy.requires
+            validation=al.ValidationSlice(
+                X[[row[p] for p in snap.validation]], snap.targets(snap.validation_targets)
+            )
+            if has_val
             else None,
-            annotations_pool=votes_matrix(snap) if "annotations" in strategy.requires else None,
-            max_annotations=round_.project.annotators_per_item,
-            features_val=X[[row[p] for p in snap.validation]] if has_val else None,
-            labels_val=snap.targets(snap.validation_targets) if has_val else None,
-            label_names=list(spec.labels) if spec.multiple else None,
-            committee_size=int(params.get("committee_size", 5)),
-            cost_fp=float(params["cost_fp"]),
-            cost_fn=float(params["cost_fn"]),
+            options=al.RoundOptions(
+                task=task,
+                label_names=list(spec.labels) if spec.multiple else None,
+                committee_size=int(params.get("committee_size", 5)),
+                cost_fp=float(params["cost_fp"]),
+                cost_fn=float(params["cost_fn"]),
+            ),
         )
     except al.ActiveLearningError as exc:
         raise ValidationFailed(str(exc)) from exc
