@@ -121,7 +121,8 @@ def _work(
             if task is None:
                 break
             item = Item.objects.get(project=project, id=task.data["item_id"])
-            rng = random.Random(f"{seed}:{annotator.email}:{item.id}")
+            # Keyed by content, not the database id: a rerun on a new database answers alike.
+            rng = random.Random(f"{seed}:{annotator.email}:{item.content_hash}")
             label, erred = answer(interface.spec, item.gold, annotator.error_rate, rng)
             gateway.submit_annotation(
                 task_id=task.id,
