@@ -28,3 +28,13 @@ def real_gateway(monkeypatch: pytest.MonkeyPatch, settings, label_studio):  # ty
     connection.reset()
     yield connection.get_gateway()
     connection.reset()
+
+
+@pytest.fixture
+def hashed_features(settings, tmp_path):  # type: ignore[no-untyped-def]
+    """The cheap featurizer (hashed n-grams, no torch), and a private embedding cache and
+    releases folder: what most service and end-to-end tests want (opt in with
+    ``pytest.mark.usefixtures("hashed_features")`` or an autouse fixture that asks for it)."""
+    settings.WORKBENCH_FEATURIZER = "hashed"
+    settings.EMBEDDINGS_DIR = tmp_path / "embeddings"
+    settings.RELEASES_DIR = tmp_path / "releases"

@@ -49,3 +49,23 @@ def api_client(user: AbstractUser) -> APIClient:
     client = APIClient()
     client.credentials(HTTP_AUTHORIZATION=f"Token {user.auth_token.key}")
     return client
+
+
+def multilabel_records(n: int = 150) -> list[dict[str, object]]:
+    """Jigsaw-shaped records a model learns at once: every second item is toxic, every fourth
+    also an insult, and the text says so."""
+    from workbench.projects.kinds import JIGSAW_LABELS
+
+    records: list[dict[str, object]] = []
+    for i in range(n):
+        toxic, insult = i % 2 == 0, i % 4 == 0
+        text = (
+            ("you idiot " if insult else "")
+            + ("stupid garbage " if toxic else "thanks for the edit ")
+            + str(i)
+        )
+        flags = {
+            name: int(name == "toxic" and toxic or name == "insult" and insult) for name in JIGSAW_LABELS
+        }
+        records.append({"text": text, "external_id": f"m{i}", **flags})
+    return records

@@ -61,10 +61,8 @@ def jigsaw_mix(path: Path) -> list[dict[str, str]]:
 
 
 @pytest.fixture(autouse=True)
-def _local_files(settings: Settings, tmp_path: Path) -> None:
-    settings.WORKBENCH_FEATURIZER = "hashed"
-    settings.EMBEDDINGS_DIR = tmp_path / "embeddings"
-    settings.RELEASES_DIR = tmp_path / "releases"
+def _hashed_features(hashed_features):  # type: ignore[no-untyped-def]
+    """Every test here: the cheap featurizer and private folders (tests/conftest.py)."""
 
 
 def test_a_multilabel_project_keeps_its_label_sets_from_label_studio_to_the_release(

@@ -43,21 +43,7 @@ def page(owner, project, round_) -> str:  # type: ignore[no-untyped-def]
 def test_a_multilabel_round_shows_a_curve_and_a_cost_table_per_label(fake_gateway) -> None:  # type: ignore[no-untyped-def]
     owner = factories.user(Role.ML_ENGINEER)
     project = factories.project("toxicity_multilabel", owner=owner)
-    records = []
-    for i in range(150):
-        toxic, insult = i % 2 == 0, i % 4 == 0
-        text = (
-            ("you idiot " if insult else "")
-            + ("stupid garbage " if toxic else "thanks for the edit ")
-            + str(i)
-        )
-        records.append(
-            {
-                "text": text,
-                "external_id": f"m{i}",
-                **{k: int(k == "toxic" and toxic or k == "insult" and insult) for k in LABELS},
-            }
-        )
+    records = factories.multilabel_records()
     items_import_records(project=project, records=records)
     round_ = run_round(project, "margin")
 

@@ -24,21 +24,7 @@ def test_a_multilabel_round_records_per_label_metrics_and_thresholds(
     django_capture_on_commit_callbacks,  # type: ignore[no-untyped-def]
 ) -> None:
     project = factories.project("toxicity_multilabel")
-    records = []
-    for i in range(150):
-        toxic, insult = i % 2 == 0, i % 4 == 0
-        text = (
-            ("you idiot " if insult else "")
-            + ("stupid garbage " if toxic else "thanks for the edit ")
-            + str(i)
-        )
-        records.append(
-            {
-                "text": text,
-                "external_id": f"m{i}",
-                **{k: int(k == "toxic" and toxic or k == "insult" and insult) for k in LABELS},
-            }
-        )
+    records = factories.multilabel_records()
     items_import_records(project=project, records=records)
     round_config_update(project=project, validation_percent=30)
     annotate_with_gold(list(Item.objects.filter(project=project).order_by("id")[:100]))

@@ -68,10 +68,8 @@ def madlibs_file(path: Path, terms: tuple[str, ...], per_term: int) -> int:
 
 
 @pytest.fixture(autouse=True)
-def _local_files(settings: Settings, tmp_path: Path) -> None:
-    settings.WORKBENCH_FEATURIZER = "hashed"
-    settings.EMBEDDINGS_DIR = tmp_path / "embeddings"
-    settings.RELEASES_DIR = tmp_path / "releases"
+def _hashed_features(hashed_features):  # type: ignore[no-untyped-def]
+    """Every test here: the cheap featurizer and private folders (tests/conftest.py)."""
 
 
 def test_identity_columns_a_round_and_a_second_batch_give_fairness_drift_and_a_model_card(

@@ -24,10 +24,8 @@ from workbench.releases.models import Release
 
 
 @pytest.fixture(autouse=True)
-def _hashed_features(settings: Settings, tmp_path: Path) -> None:
-    """The cheap featurizer (no torch) and a private embedding cache, as in the quality tests."""
-    settings.WORKBENCH_FEATURIZER = "hashed"
-    settings.EMBEDDINGS_DIR = tmp_path / "embeddings"
+def _hashed_features(hashed_features):  # type: ignore[no-untyped-def]
+    """Every test here: the cheap featurizer and private folders (tests/conftest.py)."""
 
 
 def run(*args: str) -> str:
