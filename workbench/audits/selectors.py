@@ -41,6 +41,17 @@ def group_counts(*, project: Project, item_import: ItemImport | None = None) -> 
     return _sorted(counts)
 
 
+def import_group_counts(*, import_id: int) -> dict[str, int] | None:
+    """Items of one import mentioning each group, most mentioned first; None while its groups are
+    not assigned yet (a worker runs the after-import audit once the import has committed)."""
+    record = ItemImport.objects.filter(id=import_id).select_related("project").first()
+    if record is None or (
+        record.created_count and not ItemIdentity.objects.filter(item__source=record).exists()
+    ):
+        return None
+    return group_counts(project=record.project, item_import=record)
+
+
 def identity_summary(*, project: Project) -> dict[str, object]:
     """How many items have groups assigned, by which rule, and the counts (project and per
     import), in one pass over the stored groups."""

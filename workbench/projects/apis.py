@@ -13,6 +13,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from workbench.accounts.selectors import can_manage_projects, can_see_gold
+from workbench.audits.selectors import import_group_counts
 from workbench.errors import Forbidden, ValidationFailed
 from workbench.labelstudio.types import PROJECT_TITLE_MAX_CHARS, PROJECT_TITLE_MIN_CHARS
 from workbench.pagination import PaginatedListApi, paginated_response
@@ -108,6 +109,12 @@ class ImportOutput(serializers.Serializer):
     created = serializers.IntegerField()
     duplicates = serializers.IntegerField()
     duplicate_rows = serializers.ListField(child=serializers.IntegerField())
+    identity_groups = serializers.DictField(
+        child=serializers.IntegerField(),
+        allow_null=True,
+        help_text="items of this import mentioning each identity group; null while a worker assigns "
+        "them (then GET /api/projects/{id}/audits/identity/)",
+    )
 
 
 class ItemImportJsonInput(serializers.Serializer):
@@ -151,7 +158,9 @@ class ItemImportApi(APIView):
                 columns=data.validated_data.get("columns"),
                 created_by=cast(User, request.user),  # IsAuthenticated
             )
-        return Response(ImportOutput(asdict(report)).data, status=status.HTTP_201_CREATED)
+        groups = import_group_counts(import_id=report.import_id)  # computed at commit without a broker
+        body = {**asdict(report), "identity_groups": groups}
+        return Response(ImportOutput(body).data, status=status.HTTP_201_CREATED)
 
 
 def _columns(raw: object) -> dict[str, str] | None:

@@ -3,6 +3,7 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from workbench.audits.selectors import import_group_counts
 from workbench.errors import WorkbenchError
 from workbench.projects.models import Project
 from workbench.projects.services import items_import
@@ -45,3 +46,14 @@ class Command(BaseCommand):
                 f"({report.duplicates} duplicates skipped)."
             )
         )
+        groups = import_group_counts(import_id=report.import_id)
+        if groups is None:
+            self.stdout.write(
+                "Identity groups: a worker assigns them (manage.py audit_identity prints them)."
+            )
+        elif groups:
+            self.stdout.write(
+                "Items mentioning each identity group: " + ", ".join(f"{g} {n}" for g, n in groups.items())
+            )
+        else:
+            self.stdout.write("No item mentions an identity group.")
