@@ -28,6 +28,7 @@ from label_quality.agreement import (
 )
 from label_quality.consensus import (
     ConsensusResult,
+    consensus_from_labels,
     crowdlab,
     majority_vote,
     multilabel_consensus,
@@ -94,6 +95,7 @@ __all__ = [
     "iso_week",
     "krippendorff_alpha",
     "label_issues_from_features",
+    "consensus_from_labels",
     "majority_vote",
     "multilabel_agreement",
     "multilabel_consensus",

@@ -93,17 +93,44 @@ def majority_vote(
     values, k = as_rating_matrix(ratings, n_categories)
     counts = category_counts(values, k)
     labels = vote_winner(counts, tie_break_ranks(counts, tie_break))
+    return consensus_from_labels(values, labels, k)
+
+
+def consensus_from_labels(
+    ratings: npt.ArrayLike, labels: npt.ArrayLike, n_categories: int | None = None
+) -> ConsensusResult:
+    """A vote-based consensus whose labels the caller decided (e.g. by a named tie rule that a
+    plain plurality cannot express, such as "a split vote is the tie category").
+
+    Args:
+        ratings: ``(n_items, n_annotators)`` codes, NaN = missing.
+        labels: ``(n_items,)`` consensus code per item, -1 = no label (abstained or unrated).
+        n_categories: number of categories (default: max code + 1).
+
+    Returns:
+        :class:`ConsensusResult` (``method="majority_vote"``) whose ``item_quality`` is the
+        share of the votes given to the most-voted category (NaN without votes), whatever the
+        tie rule chose; annotator agreement counts an annotator's ratings equal to ``labels``.
+    """
+    values, k = as_rating_matrix(ratings, n_categories)
+    codes = np.asarray(labels)
+    if codes.shape != (values.shape[0],):
+        raise ValueError(f"labels must have shape ({values.shape[0]},), got {codes.shape}")
+    if codes.size and (not np.issubdtype(codes.dtype, np.integer) or codes.min() < -1 or codes.max() >= k):
+        raise ValueError(f"labels must be integer codes in -1..{k - 1}")
+    codes = codes.astype(np.int64)
+    counts = category_counts(values, k)
     n_ratings = counts.sum(axis=1)
     rated = n_ratings > 0
     item_quality = np.full(values.shape[0], np.nan)
-    item_quality[rated] = counts[rated, labels[rated]] / n_ratings[rated]
+    item_quality[rated] = counts[rated].max(axis=1) / n_ratings[rated]
     loo = annotator_agreement_with_consensus(values, k)
     return ConsensusResult(
-        labels=labels,
+        labels=codes,
         item_quality=item_quality,
         n_ratings=n_ratings,
         annotator_quality=loo.agreement,
-        annotator_agreement=_agreement_with(values, labels),
+        annotator_agreement=_agreement_with(values, codes),
         method="majority_vote",
         pred_probs_source="none",
     )
@@ -141,6 +168,7 @@ def crowdlab(
     *,
     n_categories: int | None = None,
     smoothing: float = 1.0,
+    tie_break: Sequence[int] | None = None,
 ) -> ConsensusResult:
     """CROWDLAB consensus and quality scores (``cleanlab.multiannotator``).
 
@@ -157,6 +185,9 @@ def crowdlab(
         n_categories: number of categories (default: ``pred_probs`` width, else max
             code + 1).
         smoothing: Laplace smoothing of the fallback.
+        tie_break: priority order of codes for exact ties in the probabilities (first wins;
+            default: lower code first), e.g. ``[1, 0]`` toward toxic. Decided per item: never
+            by cleanlab's class frequencies or its unseeded random choice.
 
     Returns:
         :class:`ConsensusResult` (``method="crowdlab"``).
@@ -182,7 +213,10 @@ def crowdlab(
             "label_quality.issues.find_label_issues on the single labels)"
         )
     frame = pd.DataFrame(values[np.ix_(rows, cols)], columns=cols)
-    out = get_label_quality_multiannotator(frame, probs[rows], verbose=False)
+    order = list(range(k)) if tie_break is None else list(tie_break)
+    if sorted(order) != list(range(k)):
+        raise ValueError(f"tie_break must be a permutation of 0..{k - 1}; got {order}")
+    out = get_label_quality_multiannotator(frame, _settle_exact_ties(probs[rows], order), verbose=False)
     quality = out["label_quality"]
     stats = out["annotator_stats"].reindex(cols)
 
@@ -203,12 +237,34 @@ def crowdlab(
     )
 
 
+# Far below any difference a model or a vote share makes, far above float rounding.
+_TIE_NUDGE = 1e-9
+
+
+def _settle_exact_ties(probs: FloatArray, order: Sequence[int]) -> FloatArray:
+    """Probabilities with exact ties nudged apart, ``order[0]`` first.
+
+    cleanlab breaks a tied vote by the model's probabilities, then by class frequencies over
+    all items, then by annotator scores, and finally with the global ``np.random``; with
+    vote-fraction probabilities every tied vote ties there too, so labels would depend on other
+    items and on unseeded randomness, and the third step fails outright when every item is
+    tied. A nudge this small only decides exact ties, and decides them from the item alone.
+    """
+    k = probs.shape[1]
+    bonus = np.empty(k, dtype=np.float64)
+    bonus[np.asarray(order, dtype=np.int64)] = np.arange(k - 1, -1, -1, dtype=np.float64)
+    nudged = probs + _TIE_NUDGE * bonus[None, :]
+    out: FloatArray = nudged / nudged.sum(axis=1, keepdims=True)
+    return out
+
+
 def multilabel_consensus(
     ratings: npt.ArrayLike,
     pred_probs: npt.ArrayLike | None = None,
     *,
     method: Literal["crowdlab", "majority_vote"] = "crowdlab",
     tie_break: Literal["prior"] | Sequence[int] = "prior",
+    crowdlab_tie_break: Sequence[int] | None = None,
 ) -> list[ConsensusResult]:
     """Consensus for each label of multi-label ratings, each label a binary category.
 
@@ -233,7 +289,7 @@ def multilabel_consensus(
             results.append(majority_vote(values[:, :, j], 2, tie_break=tie_break))
         elif method == "crowdlab":
             binary = None if probs is None else np.column_stack([1 - probs[:, j], probs[:, j]])
-            results.append(crowdlab(values[:, :, j], binary, n_categories=2))
+            results.append(crowdlab(values[:, :, j], binary, n_categories=2, tie_break=crowdlab_tie_break))
         else:
             raise ValueError(f"method must be 'crowdlab' or 'majority_vote'; got {method!r}")
     return results

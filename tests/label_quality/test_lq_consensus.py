@@ -127,3 +127,17 @@ def test_multilabel_consensus_runs_per_label(crowd: Crowd, rng: np.random.Genera
     assert len(by_crowdlab) == 2
     with pytest.raises(ValueError, match=r"expected 2 columns"):
         multilabel_consensus(ratings, probs[:, :1])
+
+
+def test_crowdlab_settles_exact_ties_per_item_by_the_given_order_and_never_fails_on_them() -> None:
+    # Every item is a 1-1 tie: cleanlab alone fails here (its annotator tie-break has nothing to
+    # average) or would pick at random; the given order decides, item by item.
+    from label_quality import crowdlab as crowdlab_
+
+    ratings = np.array([[0.0, 1.0], [1.0, 0.0], [0.0, 1.0]])
+    toward_one = crowdlab_(ratings, n_categories=2, tie_break=[1, 0])
+    toward_zero = crowdlab_(ratings, n_categories=2, tie_break=[0, 1])
+    assert toward_one.labels.tolist() == [1, 1, 1]
+    assert toward_zero.labels.tolist() == [0, 0, 0]
+    with pytest.raises(ValueError, match="permutation"):
+        crowdlab_(ratings, n_categories=2, tie_break=[1, 1])

@@ -20,7 +20,13 @@ def test_binary_targets_are_the_strict_majority(labels: list, expected: float | 
 def test_multilabel_targets_take_each_category_more_than_half_ticked() -> None:
     labels = [["toxic", "insult"], ["toxic"], ["obscene", "toxic", "insult"]]
     assert majority_target("toxicity_multilabel", labels) == (1, 0, 0, 0, 1, 0)
-    assert majority_target("toxicity_multilabel", [["toxic"], []]) == (0, 0, 0, 0, 0, 0)
+    assert majority_target("toxicity_multilabel", [["toxic"], ["toxic"], []]) == (1, 0, 0, 0, 0, 0)
+
+
+def test_a_multilabel_tie_abstains_in_training() -> None:
+    # A category ticked by exactly half: training abstains (the vote policy's "abstain" rule)
+    # rather than guess, so the item gets no target instead of an arbitrary "absent".
+    assert majority_target("toxicity_multilabel", [["toxic"], []]) is None
 
 
 @pytest.mark.parametrize(

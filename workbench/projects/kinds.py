@@ -1,5 +1,7 @@
-"""The three project kinds: their labeling interface, their labels, and how a label travels to
-and from a Label Studio annotation ``result``.
+"""The three project kinds, each described once (:class:`KindSpec`): its labeling interface, its
+labels and their order, the codes and targets the libraries work on, the texts to embed and how
+they become a feature row, the export kind, and the tie rules of its votes. Every app reads the
+kind from here; none keeps its own mapping.
 
 The XML in ``labeling_configs/`` is the source of truth for the label values: it is parsed with
 a safe XML parser and checked against what each kind expects, so a config edit that renames a
@@ -14,9 +16,11 @@ import re
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
+import numpy as np
 from defusedxml import DefusedXmlException, ElementTree
+from numpy.typing import NDArray
 
 CONFIG_DIR = Path(__file__).resolve().parents[2] / "labeling_configs"
 
@@ -37,13 +41,82 @@ class ConfigError(Exception):
     pass
 
 
+# A library target: binary 1.0 = toxic / 0.0; preference 1.0 = A preferred, 0.0 = B, 0.5 = tie;
+# multi-label a 0/1 row over the labels.
+Target = float | tuple[int, ...]
+ExportKind = Literal["binary", "multilabel", "preference"]
+
+
 @dataclass(frozen=True)
 class KindSpec:
+    """Everything the apps need to know about a kind.
+
+    ``labels``: the Label Studio choices in the config's order, which is also the class order of
+    releases (soft-label columns). ``codes``: the class order of ``label_quality``'s code matrices
+    (binary 0 = non-toxic, 1 = toxic, as the libraries expect; preference the library's
+    ``PREFERENCE_CATEGORIES``). ``targets``: a label's ``active_learning`` training target (the
+    preference target is P(A preferred)). ``embed_fields``: the item's texts in the order the
+    libraries expect them (a pair: response A, response B, prompt). ``consensus_ties`` is the
+    tie rule of the consensus every reader shows (dashboard, label issues, reviews, releases),
+    ``training_ties`` the one of training targets (see :mod:`workbench.votes`).
+    """
+
     kind: Kind
     config_name: str
     labels: tuple[str, ...]
     multiple: bool
     data_fields: tuple[str, ...]
+    task: Literal["binary", "multilabel", "preference"]  # the active_learning task
+    export_kind: ExportKind
+    codes: tuple[str, ...]
+    targets: tuple[tuple[str, float], ...]
+    embed_fields: tuple[str, ...]
+    consensus_ties: str
+    training_ties: str
+    tie_rules: tuple[str, ...]  # the rules that make sense for this kind
+
+    @property
+    def pair(self) -> bool:
+        return len(self.embed_fields) > 1
+
+    def code(self, label: str) -> int:
+        """A single-choice label's ``label_quality`` / ActiveLab class code."""
+        return self.codes.index(label)
+
+    def target(self, label: Label) -> Target:
+        """A (consensus) label as the ``active_learning`` training target."""
+        if self.multiple:
+            return tuple(int(name in label) for name in self.labels)
+        return dict(self.targets)[str(label)]
+
+    def normalized(self, label: Any) -> Label | None:
+        """A stored label as the workbench compares it (multi-label: a tuple in label order);
+        None for a value this kind cannot hold (no label, a list for a single-choice kind)."""
+        if label is None:
+            return None
+        if self.multiple:
+            if not isinstance(label, list | tuple):
+                return None
+            return tuple(name for name in self.labels if name in label)
+        return label if isinstance(label, str) and label in self.labels else None
+
+    def texts(self, data: dict[str, Any]) -> list[str]:
+        """The texts of one item to embed, in :attr:`embed_fields` order."""
+        return [data[name] for name in self.embed_fields]
+
+    def feature_rows(self, vectors: NDArray[np.float32]) -> NDArray[np.float32]:
+        """``(n, len(embed_fields), d)`` text embeddings -> ``(n, d')`` rows for a classifier
+        that takes one flat row per item (``label_quality``'s out-of-fold probabilities). A pair
+        becomes ``[a - b, prompt * (a - b)]`` so a linear model can tell A from B."""
+        if vectors.ndim != 3 or vectors.shape[1] != len(self.embed_fields):
+            raise ValueError(
+                f"{self.kind} needs embeddings of shape (n, {len(self.embed_fields)}, d), got {vectors.shape}"
+            )
+        if self.pair:
+            from active_learning.classifiers import pair_features  # keeps this module light to import
+
+            return np.asarray(pair_features(vectors, use_prompt=True), dtype=np.float32)
+        return np.asarray(vectors[:, 0, :], dtype=np.float32)
 
 
 @dataclass(frozen=True)
@@ -88,28 +161,68 @@ class LabelingInterface:
         return chosen[0]
 
 
+_TOXICITY_TIES = ("toward_toxic", "abstain")
 SPECS = {
     Kind.TOXICITY_BINARY: KindSpec(
-        Kind.TOXICITY_BINARY, "toxicity_binary.xml", ("toxic", "non-toxic"), False, ("text",)
+        kind=Kind.TOXICITY_BINARY,
+        config_name="toxicity_binary.xml",
+        labels=("toxic", "non-toxic"),
+        multiple=False,
+        data_fields=("text",),
+        task="binary",
+        export_kind="binary",
+        codes=("non-toxic", "toxic"),
+        targets=(("toxic", 1.0), ("non-toxic", 0.0)),
+        embed_fields=("text",),
+        consensus_ties="toward_toxic",
+        training_ties="abstain",
+        tie_rules=_TOXICITY_TIES,
     ),
     Kind.TOXICITY_MULTILABEL: KindSpec(
-        Kind.TOXICITY_MULTILABEL, "toxicity_multilabel.xml", JIGSAW_LABELS, True, ("text",)
+        kind=Kind.TOXICITY_MULTILABEL,
+        config_name="toxicity_multilabel.xml",
+        labels=JIGSAW_LABELS,
+        multiple=True,
+        data_fields=("text",),
+        task="multilabel",
+        export_kind="multilabel",
+        codes=JIGSAW_LABELS,
+        targets=(),
+        embed_fields=("text",),
+        consensus_ties="toward_toxic",
+        training_ties="abstain",
+        tie_rules=_TOXICITY_TIES,
     ),
     Kind.PREFERENCE: KindSpec(
-        Kind.PREFERENCE,
-        "preference.xml",
-        ("A", "B", "tie"),
-        False,
-        ("prompt", "response_a", "response_b"),
+        kind=Kind.PREFERENCE,
+        config_name="preference.xml",
+        labels=("A", "B", "tie"),
+        multiple=False,
+        data_fields=("prompt", "response_a", "response_b"),
+        task="preference",
+        export_kind="preference",
+        codes=("A", "B", "tie"),  # label_quality.PREFERENCE_CATEGORIES (tests/workbench/test_kinds.py)
+        targets=(("A", 1.0), ("B", 0.0), ("tie", 0.5)),
+        embed_fields=("response_a", "response_b", "prompt"),
+        # A split preference is an answer ("neither is better"), trained as half a win each way.
+        consensus_ties="tie",
+        training_ties="tie",
+        tie_rules=("tie", "abstain"),
     ),
 }
+
+
+def spec_of(kind: Kind | str) -> KindSpec:
+    """The description of a kind, given as a Kind or its stored string."""
+    return SPECS[Kind(kind)]
+
 
 _VARIABLE = re.compile(r"^\$([A-Za-z_][A-Za-z0-9_]*)$")
 
 
 @cache
 def interface(kind: Kind | str) -> LabelingInterface:
-    spec = SPECS[Kind(kind)]
+    spec = spec_of(kind)
     path = CONFIG_DIR / spec.config_name
     raw = path.read_bytes()
     return _validated(spec, raw.decode("utf-8"), hashlib.sha256(raw).hexdigest(), path)

@@ -17,14 +17,17 @@ import numpy as np
 from numpy.typing import NDArray
 
 import label_quality as lq
-from workbench.projects import kinds
-from workbench.quality.ratings import CATEGORIES, ProjectRatings
+from workbench import votes
+from workbench.quality.ratings import ProjectRatings
 
 log = logging.getLogger(__name__)
 
 BOOTSTRAP_RESAMPLES = 200
 TREND_RESAMPLES = 100
 N_FOLDS = 5
+# CROWDLAB needs annotators who overlap on more than one item: on a single multi-rated item
+# cleanlab's tie-break divides by empty annotator statistics and fails.
+MIN_MULTI_RATED = 2
 
 
 def num(value: Any) -> float | None:
@@ -45,6 +48,8 @@ class Analysis:
     annotators: list[dict[str, Any]]
     # Flagged issues: (item position, score, given label, suggested label).
     issues: list[tuple[int, float, Any, Any]] = field(default_factory=list)
+    # Per item position: the label that label issues were judged on (the vote policy's consensus).
+    issue_labels: list[Any] = field(default_factory=list)
 
 
 def _pooled(values: NDArray[np.float64]) -> NDArray[np.float64]:
@@ -239,13 +244,17 @@ def _analyse_single(
     rng: np.random.Generator,
 ) -> Analysis:
     values = ratings.matrix.values
-    categories = CATEGORIES[ratings.kind]
+    spec = ratings.spec
+    categories = spec.codes
     k = len(categories)
-    majority = lq.majority_vote(values, k)
+    # The vote policy decides each item from its own votes (no class-frequency prior).
+    decided = [votes.consensus(spec, item_votes) for item_votes in ratings.votes]
+    codes = np.array([-1 if label is None else spec.code(str(label)) for label in decided], dtype=np.int64)
+    majority = lq.consensus_from_labels(values, codes, k)
     probs = _oof_single(features(ratings.item_ids), majority.labels, k, rng)
     crowd = None
-    if np.any(majority.n_ratings >= 2):
-        crowd = lq.crowdlab(values, probs, n_categories=k)
+    if np.sum(majority.n_ratings >= 2) >= MIN_MULTI_RATED:
+        crowd = lq.crowdlab(values, probs, n_categories=k, tie_break=votes.tie_order(spec))
     chosen = crowd if (method == "crowdlab" and crowd is not None) else majority
     summary["consensus"] = {
         "method": chosen.method,
@@ -275,10 +284,8 @@ def _analyse_single(
         # Issues are judged on what the annotators said (their majority), not on CROWDLAB's
         # consensus, which already leans on the same model and would hide the disagreement.
         given = majority.labels
-        if ratings.kind is kinds.Kind.PREFERENCE:
-            found = lq.find_preference_issues(given, probs)
-        else:
-            found = lq.find_label_issues(given, probs)
+        preference = spec.task == "preference"
+        found = lq.find_preference_issues(given, probs) if preference else lq.find_label_issues(given, probs)
         for pos in found.positions.tolist():
             issues.append(
                 (pos, float(found.quality[pos]), name(int(given[pos])), name(int(np.argmax(probs[pos]))))
@@ -296,7 +303,13 @@ def _analyse_single(
         report,
         values,
     )
-    return Analysis(summary=summary, consensus=consensus, annotators=rows, issues=issues)
+    return Analysis(
+        summary=summary,
+        consensus=consensus,
+        annotators=rows,
+        issues=issues,
+        issue_labels=[name(int(c)) for c in majority.labels],
+    )
 
 
 def _analyse_multilabel(
@@ -311,11 +324,19 @@ def _analyse_multilabel(
 ) -> Analysis:
     values = ratings.matrix.values
     names = [str(n) for n in ratings.matrix.label_names]
-    majority = lq.multilabel_consensus(values, method="majority_vote")
-    labels = np.column_stack([m.labels for m in majority]).clip(0, 1)
+    spec = ratings.spec
+    decided = [votes.consensus(spec, item_votes) for item_votes in ratings.votes]
+    labels = np.array(
+        [[int(label is not None and name in label) for name in names] for label in decided], dtype=np.int64
+    ).reshape(len(decided), len(names))
+    majority = [lq.consensus_from_labels(values[:, :, j], labels[:, j], 2) for j in range(len(names))]
     probs = _oof_multilabel(features(ratings.item_ids), labels, rng)
     multi_rated = (~np.isnan(values[:, :, 0])).sum(axis=1) >= 2
-    crowd = lq.multilabel_consensus(values, probs, method="crowdlab") if multi_rated.any() else None
+    enough = multi_rated.sum() >= MIN_MULTI_RATED
+    crowd = None
+    if enough:
+        order = votes.tie_order(spec)
+        crowd = lq.multilabel_consensus(values, probs, method="crowdlab", crowdlab_tie_break=order)
     chosen = crowd if (method == "crowdlab" and crowd is not None) else majority
     chosen_labels = np.column_stack([c.labels for c in chosen]).clip(0, 1)
 
@@ -344,17 +365,22 @@ def _analyse_multilabel(
         }
         for i in range(values.shape[0])
     ]
-    found = lq.find_multilabel_issues(labels, probs)  # on the annotators' majority, as above
-    issues = [
-        (
-            pos,
-            float(found.items.quality[pos]),
-            label_set(labels[pos]),
-            label_set((probs[pos] >= 0.5).astype(int)),
-        )
-        for pos in found.items.positions.tolist()
-    ]
-    summary["issues"] = {"skipped": None, "n_flagged": len(issues)}
+    issues: list[tuple[int, float, Any, Any]] = []
+    if not labels.any() or labels.all(axis=0).any():
+        # cleanlab's one-vs-rest needs some tick, and no category ticked on every item.
+        summary["issues"] = {"skipped": "too few labels per category for label issues"}
+    else:
+        found = lq.find_multilabel_issues(labels, probs)  # on the annotators' majority, as above
+        issues = [
+            (
+                pos,
+                float(found.items.quality[pos]),
+                label_set(labels[pos]),
+                label_set((probs[pos] >= 0.5).astype(int)),
+            )
+            for pos in found.items.positions.tolist()
+        ]
+        summary["issues"] = {"skipped": None, "n_flagged": len(issues)}
     # Gold accuracy on the whole label set: each distinct set is one category.
     sets: dict[tuple[str, ...], int] = {}
     pooled = np.full(values.shape[:2], np.nan)
@@ -373,4 +399,10 @@ def _analyse_multilabel(
     crowd_quality = np.nanmean([c.annotator_quality for c in crowd], axis=0) if crowd is not None else None
     with_consensus = np.nanmean([c.annotator_agreement for c in chosen], axis=0)
     rows = _annotator_rows(ratings, agreement_, with_consensus, crowd_quality, report, values[:, :, 0])
-    return Analysis(summary=summary, consensus=consensus, annotators=rows, issues=issues)
+    return Analysis(
+        summary=summary,
+        consensus=consensus,
+        annotators=rows,
+        issues=issues,
+        issue_labels=[label_set(labels[i]) for i in range(values.shape[0])],
+    )

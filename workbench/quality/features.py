@@ -1,4 +1,5 @@
-"""Item features for out-of-fold predicted probabilities.
+"""Item features for out-of-fold predicted probabilities: one flat row per item, as the kind's
+description says (:meth:`~workbench.projects.kinds.KindSpec.feature_rows`).
 
 Reuses the rounds app's embedding cache (each text embedded once per model) when that app is
 installed, else calls the ``active_learning`` featurizer directly with the same setting.
@@ -15,30 +16,20 @@ from django.conf import settings
 from numpy.typing import NDArray
 
 import active_learning as al
-from active_learning.classifiers import pair_features
 from workbench.projects import kinds
 
 
-def _texts(kind: kinds.Kind, data: dict[str, Any]) -> list[str]:
-    if kind is kinds.Kind.PREFERENCE:
-        return [data["response_a"], data["response_b"], data["prompt"]]
-    return [data["text"]]
-
-
-def item_features(kind: kinds.Kind, items: Sequence[dict[str, Any]]) -> NDArray[np.float32]:
-    """``(n, d)`` features for items given by their data; a preference pair becomes
-    ``[a - b, prompt * (a - b)]`` so a linear model can tell A from B."""
+def item_features(kind: kinds.Kind | str, items: Sequence[dict[str, Any]]) -> NDArray[np.float32]:
+    """``(n, d)`` features for items given by their data (a preference pair's three texts become
+    one row)."""
+    spec = kinds.spec_of(kind)
     if apps.is_installed("workbench.rounds"):
-        from workbench.rounds.embeddings import features
+        from workbench.rounds.embeddings import embed_texts
 
-        vectors, _ = features(kind, items)
+        vectors, _ = embed_texts(spec, items)
     else:
         name = getattr(settings, "WORKBENCH_FEATURIZER", "sentence-transformers")
         featurizer = al.get_featurizer("hashed" if name == "hashed" else settings.EMBEDDING_MODEL)
-        texts = [t for data in items for t in _texts(kind, data)]
-        vectors = al.embed(texts, featurizer, progress=False)
-        if kind is kinds.Kind.PREFERENCE:
-            vectors = vectors.reshape(len(items), 3, -1)
-    if kind is kinds.Kind.PREFERENCE:
-        return pair_features(vectors, use_prompt=True)
-    return np.asarray(vectors, dtype=np.float32)
+        texts = [t for data in items for t in spec.texts(data)]
+        vectors = al.embed(texts, featurizer, progress=False).reshape(len(items), len(spec.embed_fields), -1)
+    return spec.feature_rows(vectors)

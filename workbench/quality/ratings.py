@@ -1,8 +1,8 @@
 """Read a project's annotations into the arrays ``label_quality`` works on.
 
-One rating per (item, annotator): when an annotator labeled an item more than once (a review
-task puts an item in front of them again), their newest answer counts. Skipped annotations and
-annotations without a label are left out.
+One rating per (item, annotator): the answers that count under the vote policy
+(:mod:`workbench.votes`: each annotator's newest labeled, non-cancelled answer, so a review
+answer replaces the earlier one). Codes follow the kind's ``codes`` order.
 """
 
 from __future__ import annotations
@@ -16,15 +16,9 @@ import numpy as np
 from numpy.typing import NDArray
 
 import label_quality as lq
-from workbench.annotations.models import Annotation
+from workbench import votes
 from workbench.projects import kinds
 from workbench.projects.models import Project
-
-# Code order per kind: binary follows the library's convention (0 = non-toxic, 1 = toxic).
-CATEGORIES: dict[kinds.Kind, tuple[str, ...]] = {
-    kinds.Kind.TOXICITY_BINARY: ("non-toxic", "toxic"),
-    kinds.Kind.PREFERENCE: lq.PREFERENCE_CATEGORIES,
-}
 
 
 @dataclass(frozen=True)
@@ -37,10 +31,16 @@ class ProjectRatings:
     annotator_users: dict[int, int | None] = field(default_factory=dict)  # ls user id -> user id
     # Per (item id, ls user id): the label given and when (for the review trail).
     given: dict[tuple[int, int], tuple[Any, datetime | None]] = field(default_factory=dict)
+    # Per item position: the labels that count, one per annotator (the vote policy's input).
+    votes: list[list[kinds.Label]] = field(default_factory=list)
+
+    @property
+    def spec(self) -> kinds.KindSpec:
+        return kinds.spec_of(self.kind)
 
     @property
     def multilabel(self) -> bool:
-        return self.kind is kinds.Kind.TOXICITY_MULTILABEL
+        return self.spec.multiple
 
     @property
     def item_ids(self) -> list[int]:
@@ -51,41 +51,31 @@ class ProjectRatings:
         return [int(a) for a in self.matrix.annotator_ids]  # type: ignore[call-overload]
 
 
-def label_to_value(kind: kinds.Kind, label: Any) -> Any:
-    """A stored label as a hashable value (multi-label: a sorted tuple)."""
-    if kind is kinds.Kind.TOXICITY_MULTILABEL:
-        return tuple(sorted(label or ()))
-    return label
-
-
 def project_ratings(project: Project) -> ProjectRatings | None:
     """The project's ratings, or None when nobody has labeled anything yet."""
     kind = kinds.Kind(project.kind)
-    rows = (
-        Annotation.objects.filter(project=project, was_cancelled=False, label__isnull=False)
-        .order_by("ls_created_at", "ls_annotation_id")
-        .values_list("item_id", "ls_user_id", "annotator_id", "label", "lead_time", "ls_created_at")
-    )
+    spec = kinds.spec_of(kind)
+    counted = votes.counted_answers(project=project, spec=spec)
+    if not counted:
+        return None
     latest: dict[tuple[int, int], tuple[Any, datetime | None]] = {}
     lead_times: dict[int, list[float]] = defaultdict(list)
     users: dict[int, int | None] = {}
-    for item_id, ls_user, user_id, label, lead_time, created in rows:
-        if kind is not kinds.Kind.TOXICITY_MULTILABEL and not isinstance(label, str):
-            continue
-        latest[(item_id, ls_user)] = (label, created)
-        if lead_time is not None:
-            lead_times[ls_user].append(float(lead_time))
-        users[ls_user] = user_id if user_id is not None else users.get(ls_user)
-    if not latest:
-        return None
+    for item_id, answers in counted.items():
+        for answer in answers:
+            latest[(item_id, answer.ls_user_id)] = (answer.label, answer.created_at)
+            if answer.lead_time is not None:
+                lead_times[answer.ls_user_id].append(float(answer.lead_time))
+            if answer.annotator_id is not None or answer.ls_user_id not in users:
+                users[answer.ls_user_id] = answer.annotator_id
     keys = sorted(latest)
     item_ids = [k[0] for k in keys]
     annotator_ids = [k[1] for k in keys]
-    items_order = sorted(set(item_ids))
+    items_order = sorted(counted)
     annotators_order = sorted(set(annotator_ids))
-    if kind is kinds.Kind.TOXICITY_MULTILABEL:
-        names = kinds.JIGSAW_LABELS
-        onehot = np.array([[1.0 if n in (latest[k][0] or ()) else 0.0 for n in names] for k in keys])
+    if spec.multiple:
+        names = spec.labels
+        onehot = np.array([[1.0 if n in latest[k][0] else 0.0 for n in names] for k in keys])
         matrix = lq.multilabel_ratings_from_long(
             item_ids, annotator_ids, onehot, label_names=names, items=items_order, annotators=annotators_order
         )
@@ -94,7 +84,7 @@ def project_ratings(project: Project) -> ProjectRatings | None:
             item_ids,
             annotator_ids,
             [latest[k][0] for k in keys],
-            categories=CATEGORIES[kind],
+            categories=spec.codes,
             items=items_order,
             annotators=annotators_order,
         )
@@ -111,4 +101,5 @@ def project_ratings(project: Project) -> ProjectRatings | None:
         lead_times=dict(lead_times),
         annotator_users=users,
         given=latest,
+        votes=[[a.label for a in counted[i]] for i in items_order],
     )

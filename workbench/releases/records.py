@@ -12,7 +12,6 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from exports import (
-    DEFAULT_CLASSES,
     BinaryRecord,
     MultiLabelRecord,
     MultiLabelVote,
@@ -21,17 +20,12 @@ from exports import (
     Vote,
 )
 from exports import pseudonymize as _pseudonymize
-from workbench.annotations.models import Annotation
-from workbench.projects.kinds import Kind
+from workbench import votes
+from workbench.projects.kinds import KindSpec, spec_of
 from workbench.projects.models import Item, Project
 from workbench.quality.selectors import items_with_active_issues
 from workbench.releases import consensus
 
-EXPORT_KIND = {
-    Kind.TOXICITY_BINARY.value: "binary",
-    Kind.TOXICITY_MULTILABEL.value: "multilabel",
-    Kind.PREFERENCE.value: "preference",
-}
 CHUNK_ITEMS = 2000
 
 
@@ -75,9 +69,8 @@ def release_records(
     """The project's records, sorted by item id; adds the reason for each left-out item to
     ``excluded`` (the first that applies: ``unlabeled``, ``below_min_annotators``,
     ``open_label_issue`` (open or in review), ``below_min_quality``)."""
-    kind = EXPORT_KIND[project.kind]
+    spec = spec_of(project.kind)
     method = consensus.get(policy.consensus_method or consensus.FALLBACK_METHOD)
-    classes = DEFAULT_CLASSES[kind]
     last_id = 0
     while True:
         items = list(
@@ -88,47 +81,41 @@ def release_records(
         if not items:
             return
         last_id = items[-1][0]
-        votes = _votes_for(project, [item_id for item_id, _, _ in items], salt)
+        voted_by = _votes_for(project, spec, [item_id for item_id, _, _ in items], salt)
         voted = [
-            consensus.ItemVotes(item_id, votes[item_id]) for item_id, _, _ in items if votes.get(item_id)
+            consensus.ItemVotes(item_id, voted_by[item_id])
+            for item_id, _, _ in items
+            if voted_by.get(item_id)
         ]
-        decided = dict(zip((v.item_id for v in voted), method(kind, classes, voted), strict=True))
+        decided = dict(zip((v.item_id for v in voted), method(spec, voted), strict=True))
         flagged = items_with_active_issues(item_ids=list(decided)) if policy.label_issues_applied else set()
         for item_id, external_id, data in items:
             result = decided.get(item_id)
             if result is None:
                 excluded["unlabeled"] += 1
-            elif len(votes[item_id]) < policy.min_annotators:
+            elif len(voted_by[item_id]) < policy.min_annotators:
                 excluded["below_min_annotators"] += 1
             elif item_id in flagged:
                 excluded["open_label_issue"] += 1
             elif policy.min_quality is not None and (result.quality or 0.0) < policy.min_quality:
                 excluded["below_min_quality"] += 1
             else:
-                yield _record(kind, item_id, external_id, data, votes[item_id], result)
+                yield _record(spec, item_id, external_id, data, voted_by[item_id], result)
 
 
-def _votes_for(project: Project, item_ids: list[int], salt: str) -> dict[int, tuple[tuple[str, Any], ...]]:
-    """Each item's latest non-skipped label per annotator, sorted by pseudonym."""
-    latest: dict[tuple[int, int], Any] = {}
-    rows = (
-        Annotation.objects.filter(
-            project=project, item_id__in=item_ids, was_cancelled=False, label__isnull=False
-        )
-        .order_by("item_id", "ls_user_id", "ls_updated_at", "ls_annotation_id")
-        .values_list("item_id", "ls_user_id", "label")
-    )
-    for item_id, ls_user_id, label in rows:
-        latest[(item_id, ls_user_id)] = label
-    grouped: dict[int, list[tuple[str, Any]]] = {}
-    for (item_id, ls_user_id), label in latest.items():
-        value = tuple(label) if isinstance(label, list) else label
-        grouped.setdefault(item_id, []).append((pseudonym(ls_user_id, salt), value))
-    return {item_id: tuple(sorted(pairs)) for item_id, pairs in grouped.items()}
+def _votes_for(
+    project: Project, spec: KindSpec, item_ids: list[int], salt: str
+) -> dict[int, tuple[tuple[str, Any], ...]]:
+    """Each item's counted votes (the vote policy's answers that count), sorted by pseudonym."""
+    counted = votes.counted_answers(project=project, spec=spec, item_ids=item_ids)
+    return {
+        item_id: tuple(sorted((pseudonym(a.ls_user_id, salt), a.label) for a in answers))
+        for item_id, answers in counted.items()
+    }
 
 
 def _record(
-    kind: str,
+    spec: KindSpec,
     item_id: int,
     external_id: str,
     data: dict[str, Any],
@@ -136,6 +123,7 @@ def _record(
     result: consensus.Consensus,
 ) -> ReleaseRecord:
     external = external_id or str(item_id)
+    kind = spec.export_kind
     if kind == "multilabel":
         return MultiLabelRecord(
             item_id=item_id,

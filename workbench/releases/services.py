@@ -27,11 +27,12 @@ from django.db.models import Max
 from django.utils import timezone
 
 from workbench.errors import Conflict, NotFound, ValidationFailed
+from workbench.projects.kinds import spec_of
 from workbench.projects.models import Project
 from workbench.quality.selectors import consensus_method_of, latest_run
 from workbench.releases import consensus
 from workbench.releases.models import Release, ReleaseSettings
-from workbench.releases.records import EXPORT_KIND, FilterPolicy, release_records
+from workbench.releases.records import FilterPolicy, release_records
 from workbench.rounds.models import Round
 from workbench.rounds.selectors import rounds_of
 
@@ -54,7 +55,7 @@ def release_settings_get(*, project: Project) -> ReleaseSettings:
 
 def default_formats(project: Project) -> tuple[str, ...]:
     base = ("jsonl", "csv", "parquet")
-    return (*base, "trl") if EXPORT_KIND[project.kind] == "preference" else base
+    return (*base, "trl") if spec_of(project.kind).export_kind == "preference" else base
 
 
 def release_create(
@@ -95,7 +96,7 @@ def release_create(
     bad = [f for f in chosen if f not in ALL_FORMATS]
     if bad:
         raise ValidationFailed(f"Unknown formats {bad}; valid: {', '.join(ALL_FORMATS)}.")
-    if "trl" in chosen and EXPORT_KIND[project.kind] != "preference":
+    if "trl" in chosen and spec_of(project.kind).export_kind != "preference":
         raise ValidationFailed("The trl format needs a preference project.")
     release_settings_get(project=project)
     name = ""
@@ -201,7 +202,8 @@ def _write_files(release: Release) -> tuple[dict[str, Any], str, dict[str, int]]
         shutil.rmtree(folder)
     build_release(
         release_records(project=project, salt=salt, policy=policy, excluded=excluded),
-        kind=EXPORT_KIND[project.kind],
+        kind=spec_of(project.kind).export_kind,
+        classes=spec_of(project.kind).labels,
         out_dir=folder,
         salt=salt,
         release_meta=meta,

@@ -30,24 +30,23 @@ def featurizer() -> al.Featurizer:
     raise ValidationFailed(f"WORKBENCH_FEATURIZER={name!r} is unknown; valid: {', '.join(FEATURIZERS)}.")
 
 
-def texts_of(kind: kinds.Kind | str, data: dict[str, Any]) -> list[str]:
-    """The texts that make up an item: [text], or [response A, response B, prompt] for a pair
-    (the library's pair layout)."""
-    if kinds.Kind(kind) is kinds.Kind.PREFERENCE:
-        return [data["response_a"], data["response_b"], data["prompt"]]
-    return [data["text"]]
+def embed_texts(spec: kinds.KindSpec, items: Sequence[dict[str, Any]]) -> tuple[NDArray[np.float32], str]:
+    """``(n, len(spec.embed_fields), d)`` embeddings of the items' texts (cached), and the
+    featurizer's model id."""
+    feat = featurizer()
+    cache = al.FileEmbeddingCache(settings.EMBEDDINGS_DIR, feat.model_id, feat.dim)
+    texts = [t for data in items for t in spec.texts(data)]
+    if not texts:
+        return np.empty((0, len(spec.embed_fields), feat.dim), dtype=np.float32), feat.model_id
+    vectors = al.embed(texts, feat, cache=cache, progress=False)
+    shaped = np.asarray(vectors, dtype=np.float32).reshape(len(items), len(spec.embed_fields), -1)
+    return shaped, feat.model_id
 
 
 def features(kind: kinds.Kind | str, items: Sequence[dict[str, Any]]) -> tuple[NDArray[np.float32], str]:
-    """Features for items given by their data: (n, d), or (n, 3, d) for preference pairs; and
-    the featurizer's model id (recorded with the round)."""
-    feat = featurizer()
-    cache = al.FileEmbeddingCache(settings.EMBEDDINGS_DIR, feat.model_id, feat.dim)
-    per_item = len(texts_of(kind, items[0])) if items else 1
-    texts = [t for data in items for t in texts_of(kind, data)]
-    if not texts:
-        return np.empty((0, feat.dim), dtype=np.float32), feat.model_id
-    vectors = al.embed(texts, feat, cache=cache, progress=False)
-    if per_item > 1:
-        return vectors.reshape(len(items), per_item, -1), feat.model_id
-    return vectors, feat.model_id
+    """Features for items given by their data, as ``active_learning`` takes them: (n, d), or
+    (n, 3, d) for preference pairs (the library's pair layout); and the featurizer's model id
+    (recorded with the round)."""
+    spec = kinds.spec_of(kind)
+    vectors, model_id = embed_texts(spec, items)
+    return (vectors if spec.pair else vectors[:, 0, :]), model_id

@@ -1,55 +1,40 @@
 """From annotations to training targets, and which items are held out for validation.
 
-Targets follow the library's conventions: binary 1 = toxic; multi-label a 0/1 row over the
-project's labels; preference 1 = A preferred, 0 = B, 0.5 = tie.
+Targets are the kind's library targets (``KindSpec.target``): binary 1 = toxic; multi-label a
+0/1 row over the project's labels; preference 1 = A preferred, 0 = B, 0.5 = tie.
 """
 
 from __future__ import annotations
 
 import hashlib
-from collections import Counter
 from collections.abc import Sequence
 from typing import Any
 
+from workbench import votes
 from workbench.projects import kinds
 
-Target = float | tuple[int, ...]
-
-PREFERENCE_VALUE = {"A": 1.0, "B": 0.0, "tie": 0.5}
+Target = kinds.Target
 
 
 def majority_target(kind: kinds.Kind | str, labels: Sequence[Any]) -> Target | None:
-    """The majority of one item's (non-cancelled) labels, or None when there is no majority.
+    """The training target of one item's counted votes, or None.
 
-    binary: strict majority of toxic / non-toxic, a tie is no label; multi-label: each category
-    that more than half of the annotators ticked; preference: the majority of A / B / tie, and an
-    even A-versus-B split counts as a tie.
+    The consensus of the vote policy under the kind's *training* tie rule
+    (``KindSpec.training_ties``): binary and multi-label abstain on a tie (no target, so the
+    model never learns a coin flip); a split preference is ``tie`` (trained as half a win each
+    way). Where it gives a target, it is the label every other reader shows.
     """
-    labels = [label for label in labels if label is not None]
-    if not labels:
-        return None
-    kind = kinds.Kind(kind)
-    if kind is kinds.Kind.TOXICITY_MULTILABEL:
-        names = kinds.SPECS[kind].labels
-        ticks = Counter(name for label in labels for name in set(label))
-        return tuple(int(ticks[name] * 2 > len(labels)) for name in names)
-    votes = Counter(str(label) for label in labels).most_common()
-    top, count = votes[0]
-    tied = [label for label, c in votes if c == count]
-    if kind is kinds.Kind.PREFERENCE:
-        if len(tied) > 1:
-            return 0.5 if set(tied) >= {"A", "B"} or "tie" in tied else None
-        return PREFERENCE_VALUE[top]
-    if len(tied) > 1:
-        return None
-    return 1.0 if top == "toxic" else 0.0
+    spec = kinds.spec_of(kind)
+    counted = [label for label in (spec.normalized(raw) for raw in labels) if label is not None]
+    label = votes.decide(spec, counted, rule=spec.training_ties)
+    return None if label is None else spec.target(label)
 
 
 def gold_target(kind: kinds.Kind | str, gold: Any) -> Target | None:
     """An item's gold label as a target (None without one)."""
-    if gold is None:
-        return None
-    return majority_target(kind, [gold])
+    spec = kinds.spec_of(kind)
+    label = spec.normalized(gold)
+    return None if label is None else spec.target(label)
 
 
 def in_validation_slice(content_hash: str, percent: int) -> bool:

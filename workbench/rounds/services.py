@@ -31,11 +31,6 @@ from workbench.rounds.snapshot import Snapshot, snapshot_take, votes_matrix
 
 log = logging.getLogger(__name__)
 
-TASK_OF_KIND: dict[kinds.Kind, al.Task] = {
-    kinds.Kind.TOXICITY_BINARY: "binary",
-    kinds.Kind.TOXICITY_MULTILABEL: "multilabel",
-    kinds.Kind.PREFERENCE: "preference",
-}
 # A round still "running" after this long lost its worker; a redelivered task may take it over.
 STALE_AFTER = timedelta(hours=2)
 CONFIG_FIELDS = (
@@ -76,7 +71,7 @@ def strategy_check(*, project: Project, name: str) -> al.Strategy:
         strategy = al.get_strategy(name)
     except al.UnknownNameError as exc:
         raise ValidationFailed(str(exc), extra={"valid": al.strategy_names()}) from exc
-    task = TASK_OF_KIND[kinds.Kind(project.kind)]
+    task = kinds.spec_of(project.kind).task
     if task not in strategy.tasks:
         valid = [n for n in al.strategy_names() if task in al.get_strategy(n).tasks]
         raise ValidationFailed(
@@ -265,7 +260,8 @@ def _execute(round_: Round) -> None:
 
 def _run_library(round_: Round, snap: Snapshot, X: Any, row: dict[int, int]) -> al.RoundResult:
     params = round_.parameters
-    task = TASK_OF_KIND[snap.kind]
+    spec = kinds.spec_of(snap.kind)
+    task = spec.task
     pool_rows = [row[p] for p in snap.pool]
     strategy = al.get_strategy(round_.strategy)
     has_val = bool(snap.validation) and bool(snap.train)
@@ -278,14 +274,14 @@ def _run_library(round_: Round, snap: Snapshot, X: Any, row: dict[int, int]) -> 
             min(int(params["batch_size"]), len(snap.pool)),
             np.random.default_rng(round_.seed),
             task=task,
-            texts_pool=[" ".join(embeddings.texts_of(snap.kind, snap.data[p])) for p in snap.pool]
+            texts_pool=[" ".join(spec.texts(snap.data[p])) for p in snap.pool]
             if "texts" in strategy.requires
             else None,
             annotations_pool=votes_matrix(snap) if "annotations" in strategy.requires else None,
             max_annotations=round_.project.annotators_per_item,
             features_val=X[[row[p] for p in snap.validation]] if has_val else None,
             labels_val=snap.targets(snap.validation_targets) if has_val else None,
-            label_names=list(kinds.SPECS[snap.kind].labels) if task == "multilabel" else None,
+            label_names=list(spec.labels) if spec.multiple else None,
             committee_size=int(params.get("committee_size", 5)),
             cost_fp=float(params["cost_fp"]),
             cost_fn=float(params["cost_fn"]),
@@ -313,7 +309,7 @@ def _metrics(
     metrics = {k: _finite(v) for k, v in result.metrics.items()}
     if result.threshold is not None:
         return metrics, asdict(result.threshold)
-    if snap.kind is not kinds.Kind.TOXICITY_MULTILABEL or result.model is None or not snap.validation:
+    if not kinds.spec_of(snap.kind).multiple or result.model is None or not snap.validation:
         return metrics, None
     P = result.model.predict_proba(X[[row[p] for p in snap.validation]])
     Y = snap.targets(snap.validation_targets).astype(np.int64)
@@ -324,7 +320,7 @@ def _metrics(
                 Y[:, j], P[:, j], cost_fp=float(params["cost_fp"]), cost_fn=float(params["cost_fn"])
             )
         )
-        for j, name in enumerate(kinds.SPECS[snap.kind].labels)
+        for j, name in enumerate(kinds.spec_of(snap.kind).labels)
         if Y[:, j].any()
     }
     return metrics, per_label or None
