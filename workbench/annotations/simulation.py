@@ -1,6 +1,10 @@
 """Simulated annotators: real Label Studio users who take tasks from the real queue
 (``/api/projects/{id}/next``) and submit over the API as the browser would, answering from the
-item's gold label with a per-annotator error rate. Demo, tests and benchmarks use them."""
+item's gold label with a per-annotator error rate. Demo, tests and benchmarks use them.
+
+On a preference pair they answer about what the task shows (Response 1 / Response 2, in the
+task's order), as a person would; an annotator with a ``first_shown_rate`` ignores the content
+and picks the first-shown response with that probability (position bias)."""
 
 from __future__ import annotations
 
@@ -16,7 +20,7 @@ from django.contrib.auth import get_user_model
 from workbench.accounts.services import annotator_create, simulated_annotator_password
 from workbench.errors import ValidationFailed
 from workbench.labelstudio import connection
-from workbench.projects import kinds
+from workbench.projects import kinds, sides
 from workbench.projects.models import Item, Project, ProjectMembership
 
 
@@ -24,6 +28,8 @@ from workbench.projects.models import Item, Project, ProjectMembership
 class SimulatedAnnotator:
     email: str
     error_rate: float
+    # Preference only: pick Response 1 with this probability whatever it says (None: honest).
+    first_shown_rate: float | None = None
 
 
 @dataclass
@@ -120,10 +126,15 @@ def _work(
                 break
             item = Item.objects.get(project=project, id=task.data["item_id"])
             rng = random.Random(f"{seed}:{annotator.email}:{item.id}")
-            label, erred = answer(interface.spec, item.gold, annotator.error_rate, rng)
+            if interface.spec.sided:
+                choice, erred = shown_answer(annotator, item.gold, task.data.get("sides"), rng)
+                result = interface.result_for_choice(choice)
+            else:
+                label, erred = answer(interface.spec, item.gold, annotator.error_rate, rng)
+                result = interface.result_for(label)
             gateway.submit_annotation(
                 task_id=task.id,
-                result=interface.result_for(label),
+                result=result,
                 lead_time=round(rng.lognormvariate(2.0, 0.5), 2),
                 user_token=token,
             )
@@ -149,3 +160,19 @@ def answer(
     if not wrong:
         return str(gold), False
     return rng.choice([label for label in spec.labels if label != gold]), True
+
+
+def shown_answer(
+    annotator: SimulatedAnnotator, gold: object, shown: object, rng: random.Random
+) -> tuple[str, bool]:
+    """A preference answer on the shown sides (``1`` / ``2`` / ``tie``) and whether it is wrong
+    about the item's gold label. ``shown`` is the task's order as Label Studio shows it."""
+    if not isinstance(shown, str) or shown not in sides.SIDES:
+        raise ValidationFailed(f"A preference task must say the order it shows (sides), got {shown!r}.")
+    if annotator.first_shown_rate is not None:
+        if gold is None:
+            raise ValidationFailed("Simulated annotators need items with a gold label.")
+        choice = sides.FIRST if rng.random() < annotator.first_shown_rate else sides.SECOND
+        return choice, sides.stored_label(choice, shown) != gold
+    label, erred = answer(kinds.spec_of(kinds.Kind.PREFERENCE), gold, annotator.error_rate, rng)
+    return sides.shown_choice(str(label), shown), erred

@@ -15,7 +15,7 @@ from django.utils import timezone
 from workbench.errors import Conflict, UpstreamUnavailable, ValidationFailed
 from workbench.labelstudio import connection
 from workbench.labelstudio.types import LabelStudioError
-from workbench.projects import kinds
+from workbench.projects import kinds, sides
 from workbench.projects.importing import ImportRejected, parse_items
 from workbench.projects.models import Item, ItemImport, Project, ProjectMembership
 
@@ -193,8 +193,25 @@ def items_import_records(
 
 def task_data(item: Item) -> dict[str, Any]:
     """What Label Studio shows for an item. ``item_id`` lets webhooks and reconciliation map a
-    task back to its item without trusting task ids (reused on SQLite after deletions)."""
+    task back to its item without trusting task ids (reused on SQLite after deletions). A pair
+    is shown in its recorded order (``Item.sides``, see :func:`item_sides_record`)."""
+    if kinds.spec_of(item.project.kind).sided:
+        if not item.sides:
+            raise Conflict(f"Item {item.id} has no recorded sides; it must be pushed with items_push first.")
+        return {**sides.shown_data(item.data, item.sides), "item_id": item.id}
     return {**item.data, "item_id": item.id}
+
+
+def item_sides_record(*, project: Project, items: Sequence[Item]) -> None:
+    """Draw and store the shown order of pairs that have none yet, before their tasks are sent:
+    an answer arriving for a task whose push bookkeeping failed still maps back (the draw is
+    reproducible from project and item alone, so a retried push draws the same)."""
+    if not kinds.spec_of(project.kind).sided:
+        return
+    missing = [item for item in items if not item.sides]
+    for item in missing:
+        item.sides = sides.draw(project_id=project.id, item_id=item.id)
+    Item.objects.bulk_update(missing, ["sides"], batch_size=1000)
 
 
 def items_push(*, project: Project, limit: int | None = None, item_ids: Sequence[int] | None = None) -> int:
@@ -205,7 +222,8 @@ def items_push(*, project: Project, limit: int | None = None, item_ids: Sequence
         pending = pending.filter(id__in=item_ids)
     if limit is not None:
         pending = pending[:limit]
-    items = list(pending)
+    items = list(pending.select_related("project"))
+    item_sides_record(project=project, items=items)
     gateway = connection.get_gateway()
     pushed = 0
     for start in range(0, len(items), PUSH_BATCH_SIZE):
