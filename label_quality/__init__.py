@@ -46,6 +46,21 @@ from label_quality.issues import (
     out_of_fold_pred_probs,
     out_of_fold_pred_probs_multilabel,
 )
+from label_quality.preference import (
+    LENGTH_RATIO_EDGES,
+    POSITION_ALPHA,
+    GroupShare,
+    NearIdentical,
+    PositionBias,
+    RatioBin,
+    Share,
+    agreement_by_length_ratio,
+    longer_chosen,
+    near_identical_pairs,
+    normalized_text,
+    position_bias,
+    wilson_share,
+)
 from label_quality.ratings import (
     JIGSAW_LABELS,
     PREFERENCE_A,
@@ -65,6 +80,19 @@ from label_quality.trends import (
 )
 
 __all__ = [
+    "LENGTH_RATIO_EDGES",
+    "POSITION_ALPHA",
+    "GroupShare",
+    "NearIdentical",
+    "PositionBias",
+    "RatioBin",
+    "Share",
+    "agreement_by_length_ratio",
+    "longer_chosen",
+    "near_identical_pairs",
+    "normalized_text",
+    "position_bias",
+    "wilson_share",
     "JIGSAW_LABELS",
     "PREFERENCE_A",
     "PREFERENCE_B",

@@ -155,7 +155,7 @@ class LabelingInterface:
             if sides is None:
                 raise ConfigError(f"a {self.spec.kind} answer needs the sides the item was shown in")
             return self.result_for_choice(sides_.shown_choice(str(label), sides))
-        choices = list(label) if self.spec.multiple else [label]
+        choices = list(label) if self.spec.multiple else [str(label)]
         if not choices:
             return []
         return self._result(choices)
