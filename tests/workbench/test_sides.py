@@ -105,3 +105,46 @@ def test_an_honest_simulated_annotator_answers_the_gold_label_through_the_shown_
     assert report.total == 20 and report.wrong[honest.email] == 0
     gold = dict(Item.objects.filter(project=project).values_list("id", "gold"))
     assert all(gold[i] == label for i, label in Annotation.objects.values_list("item_id", "label"))
+
+
+@pytest.mark.django_db
+def test_the_import_report_names_pairs_with_nearly_identical_responses(fake_gateway) -> None:  # type: ignore[no-untyped-def]
+    project = factories.project("preference")
+    records = [
+        {
+            "prompt": "p0",
+            "response_a": "Sure,  here it is.\n",
+            "response_b": "Sure, here it is.",
+            "external_id": "same",
+        },
+        {
+            "prompt": "p1",
+            "response_a": "a different answer",
+            "response_b": "nothing alike at all",
+            "external_id": "ok",
+        },
+        {
+            "prompt": "p2",
+            "response_a": "I cannot help with that request at all, sorry.",
+            "response_b": "I cannot help with that request at all, sorry!",
+            "external_id": "near",
+        },
+    ]
+    report = items_import_records(project=project, records=records)
+    assert report.created == 3 and report.near_identical == 2
+    assert [(r["row"], r["external_id"]) for r in report.near_identical_rows] == [(1, "same"), (3, "near")]
+    assert report.near_identical_rows[0]["reason"] == "equal text"
+    assert report.near_identical_rows[1]["reason"].startswith("character similarity")
+
+
+@pytest.mark.django_db
+def test_the_import_api_returns_the_near_identical_pairs(fake_gateway) -> None:  # type: ignore[no-untyped-def]
+    from tests.factories import api_client
+
+    owner = factories.user()
+    project = factories.project("preference", owner=owner)
+    body = {"items": [{"prompt": "p", "response_a": "same words", "response_b": " same  words "}]}
+    response = api_client(owner).post(f"/api/projects/{project.id}/items/import/", body, format="json")
+    assert response.status_code == 201, response.content
+    assert response.json()["near_identical"] == 1
+    assert response.json()["near_identical_rows"][0]["reason"] == "equal text"

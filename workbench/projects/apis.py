@@ -103,6 +103,8 @@ class ImportOutput(serializers.Serializer):
     created = serializers.IntegerField()
     duplicates = serializers.IntegerField()
     duplicate_rows = serializers.ListField(child=serializers.IntegerField())
+    near_identical = serializers.IntegerField()
+    near_identical_rows = serializers.ListField(child=serializers.DictField())
 
 
 class ItemImportApi(APIView):
@@ -164,7 +166,7 @@ class ItemOutput(serializers.Serializer):
 class ItemListApi(APIView):
     @extend_schema(responses=ItemOutput(many=True))
     def get(self, request: Request, project_id: int) -> Response:
-        
+
         project = selectors.project_get(user=request.user, project_id=project_id)
         return paginated_response(request, self, selectors.items_of(project), ItemOutput)
 

@@ -12,6 +12,7 @@ from django.contrib.auth.models import User
 from django.db import transaction
 from django.utils import timezone
 
+import label_quality as lq
 from workbench.errors import Conflict, UpstreamUnavailable, ValidationFailed
 from workbench.labelstudio import connection
 from workbench.labelstudio.types import LabelStudioError
@@ -86,6 +87,10 @@ class ImportReport:
     created: int
     duplicates: int
     duplicate_rows: list[int] = field(default_factory=list)
+    # Preference pairs whose two responses are the same or nearly (nobody can rank them):
+    # imported, but named here (first 100) so they can be fixed or removed.
+    near_identical: int = 0
+    near_identical_rows: list[dict[str, Any]] = field(default_factory=list)
 
 
 def items_import(
@@ -127,6 +132,7 @@ def items_import(
             .values_list("external_id", "content_hash")
         )
         new: list[Item] = []
+        new_rows: list[int] = []
         duplicate_rows: list[int] = []
         conflicts: list[dict[str, Any]] = []
         for row in rows:
@@ -145,6 +151,7 @@ def items_import(
                 )
                 continue
             existing_hashes.add(digest)
+            new_rows.append(row.row)
             new.append(
                 Item(
                     project=project,
@@ -174,7 +181,24 @@ def items_import(
         for item in new:
             item.source = record
         Item.objects.bulk_create(new, batch_size=1000)
-    return ImportReport(record.id, len(rows), len(new), len(duplicate_rows), duplicate_rows[:100])
+    near = _near_identical(project, new, new_rows)
+    return ImportReport(
+        record.id, len(rows), len(new), len(duplicate_rows), duplicate_rows[:100], len(near), near[:100]
+    )
+
+
+def _near_identical(project: Project, items: Sequence[Item], rows: Sequence[int]) -> list[dict[str, Any]]:
+    """The new pairs whose responses are equal after whitespace normalisation or nearly so
+    (``label_quality.near_identical_pairs``), by file row."""
+    if not kinds.spec_of(project.kind).pair:
+        return []
+    found = lq.near_identical_pairs(
+        [str(i.data["response_a"]) for i in items], [str(i.data["response_b"]) for i in items]
+    )
+    return [
+        {"row": rows[f.position], "external_id": items[f.position].external_id, "reason": f.reason}
+        for f in found
+    ]
 
 
 def items_import_records(
