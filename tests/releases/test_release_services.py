@@ -15,7 +15,7 @@ from tests.releases.conftest import annotate
 from workbench.errors import Conflict, ValidationFailed
 from workbench.projects.models import Item
 from workbench.projects.services import items_import_records
-from workbench.releases import services
+from workbench.releases import selectors, services
 from workbench.releases.models import Release
 from workbench.releases.records import FilterPolicy, pseudonym
 
@@ -237,3 +237,24 @@ def test_a_preference_release_writes_trl_pairs_and_keeps_ties_out(fake_gateway) 
     assert release.manifest["stats"]["by_label"] == {"A": 8, "B": 0, "tie": 4}
     assert release.manifest["stats"]["trl"]["ties_excluded"] == 4
     assert release.manifest["stats"]["trl"]["pairs"] == 8
+
+
+def test_a_preference_release_where_the_longer_answer_wins_names_the_reward_hacking_risk(
+    fake_gateway,
+) -> None:  # type: ignore[no-untyped-def]
+    project = factories.project("preference")
+    items_import_records(
+        project=project,
+        records=[
+            {"prompt": f"q{i}", "response_a": f"a long and detailed answer {i}", "response_b": f"b{i}"}
+            for i in range(30)
+        ],
+    )
+    for n, item in enumerate(Item.objects.filter(project=project).order_by("id")):
+        annotate(item, 21, "A" if n < 27 else "B")  # the longer response A wins 27 of 30
+
+    release = create_and_build(project)
+
+    sheet = selectors.release_datasheet(release=release) or ""
+    assert "## Reward-hacking risk" in sheet
+    assert "longer one in 27 of 30 decided pairs" in sheet
