@@ -99,12 +99,10 @@ def render_datasheet(manifest: Manifest, info: DatasheetInfo) -> str:
     ]
     out += ["## Label distribution", ""]
     out += _label_table(manifest)
-    if "trl" in stats:
-        trl = stats["trl"]
-        out += [
-            f"TRL preference pairs written: {trl['pairs']:,}; ties left out: {trl['ties_excluded']:,}.",
-            "",
-        ]
+    for name, what in (("trl", "TRL preference pairs"), ("trl_conversational", "TRL conversational pairs")):
+        if name in stats:
+            trl = stats[name]
+            out += [f"{what} written: {trl['pairs']:,}; ties left out: {trl['ties_excluded']:,}.", ""]
     out += _length_risk(info.length_bias)
     out += ["## Agreement", ""]
     if info.agreement:

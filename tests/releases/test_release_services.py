@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pandas as pd
@@ -258,3 +259,30 @@ def test_a_preference_release_where_the_longer_answer_wins_names_the_reward_hack
     sheet = selectors.release_datasheet(release=release) or ""
     assert "## Reward-hacking risk" in sheet
     assert "longer one in 27 of 30 decided pairs" in sheet
+
+
+def test_a_preference_release_can_add_the_conversational_trl_form(fake_gateway) -> None:  # type: ignore[no-untyped-def]
+    project = factories.project("preference")
+    items_import_records(
+        project=project,
+        records=[
+            {"prompt": f"\n\nHuman: q{i}\n\nAssistant:", "response_a": f"a{i}", "response_b": f"b{i}"}
+            for i in range(9)
+        ],
+    )
+    for n, item in enumerate(Item.objects.filter(project=project).order_by("id")):
+        annotate(item, 21, "A")
+        annotate(item, 22, "B" if n < 3 else "A")  # three splits: ties, left out and counted
+
+    release = create_and_build(project, formats=["jsonl", "trl", "trl_conversational"])
+
+    assert release.formats == ["jsonl", "trl", "trl_conversational"]
+    assert release.manifest["stats"]["trl_conversational"]["pairs"] == 6
+    assert release.manifest["stats"]["trl_conversational"]["ties_excluded"] == 3
+    path, _ = selectors.release_file(release=release, name="trl_conversational/train.jsonl")
+    rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
+    assert rows and all(
+        r["prompt"][0]["role"] == "user" and r["chosen"][0]["role"] == "assistant" for r in rows
+    )
+    with pytest.raises(ValidationFailed, match="trl_conversational format needs a preference project"):
+        services.release_create(project=factories.project(), created_by=None, formats=["trl_conversational"])

@@ -39,7 +39,7 @@ from workbench.rounds.selectors import rounds_of
 
 log = logging.getLogger(__name__)
 
-ALL_FORMATS = ("jsonl", "csv", "parquet", "trl")
+ALL_FORMATS = ("jsonl", "csv", "parquet", "trl", "trl_conversational")
 
 
 def release_settings_get(*, project: Project) -> ReleaseSettings:
@@ -97,8 +97,9 @@ def release_create(
     bad = [f for f in chosen if f not in ALL_FORMATS]
     if bad:
         raise ValidationFailed(f"Unknown formats {bad}; valid: {', '.join(ALL_FORMATS)}.")
-    if "trl" in chosen and spec_of(project.kind).export_kind != "preference":
-        raise ValidationFailed("The trl format needs a preference project.")
+    for pair_format in ("trl", "trl_conversational"):
+        if pair_format in chosen and spec_of(project.kind).export_kind != "preference":
+            raise ValidationFailed(f"The {pair_format} format needs a preference project.")
     release_settings_get(project=project)
     name = ""
     if created_by is not None and created_by.pk:
