@@ -42,14 +42,28 @@ class SimulationReport:
         return sum(self.submitted.values())
 
 
-def simulated_annotators(count: int, error_rates: Sequence[float]) -> list[SimulatedAnnotator]:
-    """``count`` annotators; error rates are given per annotator, or one for all."""
-    if len(error_rates) not in (1, count):
-        raise ValidationFailed(f"Give one error rate, or {count}; got {len(error_rates)}.")
-    rates = list(error_rates) * count if len(error_rates) == 1 else list(error_rates)
-    if any(not 0 <= r <= 1 for r in rates):
-        raise ValidationFailed(f"Error rates must lie in [0, 1]; got {rates}.")
-    return [SimulatedAnnotator(f"sim-annotator-{i + 1}@workbench.local", rates[i]) for i in range(count)]
+def simulated_annotators(
+    count: int, error_rates: Sequence[float], first_shown_rates: Sequence[float] | None = None
+) -> list[SimulatedAnnotator]:
+    """``count`` annotators; error rates (and, for preference, first-shown rates: position
+    bias) are given per annotator, or one for all."""
+    rates = _per_annotator("error rate", count, error_rates)
+    firsts: list[float | None] = [None] * count
+    if first_shown_rates is not None:
+        firsts = list(_per_annotator("first-shown rate", count, first_shown_rates))
+    return [
+        SimulatedAnnotator(f"sim-annotator-{i + 1}@workbench.local", rates[i], firsts[i])
+        for i in range(count)
+    ]
+
+
+def _per_annotator(what: str, count: int, values: Sequence[float]) -> list[float]:
+    if len(values) not in (1, count):
+        raise ValidationFailed(f"Give one {what}, or {count}; got {len(values)}.")
+    out = list(values) * count if len(values) == 1 else list(values)
+    if any(not 0 <= r <= 1 for r in out):
+        raise ValidationFailed(f"{what.capitalize()}s must lie in [0, 1]; got {out}.")
+    return out
 
 
 def ensure_simulated_accounts(project: Project, annotators: Sequence[SimulatedAnnotator]) -> None:
