@@ -136,18 +136,28 @@ def agreement(ratings: ProjectRatings, rng: np.random.Generator) -> dict[str, An
 def _oof_single(
     X: NDArray[np.float32], labels: NDArray[np.int64], k: int, rng: np.random.Generator
 ) -> NDArray[np.float64] | None:
-    """Out-of-fold class probabilities over the classes present (a class nobody chose, e.g. no
-    ties yet, gets a tiny probability); None when there is too little to train on."""
+    """Out-of-fold class probabilities over the classes with two or more labels (a class nobody
+    chose, e.g. no ties yet, gets a tiny probability); None when fewer than two classes have two.
+
+    A class chosen for a single item cannot be stratified into folds; it used to skip label
+    issues for the whole project (a preference project with one tie-majority pair among many).
+    Now that item is scored by a model fitted on all the other items, which is out of sample for
+    it, and its own class gets the tiny probability."""
     counts = np.bincount(labels, minlength=k)
-    present = np.flatnonzero(counts > 0)
-    if present.size < 2 or counts[present].min() < 2:
+    present = np.flatnonzero(counts >= 2)
+    if present.size < 2:
         return None
     remap = np.full(k, -1)
     remap[present] = np.arange(present.size)
+    keep = np.isin(labels, present)
     folds = int(min(N_FOLDS, counts[present].min()))
-    probs = lq.out_of_fold_pred_probs(X, remap[labels], rng=rng, n_classes=present.size, n_folds=folds)
     full: NDArray[np.float64] = np.full((labels.size, k), 1e-6)
-    full[:, present] = probs
+    full[np.ix_(keep, present)] = lq.out_of_fold_pred_probs(
+        X[keep], remap[labels[keep]], rng=rng, n_classes=present.size, n_folds=folds
+    )
+    if not keep.all():
+        model = lq.default_classifier().fit(X[keep], remap[labels[keep]])
+        full[np.ix_(~keep, present)] = model.predict_proba(X[~keep])
     normalized: NDArray[np.float64] = full / full.sum(axis=1, keepdims=True)
     return normalized
 
