@@ -67,7 +67,7 @@ def quality_compute(*, project: Project, trigger: str = "api") -> QualityRun:
 def _features(project: Project) -> Any:
     def features(item_ids: list[int]) -> Any:
         data = dict(Item.objects.filter(project=project, id__in=item_ids).values_list("id", "data"))
-        return item_features(project.kind, [data[i] for i in item_ids])  # type: ignore[arg-type]
+        return item_features(project.kind, [data[i] for i in item_ids])
 
     return features
 
