@@ -13,7 +13,7 @@ other workbench packages. Typical use::
 """
 
 from exports.build import DEFAULT_CHUNK_ROWS, DEFAULT_FORMATS, build_release
-from exports.datasheet import DatasheetInfo, render_datasheet
+from exports.datasheet import DatasheetInfo, LengthBias, LengthShare, render_datasheet
 from exports.diff import DIFF_COLUMNS, DiffSummary, LabelRow, diff_releases, iter_release_labels
 from exports.errors import ExportError, ReleaseFormatError, ReleaseInputError, VerificationError
 from exports.keys import is_pseudonym, pseudonymize, salt_fingerprint, sha256_file
@@ -56,6 +56,8 @@ __all__ = [
     "SPLIT_NAMES",
     "BinaryRecord",
     "DatasheetInfo",
+    "LengthBias",
+    "LengthShare",
     "DiffSummary",
     "ExportError",
     "FileEntry",

@@ -19,7 +19,7 @@ from exports.manifest import DATASHEET_NAME, MANIFEST_NAME, FileEntry, Manifest,
 from exports.records import LabelSpace, ReleaseRecord, label_space
 from exports.rows import Row, RowMaker
 from exports.splits import SplitAssigner, SplitRatios
-from exports.writers import FORMATS, RowWriter, TrlWriter, open_writer, relative_path
+from exports.writers import FORMATS, PAIR_FORMATS, RowWriter, TrlWriter, open_writer, relative_path
 
 DEFAULT_FORMATS: tuple[str, ...] = ("jsonl", "csv", "parquet")
 DEFAULT_CHUNK_ROWS = 8192
@@ -111,8 +111,11 @@ def _check_formats(formats: Sequence[str], kind: str) -> tuple[str, ...]:
         raise ReleaseInputError(
             f"unknown formats {unknown}; valid formats: {', '.join(FORMATS)}", field="formats"
         )
-    if "trl" in formats and kind != "preference":
-        raise ReleaseInputError(f"the trl format needs a preference project, not {kind!r}", field="formats")
+    for fmt in PAIR_FORMATS:
+        if fmt in formats and kind != "preference":
+            raise ReleaseInputError(
+                f"the {fmt} format needs a preference project, not {kind!r}", field="formats"
+            )
     # Canonical order, so the manifest's file list doesn't depend on the caller's order.
     return tuple(fmt for fmt in FORMATS if fmt in formats)
 
@@ -201,9 +204,9 @@ def _build(
     finally:
         for writer in writers.values():
             writer.close()
-    if "trl" in fmts:
-        trl = {split: writers[("trl", split)] for split in splits}
-        stats["trl"] = {
+    for pair_format in (fmt for fmt in PAIR_FORMATS if fmt in fmts):
+        trl = {split: writers[(pair_format, split)] for split in splits}
+        stats[pair_format] = {
             "pairs": sum(w.rows for w in trl.values()),
             "ties_excluded": sum(w.ties for w in trl.values() if isinstance(w, TrlWriter)),
             "pairs_by_split": {split: w.rows for split, w in trl.items()},

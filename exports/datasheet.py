@@ -9,11 +9,38 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 from exports.manifest import MANIFEST_NAME, Manifest
 
 NOT_PROVIDED = "_Not provided._"
+# The chosen response is "the longer one most of the time" when the lower end of its interval
+# lies above one half: then the risk section is written.
+LENGTH_RISK_ABOVE = 0.5
+
+
+class LengthBias(Protocol):
+    """How often a preference release's chosen response is the longer one, among its decided
+    pairs of unequal length, with an interval computed by the caller (e.g. Wilson's)."""
+
+    @property
+    def longer_chosen(self) -> int: ...
+    @property
+    def pairs(self) -> int: ...
+    @property
+    def ci_low(self) -> float: ...
+    @property
+    def ci_high(self) -> float: ...
+
+
+@dataclass(frozen=True)
+class LengthShare:
+    """A :class:`LengthBias` given as numbers."""
+
+    longer_chosen: int
+    pairs: int
+    ci_low: float
+    ci_high: float
 
 
 @dataclass(frozen=True)
@@ -31,6 +58,7 @@ class DatasheetInfo:
     filters_applied: Sequence[str] = ()
     license: str = ""
     contact: str = ""
+    length_bias: LengthBias | None = None  # preference releases: the reward-hacking risk section
     content_warning: str = "This dataset contains real toxic, hateful, obscene and threatening text."
     extra_sections: Sequence[tuple[str, str]] = ()
 
@@ -73,12 +101,11 @@ def render_datasheet(manifest: Manifest, info: DatasheetInfo) -> str:
     ]
     out += ["## Label distribution", ""]
     out += _label_table(manifest)
-    if "trl" in stats:
-        trl = stats["trl"]
-        out += [
-            f"TRL preference pairs written: {trl['pairs']:,}; ties left out: {trl['ties_excluded']:,}.",
-            "",
-        ]
+    for name, what in (("trl", "TRL preference pairs"), ("trl_conversational", "TRL conversational pairs")):
+        if name in stats:
+            trl = stats[name]
+            out += [f"{what} written: {trl['pairs']:,}; ties left out: {trl['ties_excluded']:,}.", ""]
+    out += _length_risk(info.length_bias)
     out += ["## Agreement", ""]
     if info.agreement:
         out += _table(
@@ -122,6 +149,24 @@ def render_datasheet(manifest: Manifest, info: DatasheetInfo) -> str:
         "",
     ]
     return "\n".join(out)
+
+
+def _length_risk(bias: LengthBias | None) -> list[str]:
+    """The reward-hacking risk section, when the longer answer wins most of the time."""
+    if bias is None or bias.pairs == 0 or not bias.ci_low > LENGTH_RISK_ABOVE:
+        return []
+    share = bias.longer_chosen / bias.pairs
+    return [
+        "## Reward-hacking risk",
+        "",
+        f"The chosen response is the longer one in {bias.longer_chosen:,} of {bias.pairs:,} decided pairs "
+        f"of unequal length ({share:.1%}; 95% interval {bias.ci_low:.1%} to {bias.ci_high:.1%}). A reward "
+        "model trained on these pairs can learn that longer is better, and a policy optimised against it "
+        "then gains reward by writing more rather than better. Check a reward model trained on this "
+        "release against length (its accuracy on pairs where the chosen response is the shorter one), "
+        "or balance the pairs by length before training.",
+        "",
+    ]
 
 
 def _label_table(manifest: Manifest) -> list[str]:

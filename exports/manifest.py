@@ -110,7 +110,8 @@ class Manifest:
     ``records``, ``by_split``, ``by_label`` (consensus positives per class; multilabel also
     ``no_label``), ``by_split_and_label``, ``annotators`` (distinct pseudonyms),
     ``annotations``, ``quality`` (count/mean/min/max of non-null scores) and, for preference
-    projects with the ``trl`` format, ``trl`` (pairs written and ties excluded, per split).
+    projects with the ``trl`` / ``trl_conversational`` formats, an entry of that name (pairs written and
+    ties excluded, per split).
     """
 
     kind: str

@@ -16,23 +16,35 @@ Formats (one file per split, ``<format>/<split>.<ext>``):
   one row group per chunk of a split (fixed ``chunk_rows``), no timestamps in metadata.
 * ``trl``     -- preference only, JSONL with exactly ``prompt``, ``chosen``, ``rejected``
   (the format TRL's ``DPOTrainer``/``RewardTrainer`` read); ties are left out and counted.
+* ``trl_conversational`` -- the same pairs in TRL's conversational form: ``prompt``, ``chosen``
+  and ``rejected`` are lists of ``{"role", "content"}`` messages
+  (:mod:`exports.conversation`); ties left out and counted.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import IO, Final, Protocol
+from typing import IO, Any, Final, Protocol
 
 import orjson
 import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
 
+from exports.conversation import conversational_pair
 from exports.encoding import Chunk
 from exports.records import LabelSpace
 from exports.rows import arrow_schema, preference_pair, text_fields
 
-FORMATS: tuple[str, ...] = ("jsonl", "csv", "parquet", "trl")
-EXTENSIONS: dict[str, str] = {"jsonl": "jsonl", "csv": "csv", "parquet": "parquet", "trl": "jsonl"}
+FORMATS: tuple[str, ...] = ("jsonl", "csv", "parquet", "trl", "trl_conversational")
+EXTENSIONS: dict[str, str] = {
+    "jsonl": "jsonl",
+    "csv": "csv",
+    "parquet": "parquet",
+    "trl": "jsonl",
+    "trl_conversational": "jsonl",
+}
+# Formats of preference pairs only (chosen / rejected; ties left out and counted).
+PAIR_FORMATS: tuple[str, ...] = ("trl", "trl_conversational")
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 PARQUET_COMPRESSION: Final = "zstd"
 _BUFFER_BYTES = 1 << 20
@@ -66,6 +78,8 @@ def open_writer(fmt: str, path: Path, space: LabelSpace, chunk_rows: int, empty:
         return ParquetRowWriter(path, space, chunk_rows)
     if fmt == "trl":
         return TrlWriter(path)
+    if fmt == "trl_conversational":
+        return TrlWriter(path, conversational=True)
     raise ValueError(f"unknown format {fmt!r}")
 
 
@@ -87,11 +101,13 @@ class JsonlWriter:
 
 
 class TrlWriter:
-    """Writes (prompt, chosen, rejected); ``ties`` counts the rows it left out."""
+    """Writes (prompt, chosen, rejected), as strings or (``conversational``) as message lists;
+    ``ties`` counts the rows it left out."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, *, conversational: bool = False) -> None:
         self.rows = 0
         self.ties = 0
+        self._conversational = conversational
         self._file = _open_binary(path)
 
     def write(self, chunk: Chunk) -> None:
@@ -102,7 +118,11 @@ class TrlWriter:
                 self.ties += 1
                 continue
             chosen, rejected = pair
-            pair_row = {"prompt": row["prompt"], "chosen": chosen, "rejected": rejected}
+            pair_row: dict[str, Any] = (
+                conversational_pair(row["prompt"], chosen, rejected)
+                if self._conversational
+                else {"prompt": row["prompt"], "chosen": chosen, "rejected": rejected}
+            )
             lines.append(orjson.dumps(pair_row, option=orjson.OPT_APPEND_NEWLINE))
         self._file.write(b"".join(lines))
         self.rows += len(lines)

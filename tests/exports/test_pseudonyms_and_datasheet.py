@@ -5,12 +5,13 @@ from pathlib import Path
 from exports import (
     DATASHEET_NAME,
     DatasheetInfo,
+    LengthShare,
     build_release,
     is_pseudonym,
     pseudonymize,
     salt_fingerprint,
 )
-from tests.exports.samples import SALT, meta, multilabel_records
+from tests.exports.samples import SALT, meta, multilabel_records, preference_records
 
 
 def test_pseudonyms_are_stable_per_salt_and_unlinkable_across_salts() -> None:
@@ -68,3 +69,29 @@ def test_datasheet_reports_distribution_agreement_issues_and_filters(tmp_path: P
     assert "| `toxic` | " in sheet and f"| {toxic:,} | " in sheet
     datasheet_entry = manifest.files[-1]
     assert datasheet_entry.path == DATASHEET_NAME and datasheet_entry.format == "datasheet"
+
+
+def _preference_sheet(tmp_path: Path, bias: LengthShare | None) -> str:
+    build_release(
+        preference_records(30),
+        kind="preference",
+        out_dir=tmp_path / "p",
+        salt=SALT,
+        release_meta=meta(),
+        datasheet=DatasheetInfo(title="pairs", length_bias=bias),
+    )
+    return (tmp_path / "p" / DATASHEET_NAME).read_text(encoding="utf-8")
+
+
+def test_the_datasheet_warns_of_reward_hacking_when_the_longer_answer_wins_most_of_the_time(
+    tmp_path: Path,
+) -> None:
+    sheet = _preference_sheet(tmp_path, LengthShare(longer_chosen=70, pairs=100, ci_low=0.604, ci_high=0.781))
+    assert "## Reward-hacking risk" in sheet
+    assert "longer one in 70 of 100 decided pairs" in sheet and "60.4% to 78.1%" in sheet
+
+
+def test_no_reward_hacking_section_when_length_does_not_win_clearly(tmp_path: Path) -> None:
+    # 55 % with an interval reaching below one half is not "most of the time".
+    assert "Reward-hacking" not in _preference_sheet(tmp_path, LengthShare(55, 100, 0.452, 0.644))
+    assert "Reward-hacking" not in _preference_sheet(tmp_path / "none", None)

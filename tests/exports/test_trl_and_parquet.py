@@ -9,6 +9,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from exports import ReleaseInputError, arrow_schema, build_release
+from exports.conversation import prompt_messages
 from exports.records import LabelSpace
 from tests.exports.samples import DATA, SALT, binary_records, meta, multilabel_records, preference_records
 
@@ -47,6 +48,59 @@ def test_trl_files_hold_chosen_and_rejected_and_leave_ties_out(tmp_path: Path) -
     assert "ties left out: 100" in (tmp_path / "r" / "DATASHEET.md").read_text()
 
 
+def test_the_conversational_trl_files_hold_the_same_pairs_as_message_lists(tmp_path: Path) -> None:
+    manifest = build_release(
+        preference_records(120),
+        kind="preference",
+        out_dir=tmp_path / "r",
+        salt=SALT,
+        release_meta=meta(),
+        formats=("jsonl", "trl", "trl_conversational"),
+    )
+    for split in ("train", "validation", "test"):
+        plain = _jsonl(tmp_path / "r" / "trl" / f"{split}.jsonl")
+        chat = _jsonl(tmp_path / "r" / "trl_conversational" / f"{split}.jsonl")
+        assert len(plain) == len(chat)
+        for flat, row in zip(plain, chat, strict=True):
+            assert list(row) == ["prompt", "chosen", "rejected"]
+            # TRL's conversational preference shape: lists of {"role", "content"} messages.
+            assert row["chosen"] == [{"role": "assistant", "content": flat["chosen"]}]
+            assert row["rejected"] == [{"role": "assistant", "content": flat["rejected"]}]
+            prompt = row["prompt"]
+            assert isinstance(prompt, list) and all(set(m) == {"role", "content"} for m in prompt)
+            roles = [m["role"] for m in prompt]
+            assert roles[0] == "user" and roles[-1] == "user"  # HH prompts end with the human's turn
+            assert all(m["content"] and m["content"] in flat["prompt"] for m in prompt)
+    chat_stats, plain_stats = manifest.stats["trl_conversational"], manifest.stats["trl"]
+    assert chat_stats == plain_stats and chat_stats["ties_excluded"] == 40
+    assert (
+        "TRL conversational pairs written: 80; ties left out: 40."
+        in (tmp_path / "r" / "DATASHEET.md").read_text()
+    )
+
+
+@pytest.mark.parametrize(
+    ("prompt", "messages"),
+    [
+        (
+            "\n\nHuman: hi there\n\nAssistant: hello!\n\nHuman: tell me a joke\n\nAssistant:",
+            [
+                {"role": "user", "content": "hi there"},
+                {"role": "assistant", "content": "hello!"},
+                {"role": "user", "content": "tell me a joke"},
+            ],
+        ),
+        ("What is 2 + 2?", [{"role": "user", "content": "What is 2 + 2?"}]),
+        (
+            "Context first.\n\nHuman: and a question\n\nAssistant:",
+            [{"role": "user", "content": "Context first."}, {"role": "user", "content": "and a question"}],
+        ),
+    ],
+)
+def test_a_prompt_becomes_chat_messages(prompt: str, messages: list[dict[str, str]]) -> None:
+    assert prompt_messages(prompt) == messages
+
+
 def test_trl_format_needs_a_preference_project(tmp_path: Path) -> None:
     with pytest.raises(ReleaseInputError, match="trl format needs a preference project"):
         build_release(
@@ -56,6 +110,15 @@ def test_trl_format_needs_a_preference_project(tmp_path: Path) -> None:
             salt=SALT,
             release_meta=meta(),
             formats=("jsonl", "trl"),
+        )
+    with pytest.raises(ReleaseInputError, match="trl_conversational format needs a preference project"):
+        build_release(
+            binary_records(range(3)),
+            kind="binary",
+            out_dir=tmp_path / "c",
+            salt=SALT,
+            release_meta=meta(),
+            formats=("jsonl", "trl_conversational"),
         )
 
 

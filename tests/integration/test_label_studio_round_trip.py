@@ -90,8 +90,10 @@ def assert_mirrors_label_studio(project: Project, gateway: Gateway) -> dict[int,
     )
     interface = kinds.interface(project.kind)
     for ls_id, ls in held.items():
-        label = interface.label_from(ls.result)
         mine = ours[ls_id]
+        # A preference answer is about the shown sides: mapped back with the item's recorded order.
+        label = interface.label_from(ls.result, sides=mine.item.sides)
+        assert ls.task_data.get("sides", "") == mine.item.sides
         assert mine.label == (list(label) if isinstance(label, tuple) else label)
         assert mine.item_id == ls.task_data["item_id"]
         assert mine.ls_user_id == ls.completed_by

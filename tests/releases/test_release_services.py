@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pandas as pd
@@ -15,7 +16,7 @@ from tests.releases.conftest import annotate
 from workbench.errors import Conflict, ValidationFailed
 from workbench.projects.models import Item
 from workbench.projects.services import items_import_records
-from workbench.releases import services
+from workbench.releases import selectors, services
 from workbench.releases.models import Release
 from workbench.releases.records import FilterPolicy, pseudonym
 
@@ -237,3 +238,51 @@ def test_a_preference_release_writes_trl_pairs_and_keeps_ties_out(fake_gateway) 
     assert release.manifest["stats"]["by_label"] == {"A": 8, "B": 0, "tie": 4}
     assert release.manifest["stats"]["trl"]["ties_excluded"] == 4
     assert release.manifest["stats"]["trl"]["pairs"] == 8
+
+
+def test_a_preference_release_where_the_longer_answer_wins_names_the_reward_hacking_risk(
+    fake_gateway,
+) -> None:  # type: ignore[no-untyped-def]
+    project = factories.project("preference")
+    items_import_records(
+        project=project,
+        records=[
+            {"prompt": f"q{i}", "response_a": f"a long and detailed answer {i}", "response_b": f"b{i}"}
+            for i in range(30)
+        ],
+    )
+    for n, item in enumerate(Item.objects.filter(project=project).order_by("id")):
+        annotate(item, 21, "A" if n < 27 else "B")  # the longer response A wins 27 of 30
+
+    release = create_and_build(project)
+
+    sheet = selectors.release_datasheet(release=release) or ""
+    assert "## Reward-hacking risk" in sheet
+    assert "longer one in 27 of 30 decided pairs" in sheet
+
+
+def test_a_preference_release_can_add_the_conversational_trl_form(fake_gateway) -> None:  # type: ignore[no-untyped-def]
+    project = factories.project("preference")
+    items_import_records(
+        project=project,
+        records=[
+            {"prompt": f"\n\nHuman: q{i}\n\nAssistant:", "response_a": f"a{i}", "response_b": f"b{i}"}
+            for i in range(9)
+        ],
+    )
+    for n, item in enumerate(Item.objects.filter(project=project).order_by("id")):
+        annotate(item, 21, "A")
+        annotate(item, 22, "B" if n < 3 else "A")  # three splits: ties, left out and counted
+
+    release = create_and_build(project, formats=["jsonl", "trl", "trl_conversational"])
+
+    assert release.formats == ["jsonl", "trl", "trl_conversational"]
+    assert release.manifest["stats"]["trl_conversational"]["pairs"] == 6
+    assert release.manifest["stats"]["trl_conversational"]["ties_excluded"] == 3
+    path, _ = selectors.release_file(release=release, name="trl_conversational/train.jsonl")
+    rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
+    assert rows and all(
+        r["prompt"][0]["role"] == "user" and r["chosen"][0]["role"] == "assistant" for r in rows
+    )
+    with pytest.raises(ValidationFailed, match="trl_conversational format needs a preference project"):
+        services.release_create(project=factories.project(), created_by=None, formats=["trl_conversational"])

@@ -349,9 +349,11 @@ def test_reconciliation_brings_in_missed_annotations_and_drops_deleted_ones(fake
     items_push(project=project)
     alice = fake_gateway.create_user(email="alice@x.test", password="pw-alice", first_name="", last_name="")
     token = fake_gateway.user_token(email="alice@x.test", password="pw-alice")
-    result = kinds.interface("preference").result_for("B")
+    interface = kinds.interface("preference")
     submitted = []
     while (task := fake_gateway.next_task(project_id=project.ls_project_id, user_token=token)) is not None:
+        # Alice answers "B" about the item's own responses, through the sides the task shows.
+        result = interface.result_for("B", sides=task.data["sides"])
         submitted.append(
             fake_gateway.submit_annotation(task_id=task.id, result=result, lead_time=3.0, user_token=token)
         )
@@ -362,7 +364,7 @@ def test_reconciliation_brings_in_missed_annotations_and_drops_deleted_ones(fake
 
     fake_gateway.delete_annotation(annotation_id=submitted[0].id)
     fake_gateway.update_annotation(
-        annotation_id=submitted[1].id, result=kinds.interface("preference").result_for("tie")
+        annotation_id=submitted[1].id, result=kinds.interface("preference").result_for_choice("tie")
     )
     report = annotations_reconcile(project=project)
     assert (report.seen, report.created, report.updated, report.deleted) == (2, 0, 1, 1)

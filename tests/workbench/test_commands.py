@@ -19,6 +19,7 @@ from tests import factories
 from tests.fakes import FakeGateway
 from workbench.annotations.models import Annotation
 from workbench.projects.models import Item, Project
+from workbench.projects.services import items_import_records
 from workbench.quality.models import QualityRun
 from workbench.releases.models import Release
 
@@ -259,3 +260,25 @@ def test_demo_setup_builds_the_demo_once_and_reuses_it(
     assert f"admin@workbench.local / {credentials['admin_password']}" in second
     assert Project.objects.count() == 1 and Item.objects.filter(project=project).count() == 60
     assert (Annotation.objects.count(), Round.objects.count(), Release.objects.count()) == counts
+
+
+@pytest.mark.django_db(transaction=True)  # the simulated annotator works in a thread of its own
+def test_simulate_annotators_can_play_a_first_shown_picker_on_a_preference_project(
+    fake_gateway: FakeGateway,
+) -> None:
+    project = factories.project("preference")
+    pairs = [
+        {"prompt": f"p{i}", "response_a": f"a{i}", "response_b": f"b{i}", "label": "A"} for i in range(20)
+    ]
+    items_import_records(project=project, records=pairs)
+    run("push_items", project.name)
+    out = run("simulate_annotators", project.name, "--annotators", "1", "--first-shown-rate", "1")
+    assert out.splitlines()[-1] == "20 annotations submitted."
+    run("reconcile_annotations", project.name)
+    sides = dict(Item.objects.filter(project=project).values_list("id", "sides"))
+    stored = Annotation.objects.filter(project=project)
+    assert stored.count() == 20 and all(a.label == ("A" if sides[a.item_id] == "ab" else "B") for a in stored)
+    with pytest.raises(CommandError, match="First-shown rates must lie in"):
+        run("simulate_annotators", project.name, "--first-shown-rate", "2")
+    with pytest.raises(CommandError, match="--first-shown-rate is for preference projects"):
+        run("simulate_annotators", factories.project().name, "--first-shown-rate", "1")

@@ -154,7 +154,8 @@ def _apply(project: Project, ls: LsAnnotation, source: Annotation.Source) -> str
         return "unknown_item"
     label: Any = None
     if not ls.was_cancelled:
-        label = kinds.interface(project.kind).label_from(ls.result)
+        # Answers about a pair's shown sides map back with the item's recorded order.
+        label = kinds.interface(project.kind).label_from(ls.result, sides=item.sides)
         label = list(label) if isinstance(label, tuple) else label
     fields = {
         "item": item,

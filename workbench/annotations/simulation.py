@@ -1,6 +1,10 @@
 """Simulated annotators: real Label Studio users who take tasks from the real queue
 (``/api/projects/{id}/next``) and submit over the API as the browser would, answering from the
-item's gold label with a per-annotator error rate. Demo, tests and benchmarks use them."""
+item's gold label with a per-annotator error rate. Demo, tests and benchmarks use them.
+
+On a preference pair they answer about what the task shows (Response 1 / Response 2, in the
+task's order), as a person would; an annotator with a ``first_shown_rate`` ignores the content
+and picks the first-shown response with that probability (position bias)."""
 
 from __future__ import annotations
 
@@ -16,7 +20,7 @@ from django.contrib.auth import get_user_model
 from workbench.accounts.services import annotator_create, simulated_annotator_password
 from workbench.errors import ValidationFailed
 from workbench.labelstudio import connection
-from workbench.projects import kinds
+from workbench.projects import kinds, sides
 from workbench.projects.models import Item, Project, ProjectMembership
 
 
@@ -24,6 +28,8 @@ from workbench.projects.models import Item, Project, ProjectMembership
 class SimulatedAnnotator:
     email: str
     error_rate: float
+    # Preference only: pick Response 1 with this probability whatever it says (None: honest).
+    first_shown_rate: float | None = None
 
 
 @dataclass
@@ -36,14 +42,28 @@ class SimulationReport:
         return sum(self.submitted.values())
 
 
-def simulated_annotators(count: int, error_rates: Sequence[float]) -> list[SimulatedAnnotator]:
-    """``count`` annotators; error rates are given per annotator, or one for all."""
-    if len(error_rates) not in (1, count):
-        raise ValidationFailed(f"Give one error rate, or {count}; got {len(error_rates)}.")
-    rates = list(error_rates) * count if len(error_rates) == 1 else list(error_rates)
-    if any(not 0 <= r <= 1 for r in rates):
-        raise ValidationFailed(f"Error rates must lie in [0, 1]; got {rates}.")
-    return [SimulatedAnnotator(f"sim-annotator-{i + 1}@workbench.local", rates[i]) for i in range(count)]
+def simulated_annotators(
+    count: int, error_rates: Sequence[float], first_shown_rates: Sequence[float] | None = None
+) -> list[SimulatedAnnotator]:
+    """``count`` annotators; error rates (and, for preference, first-shown rates: position
+    bias) are given per annotator, or one for all."""
+    rates = _per_annotator("error rate", count, error_rates)
+    firsts: list[float | None] = [None] * count
+    if first_shown_rates is not None:
+        firsts = list(_per_annotator("first-shown rate", count, first_shown_rates))
+    return [
+        SimulatedAnnotator(f"sim-annotator-{i + 1}@workbench.local", rates[i], firsts[i])
+        for i in range(count)
+    ]
+
+
+def _per_annotator(what: str, count: int, values: Sequence[float]) -> list[float]:
+    if len(values) not in (1, count):
+        raise ValidationFailed(f"Give one {what}, or {count}; got {len(values)}.")
+    out = list(values) * count if len(values) == 1 else list(values)
+    if any(not 0 <= r <= 1 for r in out):
+        raise ValidationFailed(f"{what.capitalize()}s must lie in [0, 1]; got {out}.")
+    return out
 
 
 def ensure_simulated_accounts(project: Project, annotators: Sequence[SimulatedAnnotator]) -> None:
@@ -123,10 +143,15 @@ def _work(
             item = Item.objects.get(project=project, id=task.data["item_id"])
             # Keyed by content, not the database id: a rerun on a new database answers alike.
             rng = random.Random(f"{seed}:{annotator.email}:{item.content_hash}")
-            label, erred = answer(interface.spec, item.gold, annotator.error_rate, rng)
+            if interface.spec.sided:
+                choice, erred = shown_answer(annotator, item.gold, task.data.get("sides"), rng)
+                result = interface.result_for_choice(choice)
+            else:
+                label, erred = answer(interface.spec, item.gold, annotator.error_rate, rng)
+                result = interface.result_for(label)
             gateway.submit_annotation(
                 task_id=task.id,
-                result=interface.result_for(label),
+                result=result,
                 lead_time=round(rng.lognormvariate(2.0, 0.5), 2),
                 user_token=token,
             )
@@ -152,3 +177,19 @@ def answer(
     if not wrong:
         return str(gold), False
     return rng.choice([label for label in spec.labels if label != gold]), True
+
+
+def shown_answer(
+    annotator: SimulatedAnnotator, gold: object, shown: object, rng: random.Random
+) -> tuple[str, bool]:
+    """A preference answer on the shown sides (``1`` / ``2`` / ``tie``) and whether it is wrong
+    about the item's gold label. ``shown`` is the task's order as Label Studio shows it."""
+    if not isinstance(shown, str) or shown not in sides.SIDES:
+        raise ValidationFailed(f"A preference task must say the order it shows (sides), got {shown!r}.")
+    if annotator.first_shown_rate is not None:
+        if gold is None:
+            raise ValidationFailed("Simulated annotators need items with a gold label.")
+        choice = sides.FIRST if rng.random() < annotator.first_shown_rate else sides.SECOND
+        return choice, sides.stored_label(choice, shown) != gold
+    label, erred = answer(kinds.spec_of(kinds.Kind.PREFERENCE), gold, annotator.error_rate, rng)
+    return sides.shown_choice(str(label), shown), erred

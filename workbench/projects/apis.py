@@ -109,6 +109,8 @@ class ImportOutput(serializers.Serializer):
     created = serializers.IntegerField()
     duplicates = serializers.IntegerField()
     duplicate_rows = serializers.ListField(child=serializers.IntegerField())
+    near_identical = serializers.IntegerField()
+    near_identical_rows = serializers.ListField(child=serializers.DictField())
     identity_groups = serializers.DictField(
         child=serializers.IntegerField(),
         allow_null=True,

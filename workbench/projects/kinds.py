@@ -22,6 +22,8 @@ import numpy as np
 from defusedxml import DefusedXmlException, ElementTree
 from numpy.typing import NDArray
 
+from workbench.projects import sides as sides_
+
 CONFIG_DIR = Path(__file__).resolve().parents[2] / "labeling_configs"
 
 JIGSAW_LABELS = ("toxic", "severe_toxic", "obscene", "threat", "insult", "identity_hate")
@@ -74,6 +76,25 @@ class KindSpec:
     consensus_ties: str
     training_ties: str
     tie_rules: tuple[str, ...]  # the rules that make sense for this kind
+    # A pair shown in a random order (:mod:`workbench.projects.sides`): Label Studio's config
+    # reads ``shown_fields`` and offers ``shown_choices``, answers about the shown sides that
+    # ingest maps back to ``labels``. Empty for kinds shown as stored.
+    shown_fields: tuple[str, ...] = ()
+    shown_choices: tuple[str, ...] = ()
+
+    @property
+    def sided(self) -> bool:
+        return bool(self.shown_choices)
+
+    @property
+    def ls_fields(self) -> tuple[str, ...]:
+        """The task data fields the labeling config reads."""
+        return self.shown_fields or self.data_fields
+
+    @property
+    def ls_choices(self) -> tuple[str, ...]:
+        """The choices Label Studio offers, in the config's order."""
+        return self.shown_choices or self.labels
 
     @property
     def pair(self) -> bool:
@@ -127,11 +148,26 @@ class LabelingInterface:
     choices_name: str
     to_name: str
 
-    def result_for(self, label: Label) -> list[dict[str, Any]]:
-        """The Label Studio ``result`` an annotator produces when choosing ``label``."""
-        choices = list(label) if self.spec.multiple else [label]
+    def result_for(self, label: Label, *, sides: str | None = None) -> list[dict[str, Any]]:
+        """The Label Studio ``result`` an annotator produces when giving the stored ``label``;
+        a sided kind needs the order the item was shown in."""
+        if self.spec.sided:
+            if sides is None:
+                raise ConfigError(f"a {self.spec.kind} answer needs the sides the item was shown in")
+            return self.result_for_choice(sides_.shown_choice(str(label), sides))
+        choices = list(label) if self.spec.multiple else [str(label)]
         if not choices:
             return []
+        return self._result(choices)
+
+    def result_for_choice(self, choice: str) -> list[dict[str, Any]]:
+        """The ``result`` of clicking one of the config's choices (for a sided kind: ``1``,
+        ``2`` or ``tie``, about the shown sides)."""
+        if choice not in self.spec.ls_choices:
+            raise ConfigError(f"unknown choice {choice!r}; valid: {self.spec.ls_choices}")
+        return self._result([choice])
+
+    def _result(self, choices: list[str]) -> list[dict[str, Any]]:
         return [
             {
                 "from_name": self.choices_name,
@@ -141,24 +177,34 @@ class LabelingInterface:
             }
         ]
 
-    def label_from(self, result: list[dict[str, Any]]) -> Label | None:
-        """The label an annotation's ``result`` carries, or None when it carries none.
+    def label_from(self, result: list[dict[str, Any]], *, sides: str | None = None) -> Label | None:
+        """The stored label an annotation's ``result`` carries, or None when it carries none.
+        The one place an answer becomes a label: for a sided kind the choice is about the shown
+        sides, and ``sides`` (the item's recorded order) maps it back to ``A`` / ``B`` / ``tie``.
 
         Raises ConfigError for a choice this interface does not have (a config changed in
-        Label Studio behind the workbench's back).
+        Label Studio behind the workbench's back), or a sided answer without a recorded order.
         """
         chosen: list[str] = []
         for region in result:
             if region.get("from_name") == self.choices_name:
                 chosen.extend(region.get("value", {}).get("choices", []))
-        unknown = sorted(set(chosen) - set(self.spec.labels))
+        valid = self.spec.ls_choices
+        unknown = sorted(set(chosen) - set(valid))
         if unknown:
-            raise ConfigError(f"Annotation has unknown choice(s) {unknown}; valid: {self.spec.labels}")
+            raise ConfigError(f"Annotation has unknown choice(s) {unknown}; valid: {valid}")
         if self.spec.multiple:
             return tuple(sorted(set(chosen), key=self.spec.labels.index))
         if len(chosen) != 1:
             return None
-        return chosen[0]
+        if not self.spec.sided:
+            return chosen[0]
+        if sides not in sides_.SIDES:
+            raise ConfigError(
+                f"a {self.spec.kind} answer ({chosen[0]!r}) arrived for an item with no recorded sides "
+                f"({sides!r}); it cannot be mapped to response A or B"
+            )
+        return sides_.stored_label(chosen[0], sides)
 
 
 _TOXICITY_TIES = ("toward_toxic", "abstain")
@@ -208,6 +254,8 @@ SPECS = {
         consensus_ties="tie",
         training_ties="tie",
         tie_rules=("tie", "abstain"),
+        shown_fields=sides_.SHOWN_FIELDS,
+        shown_choices=sides_.SHOWN_CHOICES,
     ),
 }
 
@@ -239,17 +287,17 @@ def _validated(spec: KindSpec, xml: str, sha256: str, path: Path) -> LabelingInt
         raise ConfigError(f"{path}: the root element must be <View>, not <{root.tag}>")
     objects = {el.get("name"): el.get("value", "") for el in root.iter("Text")}
     variables = sorted(m.group(1) for v in objects.values() if (m := _VARIABLE.match(v)))
-    if variables != sorted(spec.data_fields):
+    if variables != sorted(spec.ls_fields):
         raise ConfigError(
-            f"{path}: <Text> tags read {variables}; a {spec.kind} project needs {sorted(spec.data_fields)}"
+            f"{path}: <Text> tags read {variables}; a {spec.kind} project needs {sorted(spec.ls_fields)}"
         )
     choices = list(root.iter("Choices"))
     if len(choices) != 1:
         raise ConfigError(f"{path}: needs exactly one <Choices>, found {len(choices)}")
     (block,) = choices
     values = tuple(c.get("value") for c in block.iter("Choice"))
-    if values != spec.labels:
-        raise ConfigError(f"{path}: choices {values} differ from {spec.kind}'s {spec.labels}")
+    if values != spec.ls_choices:
+        raise ConfigError(f"{path}: choices {values} differ from {spec.kind}'s {spec.ls_choices}")
     multiple = block.get("choice", "single") == "multiple"
     if multiple != spec.multiple:
         raise ConfigError(f"{path}: choice='{block.get('choice')}' is wrong for {spec.kind}")

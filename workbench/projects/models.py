@@ -77,6 +77,10 @@ class Item(models.Model):
     metadata = models.JSONField(default=dict, blank=True)
     gold = models.JSONField(null=True, blank=True)
     ls_task_id = models.PositiveIntegerField(null=True, blank=True)
+    # Preference pairs: the order the task shows the responses in ("ab": response_a first, "ba"),
+    # drawn and recorded before the first push; ingest maps answers back with it
+    # (workbench/projects/sides.py). Empty for other kinds and for items never pushed.
+    sides = models.CharField(max_length=2, blank=True, default="")
     pushed_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 

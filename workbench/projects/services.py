@@ -11,10 +11,11 @@ from django.contrib.auth.models import User
 from django.db import transaction
 from django.utils import timezone
 
+import label_quality as lq
 from workbench.errors import Conflict, PayloadTooLarge, ValidationFailed, upstream_error
 from workbench.labelstudio import connection
 from workbench.labelstudio.types import PROJECT_TITLE_MAX_CHARS, PROJECT_TITLE_MIN_CHARS, LabelStudioError
-from workbench.projects import kinds
+from workbench.projects import kinds, sides
 from workbench.projects.importing import ImportRejected, ImportTooLarge, parse_file
 from workbench.projects.models import Item, ItemImport, Project, ProjectMembership
 from workbench.projects.streams import ChunkStream
@@ -96,6 +97,10 @@ class ImportReport:
     created: int
     duplicates: int
     duplicate_rows: list[int] = field(default_factory=list)
+    # Preference pairs whose two responses are the same or nearly (nobody can rank them):
+    # imported, but named here (first 100) so they can be fixed or removed.
+    near_identical: int = 0
+    near_identical_rows: list[dict[str, Any]] = field(default_factory=list)
 
 
 def import_body_check(*, content_length: str | int | None) -> None:
@@ -150,6 +155,7 @@ def items_import(
             .values_list("external_id", "content_hash")
         )
         new: list[Item] = []
+        new_rows: list[int] = []
         duplicate_rows: list[int] = []
         conflicts: list[dict[str, Any]] = []
         for row in rows:
@@ -168,6 +174,7 @@ def items_import(
                 )
                 continue
             existing_hashes.add(digest)
+            new_rows.append(row.row)
             new.append(
                 Item(
                     project=project,
@@ -200,7 +207,24 @@ def items_import(
         from workbench.audits.services.after_import import audits_after_import  # late: builds on us
 
         audits_after_import(import_id=record.id)  # identity groups and drift check, once committed
-    return ImportReport(record.id, len(rows), len(new), len(duplicate_rows), duplicate_rows[:100])
+    near = _near_identical(project, new, new_rows)
+    return ImportReport(
+        record.id, len(rows), len(new), len(duplicate_rows), duplicate_rows[:100], len(near), near[:100]
+    )
+
+
+def _near_identical(project: Project, items: Sequence[Item], rows: Sequence[int]) -> list[dict[str, Any]]:
+    """The new pairs whose responses are equal after whitespace normalisation or nearly so
+    (``label_quality.near_identical_pairs``), by file row."""
+    if not kinds.spec_of(project.kind).pair:
+        return []
+    found = lq.near_identical_pairs(
+        [str(i.data["response_a"]) for i in items], [str(i.data["response_b"]) for i in items]
+    )
+    return [
+        {"row": rows[f.position], "external_id": items[f.position].external_id, "reason": f.reason}
+        for f in found
+    ]
 
 
 def items_import_records(
@@ -223,8 +247,25 @@ def items_import_records(
 
 def task_data(item: Item) -> dict[str, Any]:
     """What Label Studio shows for an item. ``item_id`` lets webhooks and reconciliation map a
-    task back to its item without trusting task ids (reused on SQLite after deletions)."""
+    task back to its item without trusting task ids (reused on SQLite after deletions). A pair
+    is shown in its recorded order (``Item.sides``, see :func:`item_sides_record`)."""
+    if kinds.spec_of(item.project.kind).sided:
+        if not item.sides:
+            raise Conflict(f"Item {item.id} has no recorded sides; it must be pushed with items_push first.")
+        return {**sides.shown_data(item.data, item.sides), "item_id": item.id}
     return {**item.data, "item_id": item.id}
+
+
+def item_sides_record(*, project: Project, items: Sequence[Item]) -> None:
+    """Draw and store the shown order of pairs that have none yet, before their tasks are sent:
+    an answer arriving for a task whose push bookkeeping failed still maps back (the draw is
+    reproducible from project and item alone, so a retried push draws the same)."""
+    if not kinds.spec_of(project.kind).sided:
+        return
+    missing = [item for item in items if not item.sides]
+    for item in missing:
+        item.sides = sides.draw(project_id=project.id, item_id=item.id)
+    Item.objects.bulk_update(missing, ["sides"], batch_size=1000)
 
 
 def items_push(*, project: Project, limit: int | None = None, item_ids: Sequence[int] | None = None) -> int:
@@ -235,7 +276,8 @@ def items_push(*, project: Project, limit: int | None = None, item_ids: Sequence
         pending = pending.filter(id__in=item_ids)
     if limit is not None:
         pending = pending[:limit]
-    items = list(pending)
+    items = list(pending.select_related("project"))
+    item_sides_record(project=project, items=items)
     gateway = connection.get_gateway()
     pushed = 0
     for start in range(0, len(items), PUSH_BATCH_SIZE):

@@ -77,6 +77,10 @@ def project_overview(request: HttpRequest, project_id: int) -> HttpResponse:
             "overview": selectors.overview(context["project"]),
             "pairs": pairs,
             "statistics": statistics,
+            "audit_annotators": [
+                {**a, "name": names.get(a["ls_user_id"], a["ls_user_id"])}
+                for a in context["summary"].get("preference_audit", {}).get("annotators", [])
+            ],
         },
     )
 

@@ -16,7 +16,7 @@ import secrets
 import shutil
 import stat
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +26,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Max
 from django.utils import timezone
 
+import label_quality as lq
 from workbench.bounds import INT32_MAX, Bound, check_bounds
 from workbench.errors import Conflict, NotFound, ValidationFailed
 from workbench.projects.kinds import spec_of
@@ -39,7 +40,7 @@ from workbench.rounds.selectors import rounds_of
 
 log = logging.getLogger(__name__)
 
-ALL_FORMATS = ("jsonl", "csv", "parquet", "trl")
+ALL_FORMATS = ("jsonl", "csv", "parquet", "trl", "trl_conversational")
 
 
 def release_settings_get(*, project: Project) -> ReleaseSettings:
@@ -101,8 +102,9 @@ def release_create(
     bad = [f for f in chosen if f not in ALL_FORMATS]
     if bad:
         raise ValidationFailed(f"Unknown formats {bad}; valid: {', '.join(ALL_FORMATS)}.")
-    if "trl" in chosen and spec_of(project.kind).export_kind != "preference":
-        raise ValidationFailed("The trl format needs a preference project.")
+    for pair_format in ("trl", "trl_conversational"):
+        if pair_format in chosen and spec_of(project.kind).export_kind != "preference":
+            raise ValidationFailed(f"The {pair_format} format needs a preference project.")
     release_settings_get(project=project)
     name = ""
     if created_by is not None and created_by.pk:
@@ -206,8 +208,12 @@ def _write_files(release: Release) -> tuple[dict[str, Any], str, dict[str, int]]
     if folder.exists():
         # Left by a build that died before publishing (this row was never published).
         shutil.rmtree(folder)
+    records = release_records(project=project, salt=salt, policy=policy, excluded=excluded)
+    lengths = LengthTally()
+    if spec_of(project.kind).export_kind == "preference":
+        records = lengths.counting(records)
     build_release(
-        release_records(project=project, salt=salt, policy=policy, excluded=excluded),
+        records,
         kind=spec_of(project.kind).export_kind,
         classes=spec_of(project.kind).labels,
         out_dir=folder,
@@ -224,6 +230,7 @@ def _write_files(release: Release) -> tuple[dict[str, Any], str, dict[str, int]]
             ),
             filters_applied=_FilterLines(policy, excluded),
             extra_sections=release_audit_sections(project=project, round_id=release.last_round_id),
+            length_bias=lengths if spec_of(project.kind).export_kind == "preference" else None,
         ),
     )
     _make_read_only(folder)
@@ -231,6 +238,44 @@ def _write_files(release: Release) -> tuple[dict[str, Any], str, dict[str, int]]
 
     manifest = read_manifest(folder).to_dict()
     return manifest, sha256_file(folder / "manifest.json"), dict(sorted(excluded.items()))
+
+
+class LengthTally:
+    """How often a preference release's chosen response is the longer one (characters), counted
+    while its records stream through and read by the datasheet afterwards (like
+    :class:`_FilterLines`); the interval is ``label_quality``'s Wilson interval."""
+
+    def __init__(self) -> None:
+        self.longer = self.decided = 0
+
+    def counting(self, records: Iterable[Any]) -> Iterator[Any]:
+        for record in records:
+            if record.label in ("A", "B"):
+                chosen, rejected = (
+                    (record.response_a, record.response_b)
+                    if record.label == "A"
+                    else (record.response_b, record.response_a)
+                )
+                if len(chosen) != len(rejected):
+                    self.decided += 1
+                    self.longer += len(chosen) > len(rejected)
+            yield record
+
+    @property
+    def longer_chosen(self) -> int:
+        return self.longer
+
+    @property
+    def pairs(self) -> int:
+        return self.decided
+
+    @property
+    def ci_low(self) -> float:
+        return lq.wilson_share(self.longer, self.decided).ci_low
+
+    @property
+    def ci_high(self) -> float:
+        return lq.wilson_share(self.longer, self.decided).ci_high
 
 
 class _FilterLines(Sequence[str]):

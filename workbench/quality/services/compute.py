@@ -15,6 +15,7 @@ from workbench.projects.models import Item, Project
 from workbench.quality import analysis
 from workbench.quality.features import item_features
 from workbench.quality.models import AnnotatorQuality, GoldItem, ItemConsensus, LabelIssue, QualityRun
+from workbench.quality.preference_audit import position_flag, preference_audit
 from workbench.quality.ratings import ProjectRatings, project_ratings
 from workbench.quality.services.gold import gold_items_select
 from workbench.quality.services.review import reviews_settle
@@ -93,12 +94,14 @@ def _compute(run: QualityRun) -> None:
             seed=config.seed,
         )
         summary = result.summary
+        if ratings.spec.sided:
+            summary["preference_audit"] = preference_audit(ratings, consensus=result.consensus)
     summary["gold"] = {"n_gold_items": gold_count, "rate": config.gold_rate}
     with transaction.atomic():
         changed = 0
         if ratings is not None and result is not None:
             changed = _store_consensus(project, ratings, result)
-            _store_annotators(project, ratings, result, config)
+            _store_annotators(project, ratings, result, config, summary.get("preference_audit"))
             _store_issues(project, ratings, result, run)
             reviews_settle(project=project, ratings=ratings)
         else:
@@ -149,16 +152,23 @@ def _store_consensus(project: Project, ratings: ProjectRatings, result: analysis
 
 
 def _store_annotators(
-    project: Project, ratings: ProjectRatings, result: analysis.Analysis, config: Any
+    project: Project,
+    ratings: ProjectRatings,
+    result: analysis.Analysis,
+    config: Any,
+    audit: dict[str, Any] | None,
 ) -> None:
     users = get_user_model().objects
     valid_users = set(
         users.filter(id__in=[u for u in ratings.annotator_users.values() if u]).values_list("id", flat=True)
     )
     AnnotatorQuality.objects.filter(project=project).delete()
+    position = {r["ls_user_id"]: position_flag(r) for r in (audit or {}).get("annotators", [])}
     rows = []
     for row in result.annotators:
         flags = []
+        if (flag := position.get(row["ls_user_id"])) is not None:
+            flags.append(flag)
         if row.pop("gold_flagged"):
             flags.append(f"gold accuracy below {config.gold_threshold:g}")
         if (

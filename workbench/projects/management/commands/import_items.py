@@ -46,6 +46,9 @@ class Command(BaseCommand):
                 f"({report.duplicates} duplicates skipped)."
             )
         )
+        if report.near_identical:
+            rows = ", ".join(f"row {r['row']} ({r['reason']})" for r in report.near_identical_rows[:20])
+            self.stdout.write(f"{report.near_identical} pairs with (nearly) identical responses: {rows}")
         groups = import_group_counts(import_id=report.import_id)
         if groups is None:
             self.stdout.write(

@@ -18,7 +18,9 @@ class Command(BaseCommand):
         parser.add_argument("--min-quality", type=float, default=None)
         parser.add_argument("--include-open-label-issues", action="store_true")
         parser.add_argument("--consensus-method", default=None, help="default: the project's quality setting")
-        parser.add_argument("--formats", default="", help="comma-separated: jsonl,csv,parquet,trl")
+        parser.add_argument(
+            "--formats", default="", help="comma-separated: jsonl,csv,parquet,trl,trl_conversational"
+        )
         parser.add_argument("--split", default="0.8,0.1,0.1", help="train,validation,test ratios")
         parser.add_argument("--user", default="", help="e-mail of the user recorded as its creator")
 
