@@ -3,8 +3,6 @@ they answer, and 400s that name the field."""
 
 from __future__ import annotations
 
-import warnings
-
 import pytest
 from rest_framework.test import APIClient
 
@@ -107,9 +105,10 @@ def test_labels_and_drift_on_demand(project) -> None:  # type: ignore[no-untyped
 
 
 def test_the_openapi_schema_has_the_audit_endpoints_without_name_clashes() -> None:
-    with warnings.catch_warnings():
-        warnings.simplefilter("error")
-        response = APIClient().get("/api/schema/", HTTP_ACCEPT="application/json")
+    # No generator warning at all (name clashes included) is tests/workbench/test_schema.py's
+    # check (spectacular --fail-on-warn); turning every Python warning into an error here would
+    # depend on what ran first (whitenoise warns once, at its first request, about var/static).
+    response = APIClient().get("/api/schema/", HTTP_ACCEPT="application/json")
     assert response.status_code == 200
     paths = response.json()["paths"]
     for path in ("settings/", "identity/", "labels/", "drift/", "rounds/{round_id}/fairness/"):
