@@ -18,6 +18,7 @@ prediction of the current model version), the fake takes the first in queue orde
 from __future__ import annotations
 
 import itertools
+import threading
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
@@ -62,9 +63,14 @@ class FakeWebhook:
 
 
 class FakeGateway:
-    """The Gateway protocol in memory. Its dicts are public so tests can look inside."""
+    """The Gateway protocol in memory. Its dicts are public so tests can look inside.
+
+    Simulated annotators call it from one thread each, as they call Label Studio: taking a task
+    and submitting an answer hold a lock (Label Studio serializes them in its database), and the
+    listings read a snapshot."""
 
     def __init__(self) -> None:
+        self._lock = threading.RLock()
         self.projects: dict[int, FakeProject] = {}
         self.tasks: dict[int, FakeTask] = {}
         self.annotations: dict[int, LsAnnotation] = {}
@@ -128,9 +134,13 @@ class FakeGateway:
                 task.scores[model_version] = prediction.score
 
     def iter_annotations(self, *, project_id: int) -> Iterator[LsAnnotation]:
-        for task_id in self._project(project_id).task_ids:
-            for annotation in self._annotations_of(task_id):
-                yield replace(annotation, task_data=dict(self.tasks[task_id].data), project_id=project_id)
+        with self._lock:
+            snapshot = [
+                replace(annotation, task_data=dict(self.tasks[task_id].data), project_id=project_id)
+                for task_id in list(self._project(project_id).task_ids)
+                for annotation in self._annotations_of(task_id)
+            ]
+        yield from snapshot
 
     def get_annotation(self, *, annotation_id: int) -> LsAnnotation | None:
         annotation = self.annotations.get(annotation_id)
@@ -140,8 +150,12 @@ class FakeGateway:
         return replace(annotation, task_data=dict(task.data), project_id=task.project_id)
 
     def iter_tasks(self, *, project_id: int) -> Iterator[LsTask]:
-        for task_id in sorted(self._project(project_id).task_ids):
-            yield LsTask(id=task_id, data=dict(self.tasks[task_id].data))
+        with self._lock:
+            snapshot = [
+                LsTask(id=task_id, data=dict(self.tasks[task_id].data))
+                for task_id in sorted(self._project(project_id).task_ids)
+            ]
+        yield from snapshot
 
     def update_annotation(self, *, annotation_id: int, result: list[dict[str, Any]]) -> None:
         annotation = self._get(self.annotations, annotation_id, "annotation")
@@ -169,6 +183,10 @@ class FakeGateway:
         return account.token
 
     def next_task(self, *, project_id: int, user_token: str) -> LsTask | None:
+        with self._lock:
+            return self._next_task(project_id, user_token)
+
+    def _next_task(self, project_id: int, user_token: str) -> LsTask | None:
         user_id = self._user_id(user_token)
         project = self._project(project_id)
         open_tasks = [t for t in self._queue(project) if not self._done_for(t, user_id)]
@@ -196,6 +214,18 @@ class FakeGateway:
         return self._annotate(task_id, [], 0.0, user_token, cancelled=True)
 
     def _annotate(
+        self,
+        task_id: int,
+        result: list[dict[str, Any]],
+        lead_time: float,
+        user_token: str,
+        *,
+        cancelled: bool,
+    ) -> LsAnnotation:
+        with self._lock:
+            return self._annotate_locked(task_id, result, lead_time, user_token, cancelled=cancelled)
+
+    def _annotate_locked(
         self,
         task_id: int,
         result: list[dict[str, Any]],
