@@ -221,10 +221,14 @@ def items_import_records(
     )
 
 
-def task_data(item: Item) -> dict[str, Any]:
+def task_data(item: Item, *, guideline_version: int | None = None) -> dict[str, Any]:
     """What Label Studio shows for an item. ``item_id`` lets webhooks and reconciliation map a
-    task back to its item without trusting task ids (reused on SQLite after deletions)."""
-    return {**item.data, "item_id": item.id}
+    task back to its item without trusting task ids (reused on SQLite after deletions);
+    ``guideline_version`` stamps every annotation of the task with the policy in force."""
+    data = {**item.data, "item_id": item.id}
+    if guideline_version is not None:
+        data["guideline_version"] = guideline_version
+    return data
 
 
 def items_push(*, project: Project, limit: int | None = None, item_ids: Sequence[int] | None = None) -> int:
@@ -236,12 +240,17 @@ def items_push(*, project: Project, limit: int | None = None, item_ids: Sequence
     if limit is not None:
         pending = pending[:limit]
     items = list(pending)
+    from workbench.guidelines.selectors import current_version  # late: guidelines builds on projects
+
+    version = current_version(project)
     gateway = connection.get_gateway()
     pushed = 0
     for start in range(0, len(items), PUSH_BATCH_SIZE):
         batch = items[start : start + PUSH_BATCH_SIZE]
         try:
-            task_ids = gateway.import_tasks(project_id=project.ls_id(), tasks=[task_data(i) for i in batch])
+            task_ids = gateway.import_tasks(
+                project_id=project.ls_id(), tasks=[task_data(i, guideline_version=version) for i in batch]
+            )
         except LabelStudioError as exc:
             raise upstream_error(
                 exc, f"Label Studio refused tasks after {pushed} were pushed", extra={"pushed": pushed}
