@@ -172,11 +172,10 @@ def _apply(project: Project, ls: LsAnnotation, source: Annotation.Source) -> str
         "synced_at": timezone.now(),
     }
     existing = Annotation.objects.select_for_update().filter(project=project, ls_annotation_id=ls.id).first()
-    # The first sync stamps it: a task re-stamped later (a newer version published while it was
-    # still open) must not move an answer already made under the older version.
-    stamped = ls.task_data.get("guideline_version")
-    fields["guideline_version"] = (existing.guideline_version if existing is not None else None) or (
-        stamped if isinstance(stamped, int) and not isinstance(stamped, bool) else None
+    from workbench.guidelines.selectors import version_in_force  # late: guidelines builds on us
+
+    fields["guideline_version"] = version_in_force(
+        project=project, stamped=ls.task_data.get("guideline_version"), made_at=ls.created_at
     )
     if existing is None:
         Annotation.objects.create(project=project, ls_annotation_id=ls.id, **fields)

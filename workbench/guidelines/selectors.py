@@ -7,6 +7,7 @@ from __future__ import annotations
 import math
 from collections import Counter
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
 import numpy as np
@@ -52,6 +53,25 @@ def current_version(project: Project) -> int | None:
     """The version in force (the newest published), None before the first."""
     latest = versions_of(project).order_by("-version").values_list("version", flat=True).first()
     return latest
+
+
+def version_in_force(*, project: Project, stamped: Any, made_at: datetime | None) -> int | None:
+    """The guideline version an answer was made under: the one its task's data carries, unless
+    the answer is older than that version's publication (the task was re-stamped after it was
+    answered, e.g. before the answer was synced): then the newest earlier version published
+    before the answer was made, or None if it predates every guideline. ``made_at`` is Label
+    Studio's creation time of the answer."""
+    if not isinstance(stamped, int) or isinstance(stamped, bool) or stamped < 1:
+        return None
+    if made_at is None:
+        return stamped
+    return (
+        versions_of(project)
+        .filter(version__lte=stamped, published_at__lte=made_at)
+        .order_by("-version")
+        .values_list("version", flat=True)
+        .first()
+    )
 
 
 def stamped_versions(project: Project) -> list[int]:
