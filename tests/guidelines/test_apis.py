@@ -87,3 +87,13 @@ def test_a_release_asks_for_the_current_policy_only(project: Project, settings, 
     assert created.status_code == 202, created.json()
     assert created.json()["guideline_version"] == "v1"
     assert created.json()["filter_policy"]["guideline_versions"] == "current"
+
+
+def test_the_dashboard_overview_shows_each_guideline_version(project: Project, client) -> None:  # type: ignore[no-untyped-def]
+    admin = factories.user(Role.ADMIN)
+    factories.api_client(admin).post(url(project), {"text": "rules", "note": "insults count"}, format="json")
+    client.force_login(admin)
+    page = client.get(f"/quality/projects/{project.id}/").content.decode()
+    table = page[page.index('<table id="guideline-versions">') :]
+    table = table[: table.index("</table>")]
+    assert "<td>v1</td>" in table and "insults count" in table and "toxic 0" in table

@@ -16,6 +16,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from workbench.errors import Forbidden, NotFound, WorkbenchError
+from workbench.guidelines.selectors import version_stats
 from workbench.quality import plots, selectors, services
 from workbench.quality.models import QualitySettings
 
@@ -77,6 +78,7 @@ def project_overview(request: HttpRequest, project_id: int) -> HttpResponse:
             "overview": selectors.overview(context["project"]),
             "pairs": pairs,
             "statistics": statistics,
+            "guideline_stats": version_stats(context["project"]),
         },
     )
 
