@@ -18,8 +18,8 @@ import label_quality as lq
 from workbench import votes
 from workbench.accounts.selectors import can_manage_projects, is_admin
 from workbench.annotations.models import Annotation
-from workbench.errors import Forbidden, NotFound
-from workbench.guidelines.models import GuidelineVersion
+from workbench.errors import Forbidden, NotFound, ValidationFailed
+from workbench.guidelines.models import GuidelineVersion, RelabelCampaign
 from workbench.projects.kinds import KindSpec, Label, spec_of
 from workbench.projects.models import Project
 from workbench.projects.selectors import project_get
@@ -46,6 +46,28 @@ def version_get(*, project: Project, version: int) -> GuidelineVersion:
     found = versions_of(project).filter(version=version).first()
     if found is None:
         raise NotFound(f"Project {project.id} has no guideline version {version}.")
+    return found
+
+
+def version_current(project: Project) -> GuidelineVersion:
+    found = versions_of(project).order_by("-version").first()
+    if found is None:
+        raise ValidationFailed(f"Project {project.id} has no published guideline; publish one first.")
+    return found
+
+
+def campaigns_of(project: Project) -> QuerySet[RelabelCampaign]:
+    return (
+        RelabelCampaign.objects.filter(version__project=project)
+        .select_related("version__project")
+        .order_by("id")
+    )
+
+
+def campaign_get(*, project: Project, campaign_id: int) -> RelabelCampaign:
+    found = campaigns_of(project).filter(id=campaign_id).first()
+    if found is None:
+        raise NotFound(f"Project {project.id} has no relabel campaign {campaign_id}.")
     return found
 
 

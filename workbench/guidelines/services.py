@@ -10,9 +10,11 @@ from django.utils import timezone
 from markdown_it import MarkdownIt
 
 from workbench.errors import ValidationFailed, upstream_error
+from workbench.guidelines.campaigns import campaign_open, selection_check
 from workbench.guidelines.models import GuidelineVersion
 from workbench.labelstudio import connection
 from workbench.labelstudio.types import LabelStudioError, LsTask
+from workbench.projects.kinds import spec_of
 from workbench.projects.models import Item, Project
 from workbench.projects.services import task_data
 
@@ -26,11 +28,21 @@ def guideline_html(text: str) -> str:
     return str(MarkdownIt("commonmark", {"html": False}).render(text))
 
 
-def guideline_publish(*, project: Project, text: str, note: str, author: User | None) -> GuidelineVersion:
+def guideline_publish(
+    *,
+    project: Project,
+    text: str,
+    note: str,
+    author: User | None,
+    relabel_label: str = "",
+    relabel_pattern: str = "",
+) -> GuidelineVersion:
     """Publish the next version: Label Studio's instructions become its text, and the data of the
-    project's tasks not yet fully labeled carry its number. All or nothing here: if Label Studio
-    refuses, no version is recorded (tasks re-stamped before the failure carry a number that the
-    retried publish gives again)."""
+    project's tasks not yet fully labeled carry its number; with a relabel selection (label
+    and/or regex), also open a relabel campaign under it (``campaigns.campaign_open``). All or
+    nothing here: if Label Studio refuses or the selection finds nothing, no version is recorded
+    (tasks re-stamped before the failure carry a number that the retried publish gives again)."""
+    selection_check(spec_of(project.kind), relabel_label, relabel_pattern)
     if not text.strip():
         raise ValidationFailed("text: the guideline is empty.", extra={"fields": {"text": ["empty"]}})
     if len(text) > MAX_TEXT_CHARS:
@@ -75,6 +87,8 @@ def guideline_publish(*, project: Project, text: str, note: str, author: User | 
             )
         except LabelStudioError as exc:
             raise upstream_error(exc, f"Label Studio refused guideline v{number}") from exc
+        if relabel_label or relabel_pattern:
+            campaign_open(version=version, label=relabel_label, pattern=relabel_pattern, created_by=author)
     return version
 
 

@@ -221,6 +221,15 @@ def items_import_records(
     )
 
 
+# Keys that mark a follow-up task for an item (a label-issue review, a relabel campaign): answers
+# to it count for the item, but it is never taken for the item's own task.
+FOLLOW_UP_KEYS = ("review_of_issue", "relabel_campaign")
+
+
+def is_follow_up(data: Mapping[str, Any]) -> bool:
+    return any(key in data for key in FOLLOW_UP_KEYS)
+
+
 def task_data(item: Item, *, guideline_version: int | None = None) -> dict[str, Any]:
     """What Label Studio shows for an item. ``item_id`` lets webhooks and reconciliation map a
     task back to its item without trusting task ids (reused on SQLite after deletions);

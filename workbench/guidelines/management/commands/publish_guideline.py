@@ -15,6 +15,12 @@ class Command(BaseCommand):
         parser.add_argument("project", help="project name")
         parser.add_argument("file", help="Markdown file with the guideline's full text")
         parser.add_argument("--note", required=True, help="what changed in this version")
+        parser.add_argument(
+            "--relabel-label", default="", help="open a relabel campaign: older answers' label"
+        )
+        parser.add_argument(
+            "--relabel-pattern", default="", help="open a relabel campaign: regex over the text"
+        )
         parser.add_argument("--user", default="", help="e-mail of the user recorded as its author")
 
     def handle(self, *args: object, **options: object) -> None:
@@ -32,10 +38,19 @@ class Command(BaseCommand):
             if user is None:
                 raise CommandError(f"No user with e-mail '{options['user']}'.")
         try:
-            version = guideline_publish(project=project, text=text, note=str(options["note"]), author=user)
+            version = guideline_publish(
+                project=project,
+                text=text,
+                note=str(options["note"]),
+                author=user,
+                relabel_label=str(options["relabel_label"]),
+                relabel_pattern=str(options["relabel_pattern"]),
+            )
         except WorkbenchError as exc:
             raise CommandError(f"{path}: {exc.message}") from exc
         self.stdout.write(
             f"Published guideline v{version.version} of '{project.name}'; "
             f"{version.tasks_updated} open task(s) now carry it."
         )
+        for campaign in version.campaigns.all():
+            self.stdout.write(f"Relabel campaign {campaign.id}: {campaign.tasks.count()} item(s) queued.")
