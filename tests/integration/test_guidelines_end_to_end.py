@@ -19,6 +19,8 @@ from pytest_django.live_server_helper import LiveServer
 
 from workbench.annotations.models import Annotation
 from workbench.annotations.simulation import simulate, simulated_annotators
+from workbench.guidelines.campaigns import campaign_progress
+from workbench.guidelines.models import RelabelCampaign
 from workbench.guidelines.services import guideline_html
 from workbench.labelstudio.server import ServerInfo
 from workbench.labelstudio.types import Gateway
@@ -134,5 +136,70 @@ def test_a_policy_shift_stamps_answers_and_a_current_policy_release_holds_only_v
         assert records(settings, before) == before_records and before.record_count == 4
         assert before.manifest_sha256 == before_sha and before.guideline_version == "v1"
         assert {r["label"] for r in before_records} == {"non-toxic"}
+    finally:
+        real_gateway.delete_project(project_id=project.ls_id())
+
+
+def test_a_relabel_campaign_runs_through_label_studio_and_its_answers_follow_the_new_policy(
+    real_gateway: Gateway,
+    live_server: LiveServer,
+    settings: Settings,
+    tmp_path: Path,
+) -> None:
+    settings.PUBLIC_URL = live_server.url
+    project = project_create(name=f"test relabel {uuid.uuid4().hex[:8]}", kind="toxicity_binary")
+    try:
+        names = ["Senator Smith", "a stranger", "Mayor Jones", "someone", "Judge Brown", "nobody"]
+        items_import_records(
+            project=project,
+            records=[
+                {"text": f"{name} is a clueless fool, take {i}", "external_id": f"r{i}", "label": "non-toxic"}
+                for i, name in enumerate(names)
+            ],
+        )
+        (tmp_path / "v1.md").write_text(V1, encoding="utf-8")
+        (tmp_path / "v2.md").write_text(V2, encoding="utf-8")
+        run("publish_guideline", project.name, str(tmp_path / "v1.md"), "--note", "first policy")
+        run("push_items", project.name)
+        annotators = simulated_annotators(2, [0.0])
+        assert simulate(project=project, annotators=annotators[:1], seed=5).total == 6
+        run("reconcile_annotations", project.name)
+
+        out = run(
+            "publish_guideline",
+            project.name,
+            str(tmp_path / "v2.md"),
+            "--note",
+            "insults at named people",
+            "--relabel-label",
+            "non-toxic",
+            "--relabel-pattern",
+            "Senator|Mayor|Judge",
+        )
+        assert "Relabel campaign" in out and "3 item(s) queued" in out, out
+        campaign = RelabelCampaign.objects.get(version__project=project)
+        named = {
+            i.id
+            for i in Item.objects.filter(project=project)
+            if i.data["text"].split(" is ")[0] in names[::2]
+        }
+        assert {t.item_id for t in campaign.tasks.all()} == named
+        assert campaign_progress(campaign)["counts"]["queued"] == 3
+
+        Item.objects.filter(id__in=named).update(gold="toxic")  # what v2 says of them
+        # Another annotator takes the follow-ups (one only: two side by side may both be handed
+        # a task), the only tasks open.
+        assert simulate(project=project, annotators=annotators[1:], seed=5).total == 3
+        run("reconcile_annotations", project.name)
+
+        progress = campaign_progress(campaign)
+        assert progress["counts"] == {"queued": 0, "changed": 3, "unchanged": 0, "done": 3, "total": 3}
+        assert {t["new_label"] for t in progress["tasks"]} == {"toxic"}
+        run("create_release", project.name, "--formats", "jsonl", "--guideline-versions", "current")
+        current = Release.objects.get(project=project, version=1)
+        got = records(settings, current)
+        assert {r["item_id"] for r in got} == named and {r["label"] for r in got} == {"toxic"}
+        assert current.guideline_version == "v2"
+        assert all(len(r["annotations"]) == 1 for r in got)  # the v2 answer only, not the v1 one
     finally:
         real_gateway.delete_project(project_id=project.ls_id())
