@@ -154,6 +154,8 @@ def test_answers_keep_the_version_they_were_made_under_and_releases_can_keep_onl
     assert everything.guideline_version == "v1,v2"
     assert before.guideline_version == "v1"
     assert current.record_count == 6
+    datasheet = (releases.release_folder(current) / "DATASHEET.md").read_text(encoding="utf-8")
+    assert "Only answers made under guideline v2 count." in datasheet
     assert all(v["label"] == "toxic" and len(v["annotations"]) == 1 for v in records(current))
     # Three items have a v1 and a v2 answer, a tie that goes to toxic; all six are in.
     assert {len(r["annotations"]) for r in records(everything)} == {1, 2}
