@@ -35,6 +35,8 @@ class FakeProject:
     label_config: str
     maximum_annotations: int
     model_version: str | None = None  # None: sequential order
+    instructions: str = ""
+    show_instruction: bool = False
     task_ids: list[int] = field(default_factory=list)
 
 
@@ -105,6 +107,10 @@ class FakeGateway:
     def set_webhook_active(self, *, webhook_id: int, active: bool) -> None:
         self._get(self.webhooks, webhook_id, "webhook").active = active
 
+    def set_instructions(self, *, project_id: int, html: str) -> None:
+        project = self._project(project_id)
+        project.instructions, project.show_instruction = html, True
+
     def set_queue_order(self, *, project_id: int, model_version: str | None) -> None:
         project = self._project(project_id)
         if model_version is not None and not any(
@@ -156,6 +162,10 @@ class FakeGateway:
                 for task_id in sorted(self._project(project_id).task_ids)
             ]
         yield from snapshot
+
+    def update_task_data(self, *, tasks: Sequence[LsTask]) -> None:
+        for task in tasks:
+            self._get(self.tasks, task.id, "task").data = dict(task.data)
 
     def update_annotation(self, *, annotation_id: int, result: list[dict[str, Any]]) -> None:
         annotation = self._get(self.annotations, annotation_id, "annotation")

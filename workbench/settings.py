@@ -126,6 +126,7 @@ INSTALLED_APPS = [
     "workbench.releases",
     "workbench.quality",
     "workbench.audits",
+    "workbench.guidelines",
     "workbench.ops",
 ]
 

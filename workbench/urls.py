@@ -11,6 +11,7 @@ from rest_framework.views import APIView
 from workbench.accounts import apis as accounts
 from workbench.annotations import apis as annotations
 from workbench.errors import NotFound
+from workbench.guidelines import urls as guidelines
 from workbench.ops import views as ops
 from workbench.projects import apis as projects
 from workbench.quality import apis as quality
@@ -47,6 +48,7 @@ api: list[URLPattern | URLResolver] = [
     path("projects/<int:project_id>/rounds/<int:round_id>/", rounds.RoundDetailApi.as_view()),
     path("projects/<int:project_id>/rounds/settings/", rounds.RoundConfigApi.as_view()),
     path("strategies/", rounds.StrategyListApi.as_view()),
+    *guidelines.urlpatterns,
     path("projects/<int:project_id>/quality/", quality.QualitySummaryApi.as_view()),
     path("projects/<int:project_id>/quality/recompute/", quality.QualityRecomputeApi.as_view()),
     path("projects/<int:project_id>/quality/settings/", quality.QualitySettingsApi.as_view()),

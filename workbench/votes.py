@@ -49,6 +49,7 @@ class Answer:
     lead_time: float | None = None
     created_at: datetime | None = None
     updated_at: datetime | None = None
+    guideline_version: int | None = None  # the guideline version the answer was made under
 
 
 def order_key(answer: Answer) -> tuple[bool, datetime | None, int]:
@@ -82,10 +83,14 @@ def counted_answers(
     spec: KindSpec,
     item_ids: Sequence[int] | None = None,
     made_before: datetime | None = None,
+    guideline_version: int | None = None,
 ) -> dict[int, list[Answer]]:
     """The answers that count, per item id (only items with at least one), read from the
-    database; ``made_before``: as they stood before that time (answers created earlier)."""
+    database; ``made_before``: as they stood before that time (answers created earlier);
+    ``guideline_version``: only answers made under that guideline version."""
     rows = Annotation.objects.filter(project=project, was_cancelled=False, label__isnull=False)
+    if guideline_version is not None:
+        rows = rows.filter(guideline_version=guideline_version)
     if item_ids is not None:
         rows = rows.filter(item_id__in=list(item_ids))
     if made_before is not None:
@@ -99,15 +104,16 @@ def counted_answers(
         "lead_time",
         "ls_created_at",
         "ls_updated_at",
+        "guideline_version",
     )
 
     def answers() -> Iterable[Answer]:
-        for item_id, ls_user, ls_id, raw, user_id, lead, created, updated in rows.values_list(
+        for item_id, ls_user, ls_id, raw, user_id, lead, created, updated, version in rows.values_list(
             *fields
         ).iterator(chunk_size=5000):
             label = spec.normalized(raw)
             if label is not None:
-                yield Answer(item_id, ls_user, ls_id, label, user_id, lead, created, updated)
+                yield Answer(item_id, ls_user, ls_id, label, user_id, lead, created, updated, version)
 
     return newest_per_annotator(answers())
 

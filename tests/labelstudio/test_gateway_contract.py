@@ -14,7 +14,7 @@ from tests.fakes import FakeGateway
 from workbench.labelstudio import gateway as gateway_module
 from workbench.labelstudio.gateway import SdkGateway
 from workbench.labelstudio.server import ServerInfo
-from workbench.labelstudio.types import Gateway, LabelStudioError, LsAnnotation, Prediction
+from workbench.labelstudio.types import Gateway, LabelStudioError, LsAnnotation, LsTask, Prediction
 
 LABEL_CONFIG = """<View>
   <Text name="text" value="$text"/>
@@ -511,3 +511,55 @@ def test_a_prediction_scored_outside_0_1_is_silently_dropped(
     gateway.set_queue_order(project_id=project_id, model_version="scores-v1")
     _, token = make_annotator()
     assert label_all(gateway, project_id, token) == [1, 0]
+
+
+# --- guidelines: instructions and task data -------------------------------------------------
+
+
+def test_updated_task_data_is_listed_and_served_with_the_new_data(
+    gateway: Gateway, make_project: Callable[..., int], make_annotator: Callable[[], tuple[int, str]]
+) -> None:
+    project_id = make_project()
+    task_ids = import_items(gateway, project_id, 3)
+    gateway.update_task_data(
+        tasks=[LsTask(id=task_ids[1], data={"text": "item 1", "item_id": 1, "guideline_version": 2})]
+    )
+    listed_tasks = {t.id: t.data for t in gateway.iter_tasks(project_id=project_id)}
+    assert listed_tasks[task_ids[1]]["guideline_version"] == 2
+    assert "guideline_version" not in listed_tasks[task_ids[0]]
+    _, token = make_annotator()
+    label_all(gateway, project_id, token)
+    stamped = {a.task_id: a.task_data.get("guideline_version") for a in listed(gateway, project_id)}
+    assert stamped == {task_ids[0]: None, task_ids[1]: 2, task_ids[2]: None}
+
+
+def test_updating_a_missing_task_is_a_permanent_error(gateway: Gateway) -> None:
+    with pytest.raises(LabelStudioError) as error:
+        gateway.update_task_data(tasks=[LsTask(id=987654321, data={"text": "x"})])
+    assert error.value.permanent
+
+
+@pytest.mark.label_studio
+def test_instructions_are_set_and_shown(label_studio: ServerInfo) -> None:
+    gateway = SdkGateway(label_studio.url, label_studio.token)
+    project_id = gateway.create_project(
+        title=f"contract-{uuid.uuid4().hex[:12]}", label_config=LABEL_CONFIG, maximum_annotations=1
+    )
+    try:
+        gateway.set_instructions(project_id=project_id, html="<h1>Policy v2</h1><p>Insults count.</p>")
+        headers = {"Authorization": f"Token {label_studio.token}"}
+        project = httpx.get(f"{label_studio.url}/api/projects/{project_id}/", headers=headers).json()
+    finally:
+        gateway.delete_project(project_id=project_id)
+    assert project["expert_instruction"] == "<h1>Policy v2</h1><p>Insults count.</p>"
+    assert project["show_instruction"] is True
+
+
+def test_fake_instructions_are_set_and_shown() -> None:
+    fake = FakeGateway()
+    project_id = fake.create_project(title="t", label_config=LABEL_CONFIG, maximum_annotations=1)
+    fake.set_instructions(project_id=project_id, html="<p>v1</p>")
+    assert (fake.projects[project_id].instructions, fake.projects[project_id].show_instruction) == (
+        "<p>v1</p>",
+        True,
+    )

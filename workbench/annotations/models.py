@@ -35,6 +35,9 @@ class Annotation(models.Model):
     ls_created_at = models.DateTimeField(null=True)
     ls_updated_at = models.DateTimeField(null=True)
     source = models.CharField(max_length=16, choices=Source.choices)
+    # The guideline version in force, read from the task's data (stamped by the workbench when it
+    # pushed or re-stamped the task); null for tasks pushed before any guideline was published.
+    guideline_version = models.PositiveIntegerField(null=True, blank=True)
     synced_at = models.DateTimeField()
 
     class Meta:

@@ -39,6 +39,7 @@ from workbench.labelstudio.payloads import (
 from workbench.labelstudio.types import LabelStudioError, LsAnnotation
 from workbench.projects import kinds
 from workbench.projects.models import Item, Project
+from workbench.projects.services import is_follow_up
 from workbench.retries import is_transient
 
 log = logging.getLogger(__name__)
@@ -173,6 +174,11 @@ def _apply(project: Project, ls: LsAnnotation, source: Annotation.Source) -> str
         "synced_at": timezone.now(),
     }
     existing = Annotation.objects.select_for_update().filter(project=project, ls_annotation_id=ls.id).first()
+    from workbench.guidelines.selectors import version_in_force  # late: guidelines builds on us
+
+    fields["guideline_version"] = version_in_force(
+        project=project, stamped=ls.task_data.get("guideline_version"), made_at=ls.created_at
+    )
     if existing is None:
         Annotation.objects.create(project=project, ls_annotation_id=ls.id, **fields)
         return "created"
@@ -191,7 +197,7 @@ def _item_for(project: Project, ls: LsAnnotation) -> Item | None:
     if item is None:
         log.warning("annotation %s: task %s is not one of project %s's items", ls.id, ls.task_id, project.id)
         return None
-    if item.ls_task_id is None and "review_of_issue" not in ls.task_data:
+    if item.ls_task_id is None and not is_follow_up(ls.task_data):
         # The push reached Label Studio but its bookkeeping did not commit: adopt the task
         # (Label Studio's own task data says it is this item's).
         taken = Item.objects.filter(project=project, ls_task_id=ls.task_id).exists()
@@ -277,7 +283,7 @@ def _repair_task_ids(project: Project, ls_project_id: int) -> int:
     tasks_of: dict[int, list[int]] = defaultdict(list)
     for task in connection.get_gateway().iter_tasks(project_id=ls_project_id):
         item_id = task.data.get("item_id")
-        if isinstance(item_id, int) and "review_of_issue" not in task.data:
+        if isinstance(item_id, int) and not is_follow_up(task.data):
             tasks_of[item_id].append(task.id)
     wrong: dict[int, int | None] = {}
     for item_id, ls_task_id in Item.objects.filter(project=project).values_list("id", "ls_task_id"):

@@ -107,6 +107,12 @@ class SdkGateway:
             else:
                 self._sdk.projects.update(id=project_id, sampling=UNCERTAINTY, model_version=model_version)
 
+    def set_instructions(self, *, project_id: int, html: str) -> None:
+        """The project's labeling instructions (Label Studio's ``expert_instruction``, HTML),
+        shown before labeling and reachable from every task (``show_instruction``)."""
+        with _translated_errors("set instructions"):
+            self._sdk.projects.update(id=project_id, expert_instruction=html, show_instruction=True)
+
     # --- webhooks ---------------------------------------------------------------------
 
     def register_webhook(self, *, project_id: int, url: str, secret: str) -> int:
@@ -202,6 +208,16 @@ class SdkGateway:
             if len(tasks) < BATCH_SIZE:
                 return
             page += 1
+
+    def update_task_data(self, *, tasks: Sequence[LsTask]) -> None:
+        """Replace each task's data (Label Studio has no bulk update of task data: one PATCH
+        per task, in batches so a failure names how far it got)."""
+        done = 0
+        for batch in _batches(tasks, BATCH_SIZE):
+            for task in batch:
+                with _translated_errors(f"update task {task.id} (after {done} updated)"):
+                    self._sdk.tasks.update(id=str(task.id), data=dict(task.data))
+                done += 1
 
     def update_annotation(self, *, annotation_id: int, result: list[dict[str, Any]]) -> None:
         with _translated_errors("update annotation"):

@@ -76,6 +76,11 @@ class Gateway(Protocol):
 
     def delete_project(self, *, project_id: int) -> None: ...
 
+    def set_instructions(self, *, project_id: int, html: str) -> None:
+        """What annotators see as the project's instructions (HTML), before labeling and from
+        every task."""
+        ...
+
     def register_webhook(self, *, project_id: int, url: str, secret: str) -> int: ...
 
     def set_webhook_active(self, *, webhook_id: int, active: bool) -> None: ...
@@ -107,6 +112,10 @@ class Gateway(Protocol):
 
     def iter_tasks(self, *, project_id: int) -> Iterator[LsTask]:
         """Every task of the project (id and data), in id order."""
+        ...
+
+    def update_task_data(self, *, tasks: Sequence[LsTask]) -> None:
+        """Replace the data of each given task (by id) with its ``data``."""
         ...
 
     def create_user(self, *, email: str, password: str, first_name: str, last_name: str) -> LsUser:

@@ -245,15 +245,29 @@ def items_import_records(
     )
 
 
-def task_data(item: Item) -> dict[str, Any]:
+# Keys that mark a follow-up task for an item (a label-issue review, a relabel campaign): answers
+# to it count for the item, but it is never taken for the item's own task.
+FOLLOW_UP_KEYS = ("review_of_issue", "relabel_campaign")
+
+
+def is_follow_up(data: Mapping[str, Any]) -> bool:
+    return any(key in data for key in FOLLOW_UP_KEYS)
+
+
+def task_data(item: Item, *, guideline_version: int | None = None) -> dict[str, Any]:
     """What Label Studio shows for an item. ``item_id`` lets webhooks and reconciliation map a
     task back to its item without trusting task ids (reused on SQLite after deletions). A pair
-    is shown in its recorded order (``Item.sides``, see :func:`item_sides_record`)."""
+    is shown in its recorded order (``Item.sides``, see :func:`item_sides_record`);
+    ``guideline_version`` stamps every annotation of the task with the policy in force."""
     if kinds.spec_of(item.project.kind).sided:
         if not item.sides:
             raise Conflict(f"Item {item.id} has no recorded sides; it must be pushed with items_push first.")
-        return {**sides.shown_data(item.data, item.sides), "item_id": item.id}
-    return {**item.data, "item_id": item.id}
+        data = {**sides.shown_data(item.data, item.sides), "item_id": item.id}
+    else:
+        data = {**item.data, "item_id": item.id}
+    if guideline_version is not None:
+        data["guideline_version"] = guideline_version
+    return data
 
 
 def item_sides_record(*, project: Project, items: Sequence[Item]) -> None:
@@ -278,12 +292,17 @@ def items_push(*, project: Project, limit: int | None = None, item_ids: Sequence
         pending = pending[:limit]
     items = list(pending.select_related("project"))
     item_sides_record(project=project, items=items)
+    from workbench.guidelines.selectors import current_version  # late: guidelines builds on projects
+
+    version = current_version(project)
     gateway = connection.get_gateway()
     pushed = 0
     for start in range(0, len(items), PUSH_BATCH_SIZE):
         batch = items[start : start + PUSH_BATCH_SIZE]
         try:
-            task_ids = gateway.import_tasks(project_id=project.ls_id(), tasks=[task_data(i) for i in batch])
+            task_ids = gateway.import_tasks(
+                project_id=project.ls_id(), tasks=[task_data(i, guideline_version=version) for i in batch]
+            )
         except LabelStudioError as exc:
             raise upstream_error(
                 exc, f"Label Studio refused tasks after {pushed} were pushed", extra={"pushed": pushed}

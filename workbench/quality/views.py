@@ -16,6 +16,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from workbench.errors import Forbidden, NotFound, WorkbenchError
+from workbench.guidelines.selectors import version_stats
 from workbench.quality import plots, selectors, services
 from workbench.quality.models import QualitySettings
 
@@ -81,6 +82,7 @@ def project_overview(request: HttpRequest, project_id: int) -> HttpResponse:
                 {**a, "name": names.get(a["ls_user_id"], a["ls_user_id"])}
                 for a in context["summary"].get("preference_audit", {}).get("annotators", [])
             ],
+            "guideline_stats": version_stats(context["project"]),
         },
     )
 

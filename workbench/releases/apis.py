@@ -96,6 +96,11 @@ class ReleaseCreateInput(serializers.Serializer):
     exclude_open_label_issues = serializers.BooleanField(default=True)
     # Absent: the project's quality setting (``consensus_method``).
     consensus_method = serializers.CharField(required=False)
+    guideline_versions = serializers.ChoiceField(
+        list(services.GUIDELINE_CHOICES),
+        default="all",
+        help_text="current: only answers made under the guideline version in force",
+    )
     split_ratios = serializers.DictField(child=serializers.FloatField(), required=False)
     formats = serializers.ListField(
         child=serializers.CharField(), required=False, allow_empty=False, max_length=len(services.ALL_FORMATS)
@@ -125,6 +130,7 @@ class ReleaseListCreateApi(APIView):
                 min_quality=given.get("min_quality"),
                 exclude_open_label_issues=given["exclude_open_label_issues"],
                 consensus_method=given.get("consensus_method"),
+                guideline_versions=given["guideline_versions"],
             ),
             split_ratios=given.get("split_ratios"),
             formats=given.get("formats"),

@@ -45,6 +45,10 @@ class FilterPolicy:
     exclude_open_label_issues: bool = True
     consensus_method: str | None = None
     quality_run: int | None = None
+    # "current": only answers made under the guideline version in force when the release was
+    # created (``guideline_version``, filled in by ``release_create``); "all": every answer.
+    guideline_versions: str = "all"
+    guideline_version: int | None = None
 
     @property
     def label_issues_applied(self) -> bool:
@@ -81,7 +85,8 @@ def release_records(
         if not items:
             return
         last_id = items[-1][0]
-        voted_by = _votes_for(project, spec, [item_id for item_id, _, _ in items], salt)
+        only = policy.guideline_version if policy.guideline_versions == "current" else None
+        voted_by = _votes_for(project, spec, [item_id for item_id, _, _ in items], salt, only)
         voted = [
             consensus.ItemVotes(item_id, voted_by[item_id])
             for item_id, _, _ in items
@@ -104,10 +109,13 @@ def release_records(
 
 
 def _votes_for(
-    project: Project, spec: KindSpec, item_ids: list[int], salt: str
+    project: Project, spec: KindSpec, item_ids: list[int], salt: str, guideline_version: int | None
 ) -> dict[int, tuple[tuple[str, Any], ...]]:
-    """Each item's counted votes (the vote policy's answers that count), sorted by pseudonym."""
-    counted = votes.counted_answers(project=project, spec=spec, item_ids=item_ids)
+    """Each item's counted votes (the vote policy's answers that count; with a guideline
+    version, only those made under it), sorted by pseudonym."""
+    counted = votes.counted_answers(
+        project=project, spec=spec, item_ids=item_ids, guideline_version=guideline_version
+    )
     return {
         item_id: tuple(sorted((pseudonym(a.ls_user_id, salt), a.label) for a in answers))
         for item_id, answers in counted.items()

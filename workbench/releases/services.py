@@ -84,6 +84,7 @@ def release_create(
     from exports import ReleaseInputError, SplitRatios
 
     policy = policy or FilterPolicy()
+    policy, guidelines = _guideline_policy(project, policy)
     method = policy.consensus_method or consensus_method_of(project)
     consensus.get(method)  # unknown method: fail now, not in the worker
     quality_run = latest_run(project)
@@ -123,7 +124,7 @@ def release_create(
                 created_by=created_by if created_by is not None and created_by.pk else None,
                 created_by_name=name or "system",
                 label_config_sha256=project.label_config_sha256,
-                guideline_version=None,
+                guideline_version=guidelines,
                 last_round_id=last_round.id if last_round is not None else None,
                 model_version=last_round.model_version if last_round is not None else None,
                 filter_policy=policy.to_dict(),
@@ -134,6 +135,35 @@ def release_create(
     except IntegrityError as exc:
         raise Conflict("Another release of this project was created at the same moment; retry.") from exc
     return release
+
+
+GUIDELINE_CHOICES = ("all", "current")
+
+
+def _guideline_policy(project: Project, policy: FilterPolicy) -> tuple[FilterPolicy, str | None]:
+    """The policy with the guideline version it keeps pinned ("current": the version in force
+    now, so a later publish cannot change what the release holds), and the versions the release
+    records: "v2", or "v1,v2" for every stamped version (None: no answer carries one)."""
+    from workbench.guidelines.selectors import current_version, stamped_versions  # builds on releases' inputs
+
+    if policy.guideline_versions not in GUIDELINE_CHOICES:
+        raise ValidationFailed(
+            f"guideline_versions must be one of {', '.join(GUIDELINE_CHOICES)}; "
+            f"got {policy.guideline_versions!r}.",
+            extra={"fields": {"guideline_versions": [f"one of {', '.join(GUIDELINE_CHOICES)}"]}},
+        )
+    if policy.guideline_versions == "all":
+        stamped = stamped_versions(project)
+        return dataclasses.replace(policy, guideline_version=None), (
+            ",".join(f"v{v}" for v in stamped) or None
+        )
+    current = current_version(project)
+    if current is None:
+        raise ValidationFailed(
+            "guideline_versions 'current': this project has no published guideline.",
+            extra={"fields": {"guideline_versions": ["no published guideline"]}},
+        )
+    return dataclasses.replace(policy, guideline_version=current), f"v{current}"
 
 
 def _enqueue_build(release_id: int) -> None:
@@ -303,6 +333,8 @@ def _filters_text(policy: FilterPolicy, excluded: Counter[str]) -> list[str]:
         lines.append(
             f"Label quality at least {policy.min_quality}; left out: {excluded['below_min_quality']}."
         )
+    if policy.guideline_versions == "current":
+        lines.append(f"Only answers made under guideline v{policy.guideline_version} count.")
     if policy.label_issues_applied:
         lines.append(
             f"Items with an open or in-review label issue (quality run {policy.quality_run}) left out: "

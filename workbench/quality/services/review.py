@@ -42,9 +42,12 @@ def label_issue_send_to_review(*, issue: LabelIssue, user: User | None) -> Label
     if not claimed:
         issue.refresh_from_db()
         raise Conflict(f"Label issue {issue.id} is {issue.status}; only an open issue can go to review.")
+    from workbench.guidelines.selectors import current_version  # late: guidelines builds on quality's apps
+
+    data = task_data(issue.item, guideline_version=current_version(project))  # reviewed under today's policy
     try:
         (task_id,) = connection.get_gateway().import_tasks(
-            project_id=project.ls_id(), tasks=[{**task_data(issue.item), "review_of_issue": issue.id}]
+            project_id=project.ls_id(), tasks=[{**data, "review_of_issue": issue.id}]
         )
     except LabelStudioError as exc:
         LabelIssue.objects.filter(id=issue.id).update(

@@ -19,6 +19,12 @@ class Command(BaseCommand):
         parser.add_argument("--include-open-label-issues", action="store_true")
         parser.add_argument("--consensus-method", default=None, help="default: the project's quality setting")
         parser.add_argument(
+            "--guideline-versions",
+            default="all",
+            choices=["all", "current"],
+            help="current: only answers made under the guideline version in force",
+        )
+        parser.add_argument(
             "--formats", default="", help="comma-separated: jsonl,csv,parquet,trl,trl_conversational"
         )
         parser.add_argument("--split", default="0.8,0.1,0.1", help="train,validation,test ratios")
@@ -49,6 +55,7 @@ class Command(BaseCommand):
                     min_quality=options["min_quality"],  # type: ignore[arg-type]
                     exclude_open_label_issues=not options["include_open_label_issues"],
                     consensus_method=options["consensus_method"],  # type: ignore[arg-type]
+                    guideline_versions=str(options["guideline_versions"]),
                 ),
                 split_ratios={"train": train, "validation": validation, "test": test},
                 formats=formats or None,

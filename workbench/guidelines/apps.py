@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class GuidelinesConfig(AppConfig):
+    name = "workbench.guidelines"
+    label = "guidelines"
