@@ -38,3 +38,21 @@ def hashed_features(settings, tmp_path):  # type: ignore[no-untyped-def]
     settings.WORKBENCH_FEATURIZER = "hashed"
     settings.EMBEDDINGS_DIR = tmp_path / "embeddings"
     settings.RELEASES_DIR = tmp_path / "releases"
+
+
+@pytest.fixture
+def browser_page(monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
+    """A page of a real headless Chromium (tests/browser.py)."""
+    from tests.browser import CHROMIUM, FLAGS, VIEWPORT, require_chromium
+
+    require_chromium()
+    # Playwright's sync API runs an event loop in this thread; the ORM calls in the test are
+    # ours, made between browser steps, not from inside that loop.
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+        page = browser.new_page(viewport=VIEWPORT)
+        yield page
+        browser.close()

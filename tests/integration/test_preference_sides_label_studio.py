@@ -6,14 +6,13 @@ order) and is flagged by the quality run, and an annotator in a real Chromium se
 
 from __future__ import annotations
 
-import os
-import shutil
 import uuid
 from collections import Counter
 
 import pytest
 from scipy.stats import binomtest
 
+from tests.browser import CHROMIUM, FLAGS, VIEWPORT, require_chromium
 from workbench.accounts.services import annotator_create
 from workbench.annotations.models import Annotation
 from workbench.annotations.services import annotations_reconcile
@@ -24,17 +23,6 @@ from workbench.quality.models import AnnotatorQuality
 from workbench.quality.services import quality_compute
 
 pytestmark = [pytest.mark.label_studio, pytest.mark.django_db(transaction=True)]
-
-CHROMIUM = "/usr/bin/chromium"
-FLAGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 
 
 def pairs(n: int) -> list[dict[str, str]]:
@@ -107,8 +95,7 @@ def test_a_first_shown_picker_yields_labels_over_a_and_b_and_is_flagged(
 def test_an_annotator_sees_response_1_and_2_and_their_click_is_stored_about_a_and_b(
     real_gateway, label_studio, live_server, settings, monkeypatch, tmp_path
 ) -> None:  # type: ignore[no-untyped-def]
-    if not shutil.which("chromium") and not os.path.exists(CHROMIUM):
-        pytest.fail("Debian's chromium is not installed: run bin/setup (or apt-get install chromium)")
+    require_chromium()
     settings.PUBLIC_URL = live_server.url
     project = project_create(name=f"sides ui {uuid.uuid4().hex[:8]}", kind="preference")
     try:
@@ -121,7 +108,7 @@ def test_an_annotator_sees_response_1_and_2_and_their_click_is_stored_about_a_an
 
         with sync_playwright() as pw:
             browser = pw.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
-            page = browser.new_page(viewport={"width": 1280, "height": 900})
+            page = browser.new_page(viewport=VIEWPORT)
             page.goto(f"{label_studio.url}/user/login/")
             page.fill("#email", email)
             page.fill("#password", password)

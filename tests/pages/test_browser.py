@@ -6,8 +6,8 @@ from __future__ import annotations
 import pytest
 
 from tests import factories
+from tests.browser import assert_not_blank
 from tests.pages.helpers import project_with_history
-from tests.quality.test_browser import assert_not_blank
 from workbench.accounts.models import Role
 from workbench.accounts.services import user_create
 

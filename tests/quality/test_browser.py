@@ -3,15 +3,10 @@ open every page, check the plots render and the send-to-review button works."""
 
 from __future__ import annotations
 
-import io
-import os
-import shutil
-
-import numpy as np
 import pytest
-from PIL import Image
 
 from tests import factories
+from tests.browser import assert_not_blank
 from tests.quality.helpers import annotate, annotators, separable_items
 from workbench.accounts.models import Role
 from workbench.accounts.services import user_create
@@ -19,38 +14,6 @@ from workbench.quality.models import LabelIssue
 from workbench.quality.services import quality_compute
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-CHROMIUM = "/usr/bin/chromium"
-FLAGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
-
-
-@pytest.fixture
-def browser_page(monkeypatch):  # type: ignore[no-untyped-def]
-    if not shutil.which("chromium") and not os.path.exists(CHROMIUM):
-        pytest.fail("Debian's chromium is not installed: run bin/setup (or apt-get install chromium)")
-    # Playwright's sync API runs an event loop in this thread; the ORM calls in the test are
-    # ours, made between browser steps, not from inside that loop.
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
-        page = browser.new_page(viewport={"width": 1280, "height": 900})
-        yield page
-        browser.close()
-
-
-def assert_not_blank(png: bytes, name: str) -> None:
-    pixels = np.asarray(Image.open(io.BytesIO(png)).convert("L"), dtype=np.float64)
-    assert pixels.std() > 10, f"{name} looks blank (pixel std {pixels.std():.1f})"
 
 
 def test_an_admin_sees_agreement_annotators_and_issues_and_sends_one_to_review(

@@ -8,8 +8,8 @@ import pytest
 from django.test import Client
 
 from tests import factories
+from tests.browser import assert_not_blank
 from tests.pages.test_browser import wait_for_image
-from tests.quality.test_browser import assert_not_blank
 from tests.safety_audits.helpers import biased_annotations, identity_records, model_round
 from workbench.accounts.models import Role
 from workbench.accounts.services import user_create

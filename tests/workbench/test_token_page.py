@@ -6,7 +6,6 @@ from __future__ import annotations
 import pytest
 from rest_framework.test import APIClient
 
-from tests.quality.test_browser import browser_page  # noqa: F401  (fixture)
 from workbench.accounts.models import Role
 from workbench.accounts.services import token_get, user_create
 
