@@ -3,8 +3,10 @@ drift check of each import, a round's fairness audit and model card, the label-s
 
 from __future__ import annotations
 
+import io
+
 import pytest
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
 
 from audits import roc_auc
 from tests import factories
@@ -224,3 +226,16 @@ def test_identity_swapped_validation_pairs_get_their_score_gaps(fake_gateway) ->
     largest = max(abs(p["gap"]) for p in cf["largest"])
     assert cf["quantiles"]["1"] == pytest.approx(largest)
     assert "identity-swapped validation pairs" in audit.model_card
+
+
+def test_audit_project_drift_compares_two_imports_and_stores_the_check(fake_gateway) -> None:  # type: ignore[no-untyped-def]
+    project, _ = identity_project(100)
+    items_import_records(project=project, records=identity_records(100, seed=1, start=100))
+    first, second = ItemImport.objects.filter(project=project).order_by("id")
+    out = io.StringIO()
+    call_command("audit_project_drift", project.name, f"import:{first.id}", f"import:{second.id}", stdout=out)
+    check = DriftCheck.objects.filter(project=project, trigger="command").get()
+    assert (check.n_a, check.n_b, check.status) == (100, 100, "done")
+    assert f"verdict: {check.verdict}" in out.getvalue()
+    with pytest.raises(CommandError, match="side_a"):
+        call_command("audit_project_drift", project.name, "last week", f"import:{second.id}")
