@@ -69,3 +69,17 @@ def multilabel_records(n: int = 150) -> list[dict[str, object]]:
         }
         records.append({"text": text, "external_id": f"m{i}", **flags})
     return records
+
+
+def preference_records(n: int) -> list[dict[str, object]]:
+    """Pairs a model learns at once: the helpful answer is A on odd rows and B on even ones."""
+    return [
+        {
+            "prompt": f"question {i}",
+            "response_a": f"a careful helpful answer {i}" if i % 2 else f"rude useless reply {i}",
+            "response_b": f"rude useless reply {i}" if i % 2 else f"a careful helpful answer {i}",
+            "label": "A" if i % 2 else "B",
+            "external_id": f"p{i}",
+        }
+        for i in range(n)
+    ]

@@ -194,20 +194,17 @@ class FakeGateway:
 
     def next_task(self, *, project_id: int, user_token: str) -> LsTask | None:
         with self._lock:
-            return self._next_task(project_id, user_token)
-
-    def _next_task(self, project_id: int, user_token: str) -> LsTask | None:
-        user_id = self._user_id(user_token)
-        project = self._project(project_id)
-        open_tasks = [t for t in self._queue(project) if not self._done_for(t, user_id)]
-        task = next((t for t in open_tasks if user_id in t.locked_by), None)
-        if task is None:
-            candidates = [t for t in open_tasks if self._has_room(t, user_id, project)]
-            task = next(iter(self._breadth_first(candidates, user_id) or candidates), None)
-        if task is None:
-            return None
-        task.locked_by.add(user_id)
-        return LsTask(id=task.id, data=dict(task.data))
+            user_id = self._user_id(user_token)
+            project = self._project(project_id)
+            open_tasks = [t for t in self._queue(project) if not self._done_for(t, user_id)]
+            task = next((t for t in open_tasks if user_id in t.locked_by), None)
+            if task is None:
+                candidates = [t for t in open_tasks if self._has_room(t, user_id, project)]
+                task = next(iter(self._breadth_first(candidates, user_id) or candidates), None)
+            if task is None:
+                return None
+            task.locked_by.add(user_id)
+            return LsTask(id=task.id, data=dict(task.data))
 
     def submit_annotation(
         self,
@@ -233,33 +230,22 @@ class FakeGateway:
         cancelled: bool,
     ) -> LsAnnotation:
         with self._lock:
-            return self._annotate_locked(task_id, result, lead_time, user_token, cancelled=cancelled)
-
-    def _annotate_locked(
-        self,
-        task_id: int,
-        result: list[dict[str, Any]],
-        lead_time: float,
-        user_token: str,
-        *,
-        cancelled: bool,
-    ) -> LsAnnotation:
-        user_id = self._user_id(user_token)
-        task = self._get(self.tasks, task_id, "task")
-        now = _now()
-        annotation = LsAnnotation(
-            id=next(self._ids["annotation"]),
-            task_id=task_id,
-            completed_by=user_id,
-            result=list(result),
-            lead_time=lead_time,
-            was_cancelled=cancelled,
-            created_at=now,
-            updated_at=now,
-        )
-        self.annotations[annotation.id] = annotation
-        task.locked_by.discard(user_id)  # Label Studio releases the lock on submit
-        return annotation
+            user_id = self._user_id(user_token)
+            task = self._get(self.tasks, task_id, "task")
+            now = _now()
+            annotation = LsAnnotation(
+                id=next(self._ids["annotation"]),
+                task_id=task_id,
+                completed_by=user_id,
+                result=list(result),
+                lead_time=lead_time,
+                was_cancelled=cancelled,
+                created_at=now,
+                updated_at=now,
+            )
+            self.annotations[annotation.id] = annotation
+            task.locked_by.discard(user_id)  # Label Studio releases the lock on submit
+            return annotation
 
     # --- queue rules ------------------------------------------------------------------
 

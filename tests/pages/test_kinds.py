@@ -59,16 +59,7 @@ def test_a_multilabel_round_shows_a_curve_and_a_cost_table_per_label(fake_gatewa
 def test_a_preference_round_shows_accuracy_with_a_wilson_interval_and_no_threshold(fake_gateway) -> None:  # type: ignore[no-untyped-def]
     owner = factories.user(Role.ML_ENGINEER)
     project = factories.project("preference", owner=owner)
-    records = [
-        {
-            "prompt": f"question {i}",
-            "response_a": f"a careful helpful answer {i}" if i % 2 else f"rude useless reply {i}",
-            "response_b": f"rude useless reply {i}" if i % 2 else f"a careful helpful answer {i}",
-            "label": "A" if i % 2 else "B",
-            "external_id": f"p{i}",
-        }
-        for i in range(120)
-    ]
+    records = factories.preference_records(120)
     items_import_records(project=project, records=records)
     round_ = run_round(project, "entropy")
 

@@ -38,16 +38,7 @@ def test_a_multilabel_round_records_per_label_metrics_and_thresholds(
 
 def test_a_preference_round_records_accuracy(fake_gateway, django_capture_on_commit_callbacks) -> None:  # type: ignore[no-untyped-def]
     project = factories.project("preference")
-    records = [
-        {
-            "prompt": f"question {i}",
-            "response_a": f"a careful helpful answer {i}" if i % 2 else f"rude useless reply {i}",
-            "response_b": f"rude useless reply {i}" if i % 2 else f"a careful helpful answer {i}",
-            "label": "A" if i % 2 else "B",
-            "external_id": f"p{i}",
-        }
-        for i in range(80)
-    ]
+    records = factories.preference_records(80)
     items_import_records(project=project, records=records)
     round_config_update(project=project, validation_percent=30)
     annotate_with_gold(list(Item.objects.filter(project=project).order_by("id")[:50]))

@@ -1,8 +1,8 @@
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from workbench.audits.management.commands._common import project_named
 from workbench.audits.services.fairness import fairness_audit_run
 from workbench.errors import WorkbenchError
+from workbench.projects.management.arguments import project_by_name_or_id
 from workbench.rounds.models import Round
 
 
@@ -20,12 +20,12 @@ class Command(BaseCommand):
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("project", help="project name")
+        parser.add_argument("project", help="project name or id")
         parser.add_argument("--round", type=int, default=None, help="round number (default: the newest done)")
         parser.add_argument("--card", action="store_true", help="print the model card (Markdown)")
 
     def handle(self, *args: object, **options: object) -> None:
-        project = project_named(str(options["project"]))
+        project = project_by_name_or_id(str(options["project"]))
         rounds = Round.objects.filter(project=project)
         number = options["round"]
         if number is not None and not isinstance(number, int):

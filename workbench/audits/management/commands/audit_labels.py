@@ -1,8 +1,8 @@
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from workbench.audits.management.commands._common import project_named
 from workbench.audits.services.labels import label_audit_run
 from workbench.errors import WorkbenchError
+from workbench.projects.management.arguments import project_by_name_or_id
 
 
 class Command(BaseCommand):
@@ -12,10 +12,10 @@ class Command(BaseCommand):
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("project", help="project name")
+        parser.add_argument("project", help="project name or id")
 
     def handle(self, *args: object, **options: object) -> None:
-        project = project_named(str(options["project"]))
+        project = project_by_name_or_id(str(options["project"]))
         try:
             audit = label_audit_run(project=project)
         except WorkbenchError as exc:

@@ -1,9 +1,9 @@
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from workbench.audits.management.commands._common import project_named
 from workbench.audits.models import DriftCheck
 from workbench.audits.services.drift import drift_check_run
 from workbench.errors import WorkbenchError
+from workbench.projects.management.arguments import project_by_name_or_id
 
 
 class Command(BaseCommand):
@@ -13,13 +13,13 @@ class Command(BaseCommand):
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("project", help="project name")
+        parser.add_argument("project", help="project name or id")
         parser.add_argument("side_a", help="the reference, e.g. release:2")
         parser.add_argument("side_b", help="the side to compare, e.g. import:7")
         parser.add_argument("--seed", type=int, default=0, help="seed of the cross-validation and bootstrap")
 
     def handle(self, *args: object, **options: object) -> None:
-        project = project_named(str(options["project"]))
+        project = project_by_name_or_id(str(options["project"]))
         try:
             check = drift_check_run(
                 project=project,

@@ -5,7 +5,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from workbench.errors import WorkbenchError
 from workbench.guidelines.services import guideline_publish
-from workbench.projects.models import Project
+from workbench.projects.management.arguments import project_by_name_or_id
 
 
 class Command(BaseCommand):
@@ -24,9 +24,7 @@ class Command(BaseCommand):
         parser.add_argument("--user", default="", help="e-mail of the user recorded as its author")
 
     def handle(self, *args: object, **options: object) -> None:
-        project = Project.objects.filter(name=options["project"]).first()
-        if project is None:
-            raise CommandError(f"No project named '{options['project']}'.")
+        project = project_by_name_or_id(str(options["project"]))
         path = Path(str(options["file"]))
         try:
             text = path.read_text(encoding="utf-8")
