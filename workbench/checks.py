@@ -52,28 +52,27 @@ def featurizer(app_configs: Sequence[AppConfig] | None = None, **kwargs: Any) ->
     from active_learning.featurizers import BACKENDS
     from workbench.rounds.embeddings import FEATURIZERS
 
-    errors: list[CheckMessage] = []
-    name = getattr(settings, "WORKBENCH_FEATURIZER", None)
-    if name not in FEATURIZERS:
-        errors.append(
-            Error(
-                f"WORKBENCH_FEATURIZER={name!r} is not a featurizer.",
-                hint=f"Set WORKBENCH_FEATURIZER to one of: {', '.join(FEATURIZERS)}.",
-                obj="settings.WORKBENCH_FEATURIZER",
-                id=UNKNOWN_FEATURIZER,
-            )
+    return [
+        error
+        for error in (
+            _one_of("WORKBENCH_FEATURIZER", FEATURIZERS, "a featurizer", UNKNOWN_FEATURIZER),
+            _one_of("EMBEDDING_BACKEND", BACKENDS, "an embedding backend", UNKNOWN_EMBEDDING_BACKEND),
         )
-    backend = getattr(settings, "EMBEDDING_BACKEND", None)
-    if backend not in BACKENDS:
-        errors.append(
-            Error(
-                f"EMBEDDING_BACKEND={backend!r} is not an embedding backend.",
-                hint=f"Set EMBEDDING_BACKEND to one of: {', '.join(BACKENDS)}.",
-                obj="settings.EMBEDDING_BACKEND",
-                id=UNKNOWN_EMBEDDING_BACKEND,
-            )
-        )
-    return errors
+        if error is not None
+    ]
+
+
+def _one_of(setting: str, valid: Sequence[str], what: str, check_id: str) -> CheckMessage | None:
+    """An error when the setting's value is not one of ``valid``."""
+    value = getattr(settings, setting, None)
+    if value in valid:
+        return None
+    return Error(
+        f"{setting}={value!r} is not {what}.",
+        hint=f"Set {setting} to one of: {', '.join(valid)}.",
+        obj=f"settings.{setting}",
+        id=check_id,
+    )
 
 
 def consensus_methods(app_configs: Sequence[AppConfig] | None = None, **kwargs: Any) -> list[CheckMessage]:
