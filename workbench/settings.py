@@ -127,6 +127,7 @@ INSTALLED_APPS = [
     "workbench.quality",
     "workbench.audits",
     "workbench.guidelines",
+    "workbench.incidents",
     "workbench.ops",
 ]
 

@@ -12,6 +12,7 @@ from workbench.accounts import apis as accounts
 from workbench.annotations import apis as annotations
 from workbench.errors import NotFound
 from workbench.guidelines import urls as guidelines
+from workbench.incidents import urls as incidents
 from workbench.ops import views as ops
 from workbench.projects import apis as projects
 from workbench.quality import apis as quality
@@ -49,6 +50,7 @@ api: list[URLPattern | URLResolver] = [
     path("projects/<int:project_id>/rounds/settings/", rounds.RoundConfigApi.as_view()),
     path("strategies/", rounds.StrategyListApi.as_view()),
     *guidelines.urlpatterns,
+    *incidents.urlpatterns,
     path("projects/<int:project_id>/quality/", quality.QualitySummaryApi.as_view()),
     path("projects/<int:project_id>/quality/recompute/", quality.QualityRecomputeApi.as_view()),
     path("projects/<int:project_id>/quality/settings/", quality.QualitySettingsApi.as_view()),
@@ -89,4 +91,5 @@ urlpatterns = [
     path("readyz", ops.readyz, name="readyz"),
     path("metrics", ops.metrics_view, name="metrics"),
     path("audits/", include("workbench.audits.urls")),
+    path("incidents/", include("workbench.incidents.urls_pages")),
 ]
