@@ -74,7 +74,9 @@ def test_annotators_and_strangers_are_kept_out(project: Project) -> None:
         assert client.get(url).status_code == code
         assert client.post(url, {"file": upload()}, format="multipart").status_code == code
         assert client.get(f"{url}{batch_id}/report/").status_code == code
-        assert client.get(f"{url}{batch_id}/report/?format=markdown").status_code == code
+        refused = client.get(f"{url}{batch_id}/report/?format=markdown")
+        assert refused.status_code == code and refused["Content-Type"] == "application/json"
+        assert "message" in refused.json()
         assert client.post(f"{url}{batch_id}/sample/", {}, format="json").status_code == code
     assert admin.get(f"{url}999999/report/").status_code == 404
     assert FeedbackBatch.objects.filter(project=project).count() == 1

@@ -28,7 +28,7 @@ from workbench.schema import DB_ID_MAX, error_responses
 
 
 class MarkdownRenderer(BaseRenderer):
-    """``?format=markdown``: the report's Markdown; an error body stays JSON text."""
+    """``?format=markdown``: the report's Markdown (errors are rendered as JSON by the view)."""
 
     media_type = "text/markdown"
     format = "markdown"
@@ -132,6 +132,14 @@ class FeedbackListImportApi(APIView):
 
 class FeedbackReportApi(APIView):
     renderer_classes = [JSONRenderer, MarkdownRenderer]
+
+    def handle_exception(self, exc: Exception) -> Response:
+        """An error is JSON (``{"message", "code", "extra"}``) even when Markdown was asked for."""
+        response = super().handle_exception(exc)
+        if getattr(self.request, "accepted_renderer", None) is not None:
+            self.request.accepted_renderer = JSONRenderer()
+            self.request.accepted_media_type = JSONRenderer.media_type
+        return response
 
     @extend_schema(
         parameters=[OpenApiParameter("format", str, enum=["json", "markdown"], required=False)],

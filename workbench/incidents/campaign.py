@@ -5,7 +5,14 @@ under older versions, so it cannot take a feedback sample (mostly new, unlabeled
 the guidelines app opens a campaign over given item ids, this function does what
 ``campaign_open`` does after its selection -- the same rows (``RelabelCampaign``,
 ``RelabelTask``) and the same follow-up task data -- so ``campaign_progress`` tracks it like any
-other campaign. Switch this body to that call when it exists; nothing else here calls it.
+other campaign. Nothing else in the incidents app opens a campaign.
+
+Switching (branch ``wp-campaigns`` adds it): the body becomes ``campaign_open(version=version,
+selection=Selection(item_ids=tuple(item_ids)), created_by=created_by)`` and ``old_labels`` goes
+away: there an item's old label is its older answers' consensus (none for a new item, whose
+answered task counts as ``labeled``), not the model's decision, so the campaign counts in the
+report and its tests change meaning; the false-positive and false-negative figures do not read
+the campaign's statuses.
 
 ``old_labels`` are the deployed model's decisions (its score against its threshold): a task the
 annotators answer differently is ``changed``, i.e. the model was wrong under the current guideline.

@@ -26,7 +26,7 @@ class FeedbackBatch(models.Model):
     project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="feedback_batches")
     # The import that brought the batch's new items (every batch has one, possibly of 0 items);
     # the batch's drift check is that import's check (``DriftCheck.item_import``).
-    item_import = models.OneToOneField(ItemImport, on_delete=models.PROTECT, related_name="+")
+    item_import = models.OneToOneField(ItemImport, on_delete=models.CASCADE, related_name="+")
     source_name = models.CharField(max_length=255)
     source_sha256 = models.CharField(max_length=64)
     # Which deployed model produced the scores: a round's model_version, a release tag, ...
