@@ -152,6 +152,13 @@ def test_the_deployed_rounds_threshold_decides_and_the_costs_choose_a_new_one(
     # Guideline v1 and v2 came before the release: nothing published since it.
     assert report["changes"]["since"] == "release 1" and report["changes"]["guideline_versions"] == []
 
+    # A newer policy: the v2 answers no longer count as relabels under the guideline in force.
+    guideline_publish(project=project, text="v3", note="sarcasm counts", author=None)
+    report = triage_report(batch)
+    assert "Guideline v3 published since release 1: sarcasm counts" in report["header"]["what_changed"]
+    assert report["errors"]["guideline_version"] == 3 and report["errors"]["relabeled_rows"] == 0
+    assert report["errors"]["fp_rate"]["value"] is None and report["threshold"]["relabeled_batch"] is None
+
 
 def test_the_markdown_holds_the_header_and_the_figures(fake_gateway: FakeGateway) -> None:
     _, batch = relabeled_batch(fake_gateway)

@@ -275,7 +275,7 @@ def _changes(batch: FeedbackBatch, prov: selectors.Provenance, latest: Round | N
     if prov.release is not None:
         newer = newer.filter(version__gt=prov.release.version)
     return {
-        "since": "release " + str(prov.release.version) if prov.release is not None else "the start",
+        "since": f"release {prov.release.version}" if prov.release is not None else None,
         "guideline_versions": [
             {"version": v.version, "note": v.note, "published_at": _when(v.published_at)} for v in versions
         ],
@@ -308,7 +308,7 @@ def _header(body: dict[str, Any]) -> dict[str, Any]:
         f"{reports[Report.FALSE_NEGATIVE]} as false negatives, {reports[Report.OTHER]} other reports."
     )
     if b["note"]:
-        happened += f" Reported: {b['note']}"
+        happened += f" Reported: {b['note'].rstrip('.')}."
     fp, fn = errors["fp_rate"], errors["fn_rate"]
     big = (
         f"{size['items']} distinct texts ({size['new_items']} new to the project, {size['linked_items']} "
@@ -326,7 +326,8 @@ def _header(body: dict[str, Any]) -> dict[str, Any]:
         changed.append("Input drift check still running.")
     changes = body["changes"]
     for v in changes["guideline_versions"]:
-        changed.append(f"Guideline v{v['version']} published since {changes['since']}: {v['note']}")
+        since = f" since {changes['since']}" if changes["since"] else " (no training release known)"
+        changed.append(f"Guideline v{v['version']} published{since}: {v['note']}")
     if changes["rounds_after_deployed"]:
         numbers = ", ".join(str(n) for n in changes["rounds_after_deployed"])
         changed.append(f"Rounds after the deployed model's: {numbers}.")
