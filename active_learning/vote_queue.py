@@ -11,9 +11,10 @@ time, a two-vote lead is a posterior of 0.9). Items are ranked in tiers:
 2. *started*: some votes, fewer than ``min_annotations`` (the project's overlap);
 3. *fresh*: no votes yet.
 
-Ineligible (``-inf``): items with ``max_annotations`` votes (the cap), items that already have
-``min_annotations`` votes and are confident, or that can no longer become confident within the
-cap. Ties inside a tier are broken by the given Generator.
+Ineligible (``-inf``): items with ``max_annotations`` votes (the cap), and items that already
+have ``min_annotations`` votes and are confident. A split item that can no longer become
+confident within the cap stays eligible: one more vote still breaks a tie or widens a lead.
+Ties inside a tier are broken by the given Generator.
 
 The batch is then taken in score order with two rules: ``gold_share`` of it goes to items with a
 gold label (spread evenly through the batch), and no two items of a batch have near-identical
@@ -93,12 +94,8 @@ def split_vote_scores(
         np.where(total > 0, 2.0 + 0.1 * jitter, 1.0 + 0.1 * jitter),
     )
     if max_annotations is not None:
-        room = max_annotations - total
-        scores[room <= 0] = -np.inf
-        if min_annotations is not None:
-            complete = total >= min_annotations
-            scores[complete & ((need == 0) | (need > room))] = -np.inf
-    elif min_annotations is not None:
+        scores[total >= max_annotations] = -np.inf
+    if min_annotations is not None:
         scores[(total >= min_annotations) & (need == 0)] = -np.inf
     return np.asarray(scores, dtype=np.float64)
 

@@ -20,7 +20,7 @@ SPLIT_A_TIE = [1, 0, 1]
 CONFIDENT_2_0 = [2, 0, 0]
 CONFIDENT_3_1 = [3, 1, 0]
 AT_CAP_3_2 = [3, 2, 0]
-HOPELESS_2_2 = [2, 2, 0]
+TIED_2_2 = [2, 2, 0]
 
 
 def _scores(rows: list[list[int]], **kwargs: int) -> np.ndarray:
@@ -58,14 +58,14 @@ def test_a_split_that_needs_fewer_votes_ranks_first() -> None:
 
 def test_the_cap_and_settled_items_are_ineligible() -> None:
     s = _scores(
-        [AT_CAP_3_2, CONFIDENT_2_0, HOPELESS_2_2, SPLIT_1_1, CONFIDENT_3_1],
+        [AT_CAP_3_2, CONFIDENT_2_0, TIED_2_2, SPLIT_1_1, CONFIDENT_3_1],
         min_annotations=2,
         max_annotations=5,
     )
-    # 5 votes: at the cap; 2-0 with the overlap done: confident; 2-2 with one vote left: can
-    # never lead by two; 3-1: confident.
-    assert np.isneginf(s[[0, 1, 2, 4]]).all()
-    assert np.isfinite(s[3])
+    # 5 votes: at the cap; 2-0 with the overlap done: confident; 3-1: confident. 2-2 with one
+    # vote left can never lead by two, but a fifth vote still breaks the tie.
+    assert np.isneginf(s[[0, 1, 4]]).all()
+    assert np.isfinite(s[[2, 3]]).all()
 
 
 def test_a_confident_item_below_the_overlap_still_gets_its_overlap() -> None:

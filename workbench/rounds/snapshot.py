@@ -27,6 +27,11 @@ class Snapshot:
     pool: list[int] = field(default_factory=list)  # items that still need annotations
     # Per pool item, the class codes its annotators gave (for ActiveLab): {pool row: {annotator: code}}
     pool_votes: dict[int, dict[int, int]] = field(default_factory=dict)
+    # Per pool item: its counted votes per direction (single-choice kinds; votes.direction_counts),
+    # whether it has a gold label, and how many annotators counted.
+    pool_directions: list[list[int]] = field(default_factory=list)
+    pool_gold: list[bool] = field(default_factory=list)
+    pool_answered: list[int] = field(default_factory=list)
 
     def targets(self, which: list[Target]) -> NDArray[np.float64]:
         spec = kinds.spec_of(self.kind)
@@ -36,7 +41,7 @@ class Snapshot:
         return np.array(which, dtype=np.float64)
 
 
-def snapshot_take(*, project: Project, validation_percent: int) -> Snapshot:
+def snapshot_take(*, project: Project, validation_percent: int, follow_up_cap: int | None = None) -> Snapshot:
     """Read the project once: items, the answers that count (:mod:`workbench.votes`: each
     annotator's newest, so a review answer replaces the reviewer's earlier one), the validation
     hold-out.
@@ -44,7 +49,9 @@ def snapshot_take(*, project: Project, validation_percent: int) -> Snapshot:
     Training: items outside the hold-out whose votes give a training target. Validation: items
     with a gold label inside the hold-out (scored against gold, never queued, never trained on).
     Pool: items outside the hold-out answered by fewer annotators than the project asks for,
-    including partly annotated ones (candidates for another annotation).
+    including partly annotated ones (candidates for another annotation); with ``follow_up_cap``
+    (``split_votes``), also those answered by fewer than that many (the strategy keeps the ones
+    whose votes are split; they get a follow-up task).
     """
     kind = kinds.Kind(project.kind)
     spec = kinds.spec_of(kind)
@@ -70,11 +77,25 @@ def snapshot_take(*, project: Project, validation_percent: int) -> Snapshot:
         if target is not None:
             snap.train.append(position)
             snap.train_targets.append(target)
-        if len(answers) < project.annotators_per_item:
+        limit = max(project.annotators_per_item, follow_up_cap or 0)
+        if len(answers) < limit:
             if answers and not spec.multiple:
                 snap.pool_votes[len(snap.pool)] = {a.ls_user_id: spec.code(str(a.label)) for a in answers}
+            if not spec.multiple:
+                snap.pool_directions.append(votes.direction_counts(spec, [a.label for a in answers]))
+            snap.pool_gold.append(gold_value is not None)
+            snap.pool_answered.append(len(answers))
             snap.pool.append(position)
     return snap
+
+
+def direction_matrix(snap: Snapshot) -> NDArray[np.float64] | None:
+    """(n_pool, n_directions) counted votes per direction, for ``split_votes``; None for
+    multi-label kinds (a vote there is a set of categories)."""
+    if kinds.spec_of(snap.kind).multiple:
+        return None
+    width = len(votes.directions(kinds.spec_of(snap.kind)))
+    return np.array(snap.pool_directions, dtype=np.float64).reshape(len(snap.pool), width)
 
 
 def votes_matrix(snap: Snapshot) -> NDArray[np.float64]:
