@@ -8,6 +8,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+import active_learning as al
 from workbench import votes
 from workbench.projects import kinds
 from workbench.projects.models import Item, Project
@@ -50,8 +51,8 @@ def snapshot_take(*, project: Project, validation_percent: int, follow_up_cap: i
     with a gold label inside the hold-out (scored against gold, never queued, never trained on).
     Pool: items outside the hold-out answered by fewer annotators than the project asks for,
     including partly annotated ones (candidates for another annotation); with ``follow_up_cap``
-    (``split_votes``), also those answered by fewer than that many (the strategy keeps the ones
-    whose votes are split; they get a follow-up task).
+    (``split_votes``), also those whose votes are split and that have fewer answers than the cap
+    (they get a follow-up task).
     """
     kind = kinds.Kind(project.kind)
     spec = kinds.spec_of(kind)
@@ -77,8 +78,7 @@ def snapshot_take(*, project: Project, validation_percent: int, follow_up_cap: i
         if target is not None:
             snap.train.append(position)
             snap.train_targets.append(target)
-        limit = max(project.annotators_per_item, follow_up_cap or 0)
-        if len(answers) < limit:
+        if len(answers) < project.annotators_per_item or _needs_follow_up(spec, answers, follow_up_cap):
             if answers and not spec.multiple:
                 snap.pool_votes[len(snap.pool)] = {a.ls_user_id: spec.code(str(a.label)) for a in answers}
             if not spec.multiple:
@@ -87,6 +87,15 @@ def snapshot_take(*, project: Project, validation_percent: int, follow_up_cap: i
             snap.pool_answered.append(len(answers))
             snap.pool.append(position)
     return snap
+
+
+def _needs_follow_up(spec: kinds.KindSpec, answers: list[votes.Answer], cap: int | None) -> bool:
+    """An item with its overlap of answers stays in the pool for another annotator while it is
+    below the cap and its votes are split (not confident: ``active_learning.is_confident``)."""
+    if cap is None or spec.multiple or len(answers) >= cap:
+        return False
+    counts = votes.direction_counts(spec, [a.label for a in answers])
+    return not bool(al.is_confident(np.array([counts], dtype=np.float64))[0])
 
 
 def direction_matrix(snap: Snapshot) -> NDArray[np.float64] | None:
