@@ -167,3 +167,30 @@ def test_the_cap_and_the_gold_share_are_checked_like_the_other_round_settings(fa
     with pytest.raises(ValidationFailed, match=r"gold_share must be a number in \[0, 1\]"):
         round_start(project=project, trigger="api", strategy="split_votes", parameters={"gold_share": 2})
     assert round_config_update(project=project, max_annotators_per_item=7).max_annotators_per_item == 7
+
+
+def test_the_command_takes_the_cap_and_the_gold_share(
+    fake_gateway, django_capture_on_commit_callbacks
+) -> None:  # type: ignore[no-untyped-def]
+    from django.core.management import CommandError, call_command
+
+    project = factories.project("preference", annotators_per_item=2)
+    items_import_records(project=project, records=preference_records(6))
+    with pytest.raises(CommandError, match=r"max_annotators_per_item must be an integer in \[1, 100\]"):
+        call_command(
+            "start_round", project.name, "--strategy", "split_votes", "--max-annotators-per-item", "0"
+        )
+    with django_capture_on_commit_callbacks(execute=True):
+        call_command(
+            "start_round",
+            project.name,
+            "--strategy",
+            "split_votes",
+            "--max-annotators-per-item",
+            "4",
+            "--gold-share",
+            "0.5",
+        )
+    round_ = project.rounds.get()
+    assert round_.status == "done", round_.error
+    assert (round_.parameters["max_annotators_per_item"], round_.parameters["gold_share"]) == (4, 0.5)
