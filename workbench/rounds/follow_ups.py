@@ -29,10 +29,8 @@ from workbench.labelstudio import connection
 from workbench.labelstudio.types import LabelStudioError
 from workbench.projects import kinds
 from workbench.projects.models import Item, Project
-from workbench.projects.services import task_data
+from workbench.projects.services import QUEUE_FOLLOW_UP, task_data
 from workbench.rounds.models import QueueFollowUp, Round
-
-FOLLOW_UP_KEY = "queue_follow_up"  # in workbench.projects.services.FOLLOW_UP_KEYS
 
 
 def follow_ups_open(*, project: Project, round_: Round, item_ids: Sequence[int]) -> dict[int, int]:
@@ -63,7 +61,7 @@ def follow_ups_open(*, project: Project, round_: Round, item_ids: Sequence[int])
 
     version = current_version(project)
     items = Item.objects.select_related("project").in_bulk(new)
-    tasks = [{**task_data(items[i], guideline_version=version), FOLLOW_UP_KEY: round_.id} for i in new]
+    tasks = [{**task_data(items[i], guideline_version=version), QUEUE_FOLLOW_UP: round_.id} for i in new]
     try:
         task_ids = connection.get_gateway().import_tasks(project_id=project.ls_id(), tasks=tasks)
     except LabelStudioError as exc:
