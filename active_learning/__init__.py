@@ -43,8 +43,14 @@ from .scores import (
 )
 from .selection import diverse_top_k, kcenter_top_k, kmeans_top_k, top_k
 from .strategies import PoolView, Selection, Strategy, diversify, get_strategy, query, strategy_names
+from .vote_queue import DEFAULT_GOLD_SHARE, gold_mixed_top_k, is_confident, split_vote_scores, vote_margin
 
 __all__ = [
+    "DEFAULT_GOLD_SHARE",
+    "gold_mixed_top_k",
+    "is_confident",
+    "split_vote_scores",
+    "vote_margin",
     "ActiveLearningError",
     "DEFAULT_MODEL",
     "EmbeddingCache",

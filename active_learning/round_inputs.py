@@ -15,6 +15,7 @@ from .errors import InvalidInputError
 from .scores import Aggregate
 from .strategies import DEFAULT_KEYWORDS
 from .validation import as_2d_float, check_same_rows, shape_of
+from .vote_queue import DEFAULT_GOLD_SHARE
 
 
 def _check_features(X: Any, name: str, task: Task, *, allow_empty: bool) -> Any:
@@ -39,7 +40,8 @@ class RoundOptions:
     bootstrap committee for disagreement strategies; model_params: keyword arguments of the
     task's model; multilabel_aggregate: how per-label scores combine; keywords: the lexicon of
     ``seed_keyword``; cost_fp / cost_fn: what a false positive / false negative costs, for the
-    binary decision threshold.
+    binary decision threshold; gold_share: the share of a ``split_votes`` batch given to items
+    with a gold label.
     """
 
     task: Task = "binary"
@@ -51,10 +53,13 @@ class RoundOptions:
     keywords: Sequence[str] = DEFAULT_KEYWORDS
     cost_fp: float = 1.0
     cost_fn: float = 1.0
+    gold_share: float = DEFAULT_GOLD_SHARE
 
     def __post_init__(self) -> None:
         if self.task not in TASKS:
             raise InvalidInputError(f"unknown task {self.task!r}; valid tasks: {', '.join(TASKS)}")
+        if not 0.0 <= self.gold_share <= 1.0:
+            raise InvalidInputError(f"gold_share must be in [0, 1]; got {self.gold_share}")
 
 
 @dataclass(frozen=True)
@@ -81,13 +86,19 @@ class Pool:
     features: (n_pool, d), or (n_pool, 2|3, d) for preference pairs (float16 / memmap fine:
     predicted in chunks). texts: (n_pool,) strings for keyword seeding. annotations:
     (n_pool, n_annotators) class ids with NaN gaps for ``activelab``; max_annotations: the most
-    answers an item may get (``activelab`` stops asking for relabels there).
+    answers an item may get (``activelab`` stops asking for relabels there; ``split_votes``
+    gives split items follow-ups up to it). vote_counts: (n_pool, c) counted votes per class for
+    ``split_votes``; gold: (n_pool,) bool, items with a gold label; min_annotations: the overlap
+    every item gets.
     """
 
     features: Any
     texts: Sequence[str] | None = None
     annotations: Any = None
     max_annotations: int | None = None
+    vote_counts: Any = None
+    gold: Any = None
+    min_annotations: int | None = None
 
 
 @dataclass(frozen=True)

@@ -171,6 +171,9 @@ def pool_view(
     features for preference) only when it asks for them."""
     features: Any = None
     labeled_features: Any = None
+    prompts: Any = None
+    if "prompt_features" in strategy.requires:
+        prompts = prompt_features(pool.features, options.task)
     if "features" in strategy.requires:
         pairs = options.task == "preference"
         features = pair_features(pool.features, False) if pairs else pool.features
@@ -188,7 +191,22 @@ def pool_view(
         multilabel_aggregate=options.multilabel_aggregate,
         max_annotations=pool.max_annotations,
         keywords=options.keywords,
+        vote_counts=None if pool.vote_counts is None else np.asarray(pool.vote_counts, dtype=np.float64),
+        prompt_features=prompts,
+        gold=None if pool.gold is None else np.asarray(pool.gold, dtype=bool),
+        gold_share=options.gold_share,
+        min_annotations=pool.min_annotations,
     )
+
+
+def prompt_features(features: Any, task: Task) -> Any:
+    """What an item asks, for prompt diversity: a pair's prompt embedding (slot 2 of (n, 3, d));
+    a pair without one: the mean of its responses; any other item: its own features (n, d)."""
+    if task != "preference":
+        return features
+    if features.shape[1] == 3:
+        return features[:, 2]
+    return (np.asarray(features[:, 0], dtype=np.float32) + np.asarray(features[:, 1], dtype=np.float32)) / 2
 
 
 def query_pool(

@@ -37,6 +37,13 @@ from .selection import (
     top_k,
 )
 from .validation import check_k, check_rng
+from .vote_queue import (
+    DEFAULT_CONFIDENT_MARGIN,
+    DEFAULT_GOLD_SHARE,
+    DEFAULT_PROMPT_SIMILARITY,
+    gold_mixed_top_k,
+    split_vote_scores,
+)
 
 # Profanity / insult / threat words: a deliberately small default lexicon for cold-start seeding;
 # projects pass their own ``keywords`` (identity terms are left out so the seed is not biased
@@ -70,6 +77,8 @@ FIELD_SHAPES = {
     "features": "features (n, d)",
     "texts": "texts (n,)",
     "annotations": "annotations (n, n_annotators)",
+    "vote_counts": "vote_counts (n, n_classes)",
+    "prompt_features": "prompt_features (n, d)",
 }
 
 
@@ -80,6 +89,10 @@ class PoolView:
     proba: (n, c) class probabilities, or (n, L) per-label positive probabilities for multilabel.
     committee_proba: (m, n, c) or (m, n, L). features: (n, d). labeled_features: (n_labeled, d).
     texts: n strings. annotations: (n, n_annotators) class ids with NaN gaps.
+    vote_counts: (n, c) counted votes per class (preference: per direction A / B / tie).
+    prompt_features: (n, d) embedding of what an item asks (a pair's prompt). gold: (n,) bool,
+    items with a gold label. min_annotations / max_annotations: the overlap every item gets and
+    the cap on annotations per item (``split_votes``: follow-ups up to the cap).
     """
 
     n: int
@@ -93,9 +106,17 @@ class PoolView:
     multilabel_aggregate: Aggregate = "max"
     max_annotations: int | None = None
     keywords: Sequence[str] = DEFAULT_KEYWORDS
+    vote_counts: NDArray[np.float64] | None = None
+    prompt_features: Any = None
+    gold: NDArray[np.bool_] | None = None
+    gold_share: float = DEFAULT_GOLD_SHARE
+    min_annotations: int | None = None
+    confident_margin: int = DEFAULT_CONFIDENT_MARGIN
+    prompt_similarity: float = DEFAULT_PROMPT_SIMILARITY
 
 
 ScoreFn = Callable[[PoolView, np.random.Generator], NDArray[np.float64]]
+SelectFn = Callable[[NDArray[np.float64], int, np.random.Generator, PoolView], NDArray[np.intp]]
 
 
 @dataclass(frozen=True)
@@ -120,6 +141,8 @@ class Strategy:
     diversity: Diversity | None = None
     candidate_factor: float = 10.0
     needs_model: bool = field(default=False)
+    # A selector of its own (used unless the strategy is made diverse with ``diversify``).
+    select_fn: SelectFn | None = None
 
     def check(self, view: PoolView) -> None:
         """Raise if ``view`` lacks an input this strategy needs or has the wrong task."""
@@ -148,6 +171,8 @@ class Strategy:
         self, scores: NDArray[np.float64], k: int, rng: np.random.Generator, view: PoolView
     ) -> NDArray[np.intp]:
         """k positions from scores (n,) -> (k,)."""
+        if self.diversity is None and self.select_fn is not None:
+            return self.select_fn(scores, k, rng, view)
         if self.diversity is None:
             return top_k(scores, k, rng=rng)
         return diverse_top_k(
@@ -231,6 +256,30 @@ def _coreset(view: PoolView, rng: np.random.Generator) -> NDArray[np.float64]:
     return nearest_labeled_distance(view.features, view.labeled_features)
 
 
+def _split_votes(view: PoolView, rng: np.random.Generator) -> NDArray[np.float64]:
+    return split_vote_scores(
+        _require(view.vote_counts),
+        rng,
+        min_annotations=view.min_annotations,
+        max_annotations=view.max_annotations,
+        confident_margin=view.confident_margin,
+    )
+
+
+def _gold_and_distinct_prompts(
+    scores: NDArray[np.float64], k: int, rng: np.random.Generator, view: PoolView
+) -> NDArray[np.intp]:
+    return gold_mixed_top_k(
+        scores,
+        k,
+        rng=rng,
+        prompt_features=_require(view.prompt_features),
+        gold=view.gold,
+        gold_share=view.gold_share,
+        prompt_similarity=view.prompt_similarity,
+    )
+
+
 def diversify(
     strategy: Strategy, method: Diversity = "kmeans", *, candidate_factor: float = 10.0
 ) -> Strategy:
@@ -309,6 +358,15 @@ def _build() -> dict[str, Strategy]:
             requires=frozenset({"features"}),
             diversity="kcenter",
             candidate_factor=20.0,
+        ),
+        Strategy(
+            "split_votes",
+            "no model: split votes get more annotators (up to the cap), then started, then new items; "
+            "a gold share and distinct prompts per batch",
+            _split_votes,
+            requires=frozenset({"vote_counts", "prompt_features"}),
+            tasks=frozenset({"binary", "multiclass", "preference"}),
+            select_fn=_gold_and_distinct_prompts,
         ),
     ]
     registry = {s.name: s for s in base}

@@ -178,6 +178,26 @@ def consensus(spec: KindSpec, labels: Sequence[Label]) -> Label | None:
     return decide(spec, labels, rule=spec.consensus_ties)
 
 
+def direction_of(spec: KindSpec, label: Label) -> str:
+    """The class a single-choice vote counts for when deciding whether an item's votes agree
+    (preference: the direction ``A`` / ``B`` / ``tie``)."""
+    if spec.multiple:
+        raise ValueError(f"{spec.kind} votes are sets of categories, not one direction")
+    return str(label)
+
+
+def directions(spec: KindSpec) -> tuple[str, ...]:
+    """The classes of :func:`direction_counts`, in order."""
+    return tuple(spec.labels)
+
+
+def direction_counts(spec: KindSpec, labels: Sequence[Label]) -> list[int]:
+    """How many of an item's counted votes went to each of :func:`directions` (the queue's
+    ``split_votes`` reads agreement from these)."""
+    counts = Counter(direction_of(spec, label) for label in labels)
+    return [counts[name] for name in directions(spec)]
+
+
 def shares(spec: KindSpec, labels: Sequence[Label]) -> dict[str, float]:
     """The share of the votes for each class (multi-label: the share that ticked it)."""
     if not labels:

@@ -52,6 +52,7 @@ def full_view(n: int = 60, seed: int = 0, n_classes: int = 2) -> PoolView:
         cols = rng.choice(4, size=int(rng.integers(1, 4)), replace=False)
         annotations[i, cols] = rng.integers(0, n_classes, size=cols.shape[0])
     txt, _ = texts(n, seed)
+    votes = np.stack([np.sum(annotations == c, axis=1) for c in range(n_classes)], axis=1)
     return PoolView(
         n=n,
         task="binary",
@@ -61,6 +62,9 @@ def full_view(n: int = 60, seed: int = 0, n_classes: int = 2) -> PoolView:
         labeled_features=rng.normal(size=(10, 4)),
         texts=txt,
         annotations=annotations,
+        vote_counts=votes.astype(np.float64),
+        prompt_features=rng.normal(size=(n, 4)),
+        gold=rng.random(n) < 0.2,
     )
 
 

@@ -13,7 +13,7 @@ from active_learning.strategies import STRATEGIES, cold_start_names, diversify
 from .pools import as_list, full_view
 
 ALL = strategy_names()
-RANDOMISED = ["random", "seed_stratified", "seed_keyword"]
+RANDOMISED = ["random", "seed_stratified", "seed_keyword", "split_votes"]
 
 
 def test_the_registry_holds_the_documented_strategies() -> None:
@@ -30,6 +30,7 @@ def test_the_registry_holds_the_documented_strategies() -> None:
         "coreset",
         "margin+kmeans",
         "margin+kcenter",
+        "split_votes",
     }
 
 
@@ -120,4 +121,4 @@ def test_any_strategy_can_be_made_diverse_by_name() -> None:
 
 
 def test_cold_start_strategies_need_no_model() -> None:
-    assert set(cold_start_names()) == {"random", "seed_keyword", "seed_stratified", "coreset"}
+    assert set(cold_start_names()) == {"random", "seed_keyword", "seed_stratified", "coreset", "split_votes"}

@@ -110,3 +110,27 @@ def test_strategies_are_listed_by_name(project) -> None:  # type: ignore[no-unty
     listed = api_client(project.owner).get("/api/strategies/").json()
     assert [s["name"] for s in listed] == al.strategy_names()
     assert next(s for s in listed if s["name"] == "seed_keyword")["cold_start"] is True
+
+
+def test_the_cap_on_annotators_and_the_gold_share_go_through_the_api_within_their_bounds(
+    project,
+    django_capture_on_commit_callbacks,  # type: ignore[no-untyped-def]
+) -> None:
+    client = api_client(project.owner)
+    settings_url = f"/api/projects/{project.id}/rounds/settings/"
+    assert client.get(settings_url).json()["max_annotators_per_item"] == 5
+    changed = client.patch(settings_url, {"max_annotators_per_item": 6}, format="json")
+    assert changed.status_code == 200 and changed.json()["max_annotators_per_item"] == 6
+    bad = client.patch(settings_url, {"max_annotators_per_item": 0}, format="json")
+    assert bad.status_code == 400 and "max_annotators_per_item" in bad.json()["extra"]["fields"]
+    rounds_url = f"/api/projects/{project.id}/rounds/"
+    refused = client.post(rounds_url, {"strategy": "split_votes", "gold_share": 1.5}, format="json")
+    assert refused.status_code == 400 and "gold_share" in refused.json()["extra"]["fields"]
+    with django_capture_on_commit_callbacks(execute=True):
+        started = client.post(
+            rounds_url, {"strategy": "split_votes", "gold_share": 0.2, "batch_size": 5}, format="json"
+        )
+    assert started.status_code == 202, started.json()  # the test's transaction commits after the response
+    detail = client.get(f"{rounds_url}{started.json()['id']}/").json()
+    assert detail["status"] == "done", detail["error"]
+    assert (detail["parameters"]["gold_share"], detail["parameters"]["max_annotators_per_item"]) == (0.2, 6)

@@ -245,9 +245,11 @@ def items_import_records(
     )
 
 
-# Keys that mark a follow-up task for an item (a label-issue review, a relabel campaign): answers
-# to it count for the item, but it is never taken for the item's own task.
-FOLLOW_UP_KEYS = ("review_of_issue", "relabel_campaign")
+# Keys that mark a follow-up task for an item (a label-issue review, a relabel campaign, another
+# annotator for a split vote: workbench/rounds/follow_ups.py): answers to it count for the item,
+# but it is never taken for the item's own task.
+QUEUE_FOLLOW_UP = "queue_follow_up"
+FOLLOW_UP_KEYS = ("review_of_issue", "relabel_campaign", QUEUE_FOLLOW_UP)
 
 
 def is_follow_up(data: Mapping[str, Any]) -> bool:

@@ -12,6 +12,7 @@ class RoundConfigAdmin(admin.ModelAdmin):
         "buffer_size",
         "auto_round_every",
         "validation_percent",
+        "max_annotators_per_item",
     ]
 
 

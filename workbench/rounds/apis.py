@@ -76,6 +76,8 @@ class RoundListStartApi(PaginatedListApi):
         committee_size = bounded(services.ROUND_BOUNDS["committee_size"], required=False)
         cost_fp = bounded(services.ROUND_BOUNDS["cost_fp"], required=False)
         cost_fn = bounded(services.ROUND_BOUNDS["cost_fn"], required=False)
+        max_annotators_per_item = bounded(services.ROUND_BOUNDS["max_annotators_per_item"], required=False)
+        gold_share = bounded(services.ROUND_BOUNDS["gold_share"], required=False)
 
     @extend_schema(responses=RoundOutput(many=True))
     def get(self, request: Request, project_id: int) -> Response:
@@ -90,7 +92,7 @@ class RoundListStartApi(PaginatedListApi):
         data = self.RoundStartInput(data=request.data)
         data.is_valid(raise_exception=True)
         values = dict(data.validated_data)
-        parameters = {k: values.pop(k) for k in ("committee_size", "cost_fp", "cost_fn") if k in values}
+        parameters = {k: values.pop(k) for k in services.ROUND_PARAMETERS if k in values}
         round_ = services.round_start(
             project=project,
             trigger=Round.Trigger.API,
@@ -127,6 +129,7 @@ class RoundConfigApi(APIView):
         validation_percent = bounded(services.ROUND_BOUNDS["validation_percent"], required=False)
         cost_fp = bounded(services.ROUND_BOUNDS["cost_fp"], required=False)
         cost_fn = bounded(services.ROUND_BOUNDS["cost_fn"], required=False)
+        max_annotators_per_item = bounded(services.ROUND_BOUNDS["max_annotators_per_item"], required=False)
 
     @extend_schema(responses=RoundConfigOutput)
     def get(self, request: Request, project_id: int) -> Response:

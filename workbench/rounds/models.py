@@ -22,6 +22,9 @@ class RoundConfig(models.Model):
     validation_percent = models.PositiveSmallIntegerField(default=10)
     cost_fp = models.FloatField(default=1.0)
     cost_fn = models.FloatField(default=1.0)
+    # The most annotators an item may get: ``split_votes`` sends items whose votes are split to
+    # more annotators than ``annotators_per_item`` (follow-up tasks), up to this many.
+    max_annotators_per_item = models.PositiveSmallIntegerField(default=5)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
@@ -112,3 +115,22 @@ class RoundSelection(models.Model):
             models.UniqueConstraint(fields=["round", "item"], name="round_selection_unique_item"),
         ]
         ordering = ["round", "rank"]
+
+
+class QueueFollowUp(models.Model):
+    """A follow-up Label Studio task for an item whose own task is full (it has its
+    ``annotators_per_item`` answers) but whose votes are split: answers to it count for the
+    item (same ``item_id``, same shown sides). A round reuses an item's follow-up until it has
+    had ``annotators_per_item`` answers since it was made, then makes another."""
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="+")
+    item = models.ForeignKey(Item, on_delete=models.CASCADE, related_name="+")
+    round = models.ForeignKey(Round, on_delete=models.CASCADE, related_name="follow_ups")
+    ls_task_id = models.PositiveIntegerField()
+    created_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["project", "ls_task_id"], name="queue_follow_up_unique_task")
+        ]
+        indexes = [models.Index(fields=["item", "created_at"])]

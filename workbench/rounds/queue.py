@@ -9,7 +9,7 @@ switches the project to it.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import cast
 
@@ -27,12 +27,19 @@ class Published:
 
 
 def queue_publish(
-    *, project: Project, ordered_item_ids: Sequence[int], push_count: int, model_version: str
+    *,
+    project: Project,
+    ordered_item_ids: Sequence[int],
+    push_count: int,
+    model_version: str,
+    follow_up_tasks: Mapping[int, int] | None = None,
 ) -> Published:
     """Push the first ``push_count`` items of the order that Label Studio lacks, predict every
     ordered item it holds (score = rank / n: the first is served first) and switch the queue to
     ``model_version``. Items it holds but that are not in the order (held out for validation,
-    fully annotated) get no prediction of this version and are therefore never served."""
+    fully annotated) get no prediction of this version and are therefore never served.
+    ``follow_up_tasks`` ({item id: task id}): items served through a follow-up task instead of
+    their own (full) one (workbench/rounds/follow_ups.py)."""
     head = ordered_item_ids[:push_count]
     missing = list(Item.objects.filter(id__in=head, ls_task_id__isnull=True).values_list("id", flat=True))
     pushed = items_push(project=project, item_ids=missing) if missing else 0
@@ -40,6 +47,7 @@ def queue_publish(
     task_of = dict(
         Item.objects.filter(project=project, ls_task_id__isnull=False).values_list("id", "ls_task_id")
     )
+    task_of.update(follow_up_tasks or {})
     # Label Studio silently drops a prediction whose score is outside [0, 1], so the rank is
     # scaled into [0, 1): still distinct and in order (float64) for millions of items.
     n = len(ordered_item_ids)

@@ -26,9 +26,10 @@ from workbench.projects import kinds
 from workbench.projects.models import Project
 from workbench.rounds import embeddings
 from workbench.rounds.evaluation import validation_scores
+from workbench.rounds.follow_ups import follow_ups_open
 from workbench.rounds.models import Round, RoundConfig, RoundSelection
 from workbench.rounds.queue import queue_publish
-from workbench.rounds.snapshot import Snapshot, snapshot_take, votes_matrix
+from workbench.rounds.snapshot import Snapshot, direction_matrix, snapshot_take, votes_matrix
 
 log = logging.getLogger(__name__)
 
@@ -45,6 +46,8 @@ ROUND_BOUNDS: dict[str, Bound] = {
     "cost_fn": _COST,
     "seed": Bound(0, 2**63 - 1, integer=True),
     "committee_size": Bound(2, 50, integer=True, why="a committee needs two members to disagree"),
+    "max_annotators_per_item": Bound(1, 100, integer=True, why="the cap on annotators per item"),
+    "gold_share": Bound(0, 1, why="the share of a split_votes batch given to gold items"),
 }
 
 
@@ -59,6 +62,9 @@ def round_values_check(values: dict[str, Any]) -> None:
         )
 
 
+# What round_start takes in ``parameters`` (the rest are its own arguments).
+ROUND_PARAMETERS = ("committee_size", "cost_fp", "cost_fn", "max_annotators_per_item", "gold_share")
+
 CONFIG_FIELDS = (
     "strategy",
     "batch_size",
@@ -67,6 +73,7 @@ CONFIG_FIELDS = (
     "validation_percent",
     "cost_fp",
     "cost_fn",
+    "max_annotators_per_item",
 )
 
 
@@ -126,8 +133,8 @@ def round_start(
     """Record a pending round and run it (as a Celery task) once this transaction commits.
 
     Unset arguments come from the project's round settings. ``parameters`` may hold
-    ``committee_size``, ``cost_fp``, ``cost_fn``. Refused while another round of the project is
-    pending or running.
+    ``committee_size``, ``cost_fp``, ``cost_fn``, ``max_annotators_per_item``, ``gold_share``.
+    Refused while another round of the project is pending or running.
     """
     config = round_config_get(project=project)
     name = strategy or config.strategy
@@ -145,6 +152,8 @@ def round_start(
         "cost_fp": config.cost_fp,
         "cost_fn": config.cost_fn,
         "committee_size": 5,
+        "max_annotators_per_item": config.max_annotators_per_item,
+        "gold_share": al.DEFAULT_GOLD_SHARE,
         **(parameters or {}),
     }
     round_values_check({**params, **({"seed": seed} if seed is not None else {})})
@@ -233,7 +242,11 @@ def _execute(round_: Round) -> None:
     project, params = round_.project, round_.parameters
     started = time.perf_counter()
     timings: dict[str, float] = {}
-    snap = snapshot_take(project=project, validation_percent=int(params["validation_percent"]))
+    snap = snapshot_take(
+        project=project,
+        validation_percent=int(params["validation_percent"]),
+        follow_up_cap=_follow_up_cap(round_),
+    )
     timings["load"] = time.perf_counter() - started
     if not snap.pool:
         raise ValidationFailed(
@@ -252,12 +265,15 @@ def _execute(round_: Round) -> None:
     order = _queue_order(result.positions, result.scores)
     batch = order[: int(params["batch_size"])]
     pool_item_ids = [snap.item_ids[p] for p in snap.pool]
+    push_count = len(batch) + int(params["buffer_size"])
     t = time.perf_counter()
+    follow_ups = _follow_ups(round_, snap, order[:push_count])
     published = queue_publish(
         project=project,
         ordered_item_ids=[pool_item_ids[i] for i in order],
-        push_count=len(batch) + int(params["buffer_size"]),
+        push_count=push_count,
         model_version=round_.model_version,
+        follow_up_tasks=follow_ups,
     )
     timings["publish"] = time.perf_counter() - t
     metrics, threshold = _metrics(round_, snap, X, row, result)
@@ -272,7 +288,7 @@ def _execute(round_: Round) -> None:
         )
         Round.objects.filter(id=round_.id).update(
             status=Round.Status.DONE,
-            parameters={**params, "featurizer": model_id, "k": len(batch)},
+            parameters={**params, "featurizer": model_id, "k": len(batch), "follow_ups": len(follow_ups)},
             training_size=len(snap.train),
             validation_size=len(snap.validation),
             pool_size=len(snap.pool),
@@ -302,7 +318,10 @@ def _run_library(round_: Round, snap: Snapshot, X: Any, row: dict[int, int]) -> 
                 if "texts" in strategy.requires
                 else None,
                 annotations=votes_matrix(snap) if "annotations" in strategy.requires else None,
-                max_annotations=round_.project.annotators_per_item,
+                max_annotations=_follow_up_cap(round_) or round_.project.annotators_per_item,
+                vote_counts=direction_matrix(snap),
+                gold=snap.pool_gold,
+                min_annotations=round_.project.annotators_per_item,
             ),
             strategy,
             min(int(params["batch_size"]), len(snap.pool)),
@@ -318,10 +337,31 @@ def _run_library(round_: Round, snap: Snapshot, X: Any, row: dict[int, int]) -> 
                 committee_size=int(params.get("committee_size", 5)),
                 cost_fp=float(params["cost_fp"]),
                 cost_fn=float(params["cost_fn"]),
+                gold_share=float(params.get("gold_share", al.DEFAULT_GOLD_SHARE)),
             ),
         )
     except al.ActiveLearningError as exc:
         raise ValidationFailed(str(exc)) from exc
+
+
+def _follow_up_cap(round_: Round) -> int | None:
+    """The cap on annotators per item when the round's strategy sends split items to more
+    annotators (it reads the votes: ``split_votes``); None otherwise."""
+    if "vote_counts" not in al.get_strategy(round_.strategy).requires:
+        return None
+    cap = int(round_.parameters.get("max_annotators_per_item", 5))
+    return max(cap, round_.project.annotators_per_item)
+
+
+def _follow_ups(round_: Round, snap: Snapshot, head: list[int]) -> dict[int, int]:
+    """Follow-up tasks for the items at the head of the queue whose own task is full
+    (workbench/rounds/follow_ups.py): {item id: task id}."""
+    full = [
+        snap.item_ids[snap.pool[i]]
+        for i in head
+        if snap.pool_answered[i] >= round_.project.annotators_per_item
+    ]
+    return follow_ups_open(project=round_.project, round_=round_, item_ids=full)
 
 
 def _queue_order(positions: np.ndarray, scores: np.ndarray) -> list[int]:

@@ -8,6 +8,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+import active_learning as al
 from workbench import votes
 from workbench.projects import kinds
 from workbench.projects.models import Item, Project
@@ -27,6 +28,11 @@ class Snapshot:
     pool: list[int] = field(default_factory=list)  # items that still need annotations
     # Per pool item, the class codes its annotators gave (for ActiveLab): {pool row: {annotator: code}}
     pool_votes: dict[int, dict[int, int]] = field(default_factory=dict)
+    # Per pool item: its counted votes per direction (single-choice kinds; votes.direction_counts),
+    # whether it has a gold label, and how many annotators counted.
+    pool_directions: list[list[int]] = field(default_factory=list)
+    pool_gold: list[bool] = field(default_factory=list)
+    pool_answered: list[int] = field(default_factory=list)
 
     def targets(self, which: list[Target]) -> NDArray[np.float64]:
         spec = kinds.spec_of(self.kind)
@@ -36,7 +42,7 @@ class Snapshot:
         return np.array(which, dtype=np.float64)
 
 
-def snapshot_take(*, project: Project, validation_percent: int) -> Snapshot:
+def snapshot_take(*, project: Project, validation_percent: int, follow_up_cap: int | None = None) -> Snapshot:
     """Read the project once: items, the answers that count (:mod:`workbench.votes`: each
     annotator's newest, so a review answer replaces the reviewer's earlier one), the validation
     hold-out.
@@ -44,7 +50,9 @@ def snapshot_take(*, project: Project, validation_percent: int) -> Snapshot:
     Training: items outside the hold-out whose votes give a training target. Validation: items
     with a gold label inside the hold-out (scored against gold, never queued, never trained on).
     Pool: items outside the hold-out answered by fewer annotators than the project asks for,
-    including partly annotated ones (candidates for another annotation).
+    including partly annotated ones (candidates for another annotation); with ``follow_up_cap``
+    (``split_votes``), also those whose votes are split and that have fewer answers than the cap
+    (they get a follow-up task).
     """
     kind = kinds.Kind(project.kind)
     spec = kinds.spec_of(kind)
@@ -70,11 +78,33 @@ def snapshot_take(*, project: Project, validation_percent: int) -> Snapshot:
         if target is not None:
             snap.train.append(position)
             snap.train_targets.append(target)
-        if len(answers) < project.annotators_per_item:
+        if len(answers) < project.annotators_per_item or _needs_follow_up(spec, answers, follow_up_cap):
             if answers and not spec.multiple:
                 snap.pool_votes[len(snap.pool)] = {a.ls_user_id: spec.code(str(a.label)) for a in answers}
+            if not spec.multiple:
+                snap.pool_directions.append(votes.direction_counts(spec, [a.label for a in answers]))
+            snap.pool_gold.append(gold_value is not None)
+            snap.pool_answered.append(len(answers))
             snap.pool.append(position)
     return snap
+
+
+def _needs_follow_up(spec: kinds.KindSpec, answers: list[votes.Answer], cap: int | None) -> bool:
+    """An item with its overlap of answers stays in the pool for another annotator while it is
+    below the cap and its votes are split (not confident: ``active_learning.is_confident``)."""
+    if cap is None or spec.multiple or len(answers) >= cap:
+        return False
+    counts = votes.direction_counts(spec, [a.label for a in answers])
+    return not bool(al.is_confident(np.array([counts], dtype=np.float64))[0])
+
+
+def direction_matrix(snap: Snapshot) -> NDArray[np.float64] | None:
+    """(n_pool, n_directions) counted votes per direction, for ``split_votes``; None for
+    multi-label kinds (a vote there is a set of categories)."""
+    if kinds.spec_of(snap.kind).multiple:
+        return None
+    width = len(votes.directions(kinds.spec_of(snap.kind)))
+    return np.array(snap.pool_directions, dtype=np.float64).reshape(len(snap.pool), width)
 
 
 def votes_matrix(snap: Snapshot) -> NDArray[np.float64]:

@@ -20,10 +20,23 @@ class Command(BaseCommand):
         parser.add_argument("--seed", type=int, default=None)
         parser.add_argument("--cost-fp", type=float, default=None, help="cost of a false positive")
         parser.add_argument("--cost-fn", type=float, default=None, help="cost of a false negative")
+        parser.add_argument(
+            "--max-annotators-per-item",
+            type=int,
+            default=None,
+            help="split_votes: the cap on annotators per item (default: the round settings)",
+        )
+        parser.add_argument(
+            "--gold-share",
+            type=float,
+            default=None,
+            help="split_votes: share of the batch given to gold items",
+        )
 
     def handle(self, *args: object, **options: object) -> None:
         project = project_by_name_or_id(str(options["project"]))
-        parameters = {k: options[k] for k in ("cost_fp", "cost_fn") if options[k] is not None}
+        names = ("cost_fp", "cost_fn", "max_annotators_per_item", "gold_share")
+        parameters = {k: options[k] for k in names if options[k] is not None}
         try:
             round_ = round_start(
                 project=project,
