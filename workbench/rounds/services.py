@@ -45,6 +45,7 @@ ROUND_BOUNDS: dict[str, Bound] = {
     "cost_fn": _COST,
     "seed": Bound(0, 2**63 - 1, integer=True),
     "committee_size": Bound(2, 50, integer=True, why="a committee needs two members to disagree"),
+    "audit_percent": Bound(0, 50, why="at most half of a batch is drawn at random for the audit slice"),
 }
 
 
@@ -67,6 +68,8 @@ CONFIG_FIELDS = (
     "validation_percent",
     "cost_fp",
     "cost_fn",
+    "fallback_strategy",
+    "audit_percent",
 )
 
 
@@ -81,6 +84,8 @@ def round_config_update(*, project: Project, **changes: Any) -> RoundConfig:
         raise ValidationFailed(f"Unknown round settings {unknown}; valid: {', '.join(CONFIG_FIELDS)}.")
     if "strategy" in changes:
         strategy_check(project=project, name=changes["strategy"])
+    if changes.get("fallback_strategy"):
+        fallback_check(project=project, name=changes["fallback_strategy"])
     with transaction.atomic():
         config = RoundConfig.objects.select_for_update().filter(project=project).first() or RoundConfig(
             project=project
@@ -108,6 +113,25 @@ def strategy_check(*, project: Project, name: str) -> al.Strategy:
     return strategy
 
 
+def fallback_check(*, project: Project, name: str) -> al.Strategy:
+    """The model-free strategy by name, if it runs on this project's kind without a model."""
+    strategy = strategy_check(project=project, name=name)
+    if strategy.needs_model:
+        task = kinds.spec_of(project.kind).task
+        valid = [n for n in cold_start_names() if task in al.get_strategy(n).tasks]
+        raise ValidationFailed(
+            f"The fallback strategy must work without a model; '{name}' needs one. "
+            f"Valid: {', '.join(valid)}.",
+            extra={"valid": valid},
+        )
+    return strategy
+
+
+def fallback_of(*, project: Project, config: RoundConfig) -> str:
+    """The project's model-free strategy: its own setting, else its kind's."""
+    return config.fallback_strategy or kinds.spec_of(project.kind).model_free_strategy
+
+
 def _annotation_count(project: Project) -> int:
     return Annotation.objects.filter(project=project, was_cancelled=False).count()
 
@@ -127,11 +151,13 @@ def round_start(
 
     Unset arguments come from the project's round settings. ``parameters`` may hold
     ``committee_size``, ``cost_fp``, ``cost_fn``. Refused while another round of the project is
-    pending or running.
+    pending or running. The round records the project's model-free strategy (``fallback_strategy``,
+    used when its model shows no signal) and audit share (``audit_percent``).
     """
     config = round_config_get(project=project)
     name = strategy or config.strategy
     chosen = strategy_check(project=project, name=name)
+    fallback = fallback_check(project=project, name=fallback_of(project=project, config=config)).name
     count = _annotation_count(project)
     if chosen.needs_model and count == 0:
         raise ValidationFailed(
@@ -145,7 +171,9 @@ def round_start(
         "cost_fp": config.cost_fp,
         "cost_fn": config.cost_fn,
         "committee_size": 5,
+        "audit_percent": config.audit_percent,
         **(parameters or {}),
+        "fallback_strategy": fallback,
     }
     round_values_check({**params, **({"seed": seed} if seed is not None else {})})
     if params["batch_size"] < 1 or params["buffer_size"] < 0:
@@ -263,10 +291,18 @@ def _execute(round_: Round) -> None:
     metrics, threshold = _metrics(round_, snap, X, row, result)
     scores = validation_scores(snap, X, row, result, seed=round_.seed)
     timings["total"] = time.perf_counter() - started
+    audit = set(_audit_rows(result))
+    predicted = _predicted(result, snap.kind)
+    readiness = result.readiness
     with transaction.atomic():
         RoundSelection.objects.bulk_create(
             RoundSelection(
-                round=round_, item_id=pool_item_ids[i], rank=rank, priority=_finite(result.scores[i])
+                round=round_,
+                item_id=pool_item_ids[i],
+                rank=rank,
+                priority=_finite(result.scores[i]),
+                audit=i in audit,
+                predicted=None if predicted is None else _finite(predicted[i]),
             )
             for rank, i in enumerate(batch)
         )
@@ -282,8 +318,31 @@ def _execute(round_: Round) -> None:
             metrics=metrics,
             threshold=threshold,
             validation_scores=scores and {**scores, "item_ids": [snap.item_ids[p] for p in snap.validation]},
+            strategy_used=result.strategy,
+            strategy_reason=result.fallback_reason,
+            signal=Round.Signal.SIGNAL if readiness and readiness.signal else Round.Signal.NO_SIGNAL,
+            readiness=readiness and {k: _json_value(v) for k, v in readiness.as_dict().items()},
             finished_at=timezone.now(),
         )
+
+
+def _audit_rows(result: al.RoundResult) -> list[int]:
+    """Pool rows the round drew for its audit slice."""
+    if result.audit is None:
+        return []
+    return [int(p) for p, drawn in zip(result.positions, result.audit, strict=True) if drawn]
+
+
+def _predicted(result: al.RoundResult, kind: kinds.Kind) -> np.ndarray | None:
+    """The model's one number per pool row: P(toxic) / P(A), or the largest per-label P."""
+    proba = result.pool_proba
+    if proba is None:
+        return None
+    return proba.max(axis=1) if kinds.spec_of(kind).multiple else proba[:, 1]
+
+
+def _json_value(value: Any) -> Any:
+    return _finite(value) if isinstance(value, float) else value
 
 
 def _run_library(round_: Round, snap: Snapshot, X: Any, row: dict[int, int]) -> al.RoundResult:
@@ -318,6 +377,8 @@ def _run_library(round_: Round, snap: Snapshot, X: Any, row: dict[int, int]) -> 
                 committee_size=int(params.get("committee_size", 5)),
                 cost_fp=float(params["cost_fp"]),
                 cost_fn=float(params["cost_fn"]),
+                fallback=str(params.get("fallback_strategy") or spec.model_free_strategy),
+                audit_share=float(params.get("audit_percent", 0.0)) / 100.0,
             ),
         )
     except al.ActiveLearningError as exc:
