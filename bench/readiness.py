@@ -171,7 +171,8 @@ def report_binary(runs: list[dict[str, Any]], budget: int, load: str) -> dict[st
     target = float(random_curve[-1])
     seeds = len(by["random"])
     print(
-        f"\n== Jigsaw toxic: {seeds} seeds, budget {budget}; target = random's F1 at {budget} = {target:.3f} ({load}) =="
+        f"\n== Jigsaw toxic: {seeds} seeds, budget {budget}; "
+        f"target = random's F1 at {budget} = {target:.3f} ({load}) =="
     )
     print(
         f"{'variant':<30}{'F1@budget':>10}{'labels to target':>18}{'rounds fell back':>18}{'toxic found':>13}"
@@ -235,7 +236,8 @@ def report_preference(runs: list[dict[str, Any]], load: str) -> dict[str, Any]:
     out: dict[str, Any] = {}
     print(f"\n== HH-RLHF preference pairs ({load}) ==")
     print(
-        f"{'variant':<30}{'rounds':>8}{'no signal':>11}{'fell back':>11}{'accuracy (mean)':>17}{'gain interval (median)':>26}"
+        f"{'variant':<30}{'rounds':>8}{'no signal':>11}{'fell back':>11}{'accuracy (mean)':>17}"
+        f"{'gain interval (median)':>26}"
     )
     for v in PREFERENCE:
         rs = [r for r in runs if r["variant"] == v.name]
@@ -285,7 +287,8 @@ def main() -> None:
         for i, run in enumerate(pool.imap_unordered(simulate, jobs, chunksize=1), 1):
             runs.append(run)
             print(
-                f"  [{i}/{len(jobs)}] {run['dataset']} {run['variant']} seed {run['seed']}: {run['seconds']:.0f}s",
+                f"  [{i}/{len(jobs)}] {run['dataset']} {run['variant']} seed {run['seed']}: "
+                f"{run['seconds']:.0f}s",
                 flush=True,
             )
     load = "load average " + " ".join(f"{x:.1f}" for x in os.getloadavg())

@@ -9,9 +9,9 @@ import pytest
 from sklearn.metrics import average_precision_score
 
 from active_learning import LabeledSet, Pool, RoundOptions, ValidationSlice, run_round
+from active_learning.classifiers import make_model
 from active_learning.errors import InvalidInputError
 from active_learning.readiness import assess, average_precision_resampled, compare
-from active_learning.classifiers import make_model
 
 
 def separable(n: int, seed: int, *, prevalence: float = 0.2, signal: float = 2.0):  # type: ignore[no-untyped-def]
