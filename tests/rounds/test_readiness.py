@@ -5,24 +5,19 @@ the labels that came back."""
 
 from __future__ import annotations
 
-import random
-
 import pytest
 
 from tests import factories
 from tests.fakes import FakeGateway
-from tests.rounds.helpers import annotate, annotate_with_gold, toxicity_pool
+from tests.rounds.helpers import annotate, annotate_with_gold, coin_flip_pairs, toxicity_pool
 from workbench.errors import ValidationFailed
 from workbench.projects import kinds
-from workbench.projects.models import Item, Project
-from workbench.projects.services import items_import_records
+from workbench.projects.models import Item
 from workbench.rounds.models import Round
 from workbench.rounds.savings import round_savings
 from workbench.rounds.services import round_config_get, round_config_update, round_start
 
 pytestmark = pytest.mark.django_db
-
-WORDS = ["river", "stone", "lamp", "paper", "green", "seven", "window", "cloud", "table", "song"]
 
 
 @pytest.fixture
@@ -36,24 +31,6 @@ def start(django_capture_on_commit_callbacks):  # type: ignore[no-untyped-def]
         return round_
 
     return run
-
-
-def coin_flip_pairs(project: Project, n: int, seed: int = 0) -> list[Item]:
-    """n preference pairs whose gold side is a coin flip, unrelated to their texts: no model can
-    learn it (as HH-RLHF on frozen embeddings)."""
-    rng = random.Random(seed)
-    records = [
-        {
-            "prompt": " ".join(rng.sample(WORDS, 3)) + f" {i}?",
-            "response_a": " ".join(rng.sample(WORDS, 5)),
-            "response_b": " ".join(rng.sample(WORDS, 5)),
-            "label": rng.choice(["A", "B"]),
-            "external_id": f"p{i}",
-        }
-        for i in range(n)
-    ]
-    items_import_records(project=project, records=records)
-    return list(Item.objects.filter(project=project).order_by("id"))
 
 
 def test_a_toxicity_model_that_beats_the_prior_selects_and_the_round_records_the_figures(
