@@ -5,20 +5,23 @@ nothing (HH-RLHF preferences on frozen embeddings stay at chance), that ranking 
 round first compares its model with the no-skill baseline of its task, with a 95% interval, and
 only a model whose interval clears the baseline may drive the selection:
 
-- binary / multilabel: PR-AUC (macro over the labels with a positive) against the
-  prior-predicting classifier's, which is the positive rate of the slice (a constant score ranks
-  nothing, so its average precision is the share of positives). The interval is a paired
-  percentile bootstrap of ``PR-AUC - positive rate`` over the slice's items.
+- binary: ROC-AUC against the prior-predicting classifier's, 0.5 (a constant score ranks
+  nothing), with DeLong's variance on the logit scale. ROC-AUC and not PR-AUC: the no-skill
+  PR-AUC is the positive rate, but the PR-AUC of unrelated scores lies above it when positives
+  are few, and a bootstrap of it saw signals in up to a third of pure-noise slices
+  (``bench/readiness.py``); the no-skill ROC-AUC is 0.5 exactly, whatever the counts.
+- multilabel: the same on "any label" (does the model's largest per-label probability rank
+  items with a label above clean ones?).
 - preference: accuracy on the decided pairs against chance (0.5), Wilson's interval.
 
 The evidence is the validation slice when there is one, else out-of-fold predictions on the
 labeled set (k-fold, the task's own model). :func:`assess` returns a :class:`Readiness`; its
-``signal`` is True only when the interval's lower end of the gain lies above 0.
+``signal`` is True only when the interval of the gain over the baseline lies above 0.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import math
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -27,15 +30,14 @@ from numpy.typing import NDArray
 
 from .classifiers import Model, Task, make_model
 from .errors import InvalidInputError
-from .evaluation import bootstrap_interval, wilson_interval
+from .evaluation import wilson_interval
 from .validation import check_rng
 
 LEVEL = 0.95
-RESAMPLES = 1000
 # Out-of-fold evidence needs this many labels (fewer: no evidence, so no signal).
 MIN_OUT_OF_FOLD = 10
 FOLDS = 5
-HEADLINE = {"binary": "pr_auc", "multilabel": "macro_pr_auc", "preference": "accuracy"}
+HEADLINE = {"binary": "roc_auc", "multilabel": "roc_auc_any_label", "preference": "accuracy"}
 
 
 @dataclass(frozen=True)
@@ -63,83 +65,46 @@ class Readiness:
         return asdict(self)
 
 
-def average_precision_resampled(y_true: Any, p_pos: Any) -> Callable[[NDArray[np.intp]], NDArray[np.float64]]:
-    """``average precision - positive rate`` per bootstrap resample, for
-    :func:`active_learning.evaluation.bootstrap_interval`.
+def delong(y_true: Any, score: Any) -> tuple[float, float]:
+    """ROC-AUC and DeLong's variance of it (DeLong, DeLong & Clarke-Pearson 1988), from midranks
+    (Sun & Xu 2014): y_true (n,) 0/1 with both classes, score (n,). Ties count one half."""
+    from scipy.stats import rankdata  # type: ignore[import-untyped,unused-ignore]
 
-    y_true (n,) 0/1 and p_pos (n,) scores, or (n, L) each for the macro mean over labels (a label
-    without a positive in a resample is left out of that resample's mean; NaN when none has one).
-    Average precision is sklearn's (``average_precision_score``: precision at each distinct
-    threshold, weighted by the recall it adds), computed for every resample at once from the
-    resample's row counts.
-    """
-    y = np.asarray(y_true, dtype=np.float64)
-    p = np.asarray(p_pos, dtype=np.float64)
-    if y.shape != p.shape or y.ndim not in (1, 2) or y.shape[0] == 0:
-        raise InvalidInputError(
-            f"y_true and p_pos must share an (n,) or (n, L) shape; got {y.shape}, {p.shape}"
-        )
-    if not np.isin(y, (0.0, 1.0)).all():
-        raise InvalidInputError("y_true must hold 0/1 labels")
-    Y = y[:, None] if y.ndim == 1 else y
-    P = p[:, None] if p.ndim == 1 else p
-    n = Y.shape[0]
-    columns = []
-    for j in range(Y.shape[1]):
-        order = np.argsort(-P[:, j], kind="stable")
-        ps = P[order, j]
-        last_of_run = np.r_[ps[1:] != ps[:-1], True]  # the last row of each distinct score
-        columns.append((order, Y[order, j], last_of_run))
-
-    def statistic(rows: NDArray[np.intp]) -> NDArray[np.float64]:
-        counts = np.zeros((rows.shape[0], n))
-        np.add.at(counts, (np.repeat(np.arange(rows.shape[0]), rows.shape[1]), rows.ravel()), 1.0)
-        gains = np.full((rows.shape[0], len(columns)), np.nan)
-        for j, (order, ys, last) in enumerate(columns):
-            w = counts[:, order]
-            tp = np.cumsum(w * ys, axis=1)[:, last]
-            seen = np.cumsum(w, axis=1)[:, last]
-            positives = tp[:, -1]
-            precision = np.divide(tp, seen, out=np.zeros_like(tp), where=seen > 0)
-            added = np.diff(np.column_stack([np.zeros(tp.shape[0]), tp]), axis=1)
-            with np.errstate(invalid="ignore", divide="ignore"):
-                ap = (added * precision).sum(axis=1) / positives
-            gains[:, j] = np.where(positives > 0, ap - positives / rows.shape[1], np.nan)
-        defined = np.isfinite(gains).sum(axis=1)
-        out: NDArray[np.float64] = np.divide(
-            np.nansum(gains, axis=1), defined, out=np.full(defined.shape, np.nan), where=defined > 0
-        )
-        return out
-
-    return statistic
+    y = np.asarray(y_true).astype(bool)
+    p = np.asarray(score, dtype=np.float64)
+    if y.ndim != 1 or y.shape != p.shape:
+        raise InvalidInputError(f"y_true and score must share an (n,) shape; got {y.shape}, {p.shape}")
+    pos, neg = p[y], p[~y]
+    n1, n0 = pos.shape[0], neg.shape[0]
+    if n1 < 2 or n0 < 2:
+        raise InvalidInputError(f"DeLong's variance needs two items of each class; got {n1} and {n0}")
+    ranks = rankdata(np.concatenate([pos, neg]))
+    v10 = (ranks[:n1] - rankdata(pos)) / n0  # per positive: share of negatives scored below it
+    v01 = 1.0 - (ranks[n1:] - rankdata(neg)) / n1  # per negative: share of positives above it
+    auc = float(v10.mean())
+    return auc, float(v10.var(ddof=1) / n1 + v01.var(ddof=1) / n0)
 
 
-def _bootstrap_in_chunks(
-    statistic: Callable[[NDArray[np.intp]], NDArray[np.float64]], n: int, rng: np.random.Generator
-) -> tuple[float, float] | None:
-    """The percentile interval over RESAMPLES resamples of ``n`` rows, drawn in chunks so that no
-    index matrix of more than about 4 million cells exists at once (a large validation slice)."""
-    per_chunk = max(1, min(RESAMPLES, 4_000_000 // max(n, 1)))
-    if per_chunk >= RESAMPLES:
-        return bootstrap_interval(statistic, n, rng, resamples=RESAMPLES, level=LEVEL)
-    found = np.concatenate(
-        [
-            statistic(rng.integers(0, n, size=(min(per_chunk, RESAMPLES - start), n)).astype(np.intp))
-            for start in range(0, RESAMPLES, per_chunk)
-        ]
-    )
-    found = found[np.isfinite(found)]
-    if found.size == 0:
-        return None
-    tail = (1 - LEVEL) / 2 * 100
-    low, high = np.percentile(found, [tail, 100 - tail])
-    return float(low), float(high)
+def auc_interval(y_true: Any, score: Any, *, level: float = LEVEL) -> tuple[float, tuple[float, float]]:
+    """ROC-AUC with its interval: DeLong's variance on the logit scale (so the interval stays in
+    (0, 1) and is not too narrow near 1). An AUC of exactly 0 or 1 is moved half a pair inwards
+    for the logit, and a zero variance floored at that of one pair in ``n1 * n0``."""
+    from scipy.stats import norm  # type: ignore[import-untyped,unused-ignore]
+
+    y = np.asarray(y_true).astype(bool)
+    auc, variance = delong(y, score)
+    pairs = float(y.sum() * (~y).sum())
+    edge = 0.5 / pairs
+    a = min(max(auc, edge), 1 - edge)
+    variance = max(variance, a * (1 - a) / pairs)
+    half = float(norm.ppf(1 - (1 - level) / 2)) * math.sqrt(variance) / (a * (1 - a))
+    logit = math.log(a / (1 - a))
+    return auc, (1 / (1 + math.exp(-(logit - half))), 1 / (1 + math.exp(-(logit + half))))
 
 
-def compare(task: Task, y_true: Any, p: Any, *, rng: np.random.Generator, evidence: str) -> Readiness:
+def compare(task: Task, y_true: Any, p: Any, *, evidence: str) -> Readiness:
     """The comparison on one set of labels and model scores: y_true / p (n,) for binary
     (P(positive)) and preference (targets {0, 0.5, 1}, P(A)), (n, L) for multilabel."""
-    check_rng(rng)
     metric = HEADLINE.get(task)
     if metric is None:
         raise InvalidInputError(f"readiness is defined for binary, multilabel and preference; got {task!r}")
@@ -163,30 +128,28 @@ def compare(task: Task, y_true: Any, p: Any, *, rng: np.random.Generator, eviden
             "Wilson",
             "decided pairs",
         )
-    Y = y[:, None] if y.ndim == 1 else y
-    P = proba[:, None] if proba.ndim == 1 else proba
-    with_positive = Y.sum(axis=0) > 0
-    if not with_positive.any():
+    if not np.isin(y, (0.0, 1.0)).all():
+        raise InvalidInputError(f"{task} labels must be 0/1")
+    if task == "multilabel":  # does the model rank items with any label above clean ones?
+        y, proba = y.max(axis=1), proba.max(axis=1)
+    n = int(y.shape[0])
+    positives = int((y == 1).sum())
+    if min(positives, n - positives) < 2:
         return Readiness(
             False,
             metric,
             None,
-            None,
+            0.5,
             None,
             None,
             evidence,
-            int(Y.shape[0]),
-            "none",
-            "no signal: the evidence holds no positive item, so nothing shows the model ranks them",
+            n,
+            "DeLong",
+            f"no signal: the evidence holds {positives} positive and {n - positives} negative "
+            "items; telling the model from the prior needs two of each",
         )
-    from sklearn.metrics import average_precision_score  # type: ignore[import-untyped,unused-ignore]
-
-    cols = np.nonzero(with_positive)[0]
-    value = float(np.mean([average_precision_score(Y[:, j], P[:, j]) for j in cols]))
-    baseline = float(np.mean(Y[:, cols].mean(axis=0)))
-    statistic = average_precision_resampled(Y[:, cols], P[:, cols])
-    interval = _bootstrap_in_chunks(statistic, int(Y.shape[0]), rng)
-    return _verdict(metric, value, baseline, interval, evidence, int(Y.shape[0]), "paired bootstrap", "items")
+    value, (low, high) = auc_interval(y, proba)
+    return _verdict(metric, value, 0.5, (low - 0.5, high - 0.5), evidence, n, "DeLong (logit)", "items")
 
 
 def _verdict(
@@ -283,9 +246,7 @@ def assess(
     if validation is not None and len(validation[1]):
         X, y = validation
         proba = model.predict_proba(X)
-        return compare(
-            task, y, proba if task == "multilabel" else proba[:, 1], rng=rng, evidence="validation"
-        )
+        return compare(task, y, proba if task == "multilabel" else proba[:, 1], evidence="validation")
     if labeled is None or len(labeled[1]) < MIN_OUT_OF_FOLD:
         have = 0 if labeled is None else len(labeled[1])
         return Readiness(
@@ -303,4 +264,4 @@ def assess(
         )
     X, y = labeled
     oof = out_of_fold_proba(task, X, y, rng, model_params=model_params)
-    return compare(task, y, oof, rng=rng, evidence="out_of_fold")
+    return compare(task, y, oof, evidence="out_of_fold")

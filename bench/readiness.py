@@ -253,6 +253,32 @@ def report_preference(runs: list[dict[str, Any]], load: str) -> dict[str, Any]:
     return out
 
 
+def false_signal_rates(draws: int) -> dict[str, float]:
+    """How often the gate sees a signal in scores that are unrelated to the labels (its nominal
+    rate is 2.5%: the lower end of a two-sided 95% interval above 0)."""
+    from active_learning.readiness import compare
+
+    out: dict[str, float] = {}
+    print(f"\n== false signals: scores unrelated to the labels, {draws} draws each ==")
+    for task, n, prevalence in (
+        ("binary", 50, 0.1),
+        ("binary", 200, 0.1),
+        ("binary", 200, 0.3),
+        ("binary", 1000, 0.05),
+        ("preference", 100, 0.5),
+        ("preference", 1000, 0.5),
+    ):
+        rng = np.random.default_rng([n, int(prevalence * 100)])
+        hits = 0
+        for _ in range(draws):
+            y = (rng.random(n) < prevalence).astype(np.float64)
+            hits += compare(task, y, rng.random(n), evidence="validation").signal  # type: ignore[arg-type]
+        key = f"{task} n={n}" + (f" positives {prevalence:.0%}" if task == "binary" else "")
+        out[key] = hits / draws
+        print(f"  {key:<32} {hits}/{draws} = {hits / draws:.3f}")
+    return out
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -265,6 +291,7 @@ def main() -> None:
     parser.add_argument("--preference-featurizer", default=None, help="default: --featurizer")
     parser.add_argument("--only", default="binary,preference")
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--draws", type=int, default=None, help="false-signal draws (default 200, quick 50)")
     args = parser.parse_args()
     seeds = list(range(args.seeds if args.seeds else (2 if args.quick else 5)))
     names = [n for n in args.only.split(",") if n]
@@ -299,6 +326,7 @@ def main() -> None:
         )
     if "preference" in names:
         summary["preference"] = report_preference([r for r in runs if r["dataset"] == "preference"], load)
+    summary["false_signal"] = false_signal_rates(args.draws or (50 if args.quick else 200))
     OUT.mkdir(parents=True, exist_ok=True)
     path = OUT / f"readiness{'_quick' if args.quick else ''}.json"
     path.write_text(json.dumps({"summary": summary, "runs": runs}, indent=1))

@@ -6,12 +6,12 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from sklearn.metrics import average_precision_score
+from sklearn.metrics import roc_auc_score
 
 from active_learning import LabeledSet, Pool, RoundOptions, ValidationSlice, run_round
 from active_learning.classifiers import make_model
 from active_learning.errors import InvalidInputError
-from active_learning.readiness import assess, average_precision_resampled, compare
+from active_learning.readiness import assess, auc_interval, compare, delong
 
 
 def separable(n: int, seed: int, *, prevalence: float = 0.2, signal: float = 2.0):  # type: ignore[no-untyped-def]
@@ -22,66 +22,63 @@ def separable(n: int, seed: int, *, prevalence: float = 0.2, signal: float = 2.0
     return X, y
 
 
-def test_the_resampled_average_precision_is_sklearns_on_each_resample() -> None:
+def test_delongs_auc_is_sklearns_and_its_variance_matches_the_bootstraps() -> None:
     rng = np.random.default_rng(0)
-    y = (rng.random(150) < 0.3).astype(int)
-    p = np.round(rng.random(150) + 0.4 * y, 1)  # ties, as real scores have
-    rows = rng.integers(0, 150, size=(6, 150))
-    got = average_precision_resampled(y, p)(rows)
-    want = [average_precision_score(y[r], p[r]) - y[r].mean() for r in rows]
-    assert got == pytest.approx(want)
+    y = (rng.random(300) < 0.3).astype(int)
+    p = np.round(rng.random(300) + 0.4 * y, 1)  # ties, as real scores have
+    auc, variance = delong(y, p)
+    assert auc == pytest.approx(roc_auc_score(y, p))
+    rows = rng.integers(0, 300, size=(2000, 300))
+    boot = [roc_auc_score(y[r], p[r]) for r in rows]
+    assert variance == pytest.approx(np.var(boot), rel=0.15)
 
 
-def test_a_resample_without_a_positive_gives_nan_not_a_number() -> None:
-    y = np.array([1, 0, 0, 0])
-    got = average_precision_resampled(y, np.array([0.9, 0.1, 0.2, 0.3]))(np.array([[1, 2, 3, 1]]))
-    assert np.isnan(got[0])
+def test_the_auc_interval_stays_inside_zero_and_one_even_for_a_perfect_ranking() -> None:
+    y = np.array([0, 0, 0, 1, 1, 1])
+    auc, (low, high) = auc_interval(y, np.array([0.1, 0.2, 0.3, 0.7, 0.8, 0.9]))
+    assert auc == 1.0 and 0 < low < high < 1
 
 
 def test_a_binary_model_that_beats_the_prior_has_a_signal() -> None:
     X, y = separable(400, 1)
     p = make_model("binary").fit(X[:200], y[:200]).predict_proba(X[200:])[:, 1]
-    found = compare("binary", y[200:], p, rng=np.random.default_rng(0), evidence="validation")
-    assert found.signal and found.metric == "pr_auc"
-    assert found.baseline == pytest.approx(y[200:].mean())
-    assert found.value == pytest.approx(average_precision_score(y[200:], p))
+    found = compare("binary", y[200:], p, evidence="validation")
+    assert found.signal and found.metric == "roc_auc" and found.baseline == 0.5
+    assert found.value == pytest.approx(roc_auc_score(y[200:], p))
     assert 0 < found.gain_low < found.value - found.baseline < found.gain_high
 
 
 def test_scores_unrelated_to_the_labels_are_no_signal() -> None:
     rng = np.random.default_rng(2)
     y = (rng.random(500) < 0.2).astype(int)
-    found = compare("binary", y, rng.random(500), rng=np.random.default_rng(0), evidence="validation")
+    found = compare("binary", y, rng.random(500), evidence="validation")
     assert not found.signal
     assert found.gain_low <= 0 <= found.gain_high
-    assert found.reason.startswith("no signal: pr_auc")
+    assert found.reason.startswith("no signal: roc_auc")
 
 
 def test_a_slice_without_positives_is_no_signal() -> None:
-    found = compare(
-        "binary", np.zeros(30), np.linspace(0, 1, 30), rng=np.random.default_rng(0), evidence="validation"
-    )
-    assert not found.signal and "no positive" in found.reason
+    found = compare("binary", np.zeros(30), np.linspace(0, 1, 30), evidence="validation")
+    assert not found.signal and "0 positive" in found.reason
 
 
 def test_preference_accuracy_is_compared_with_chance_by_wilsons_interval() -> None:
     y = np.array([1.0] * 70 + [0.0] * 30 + [0.5] * 10)  # ties left out
-    right = compare("preference", y, np.where(y == 1.0, 0.8, 0.2), rng=np.random.default_rng(0), evidence="v")
+    right = compare("preference", y, np.where(y == 1.0, 0.8, 0.2), evidence="v")
     assert right.signal and right.value == 1.0 and right.n == 100 and right.method == "Wilson"
     coin = np.random.default_rng(3).random(110)
-    chance = compare("preference", y, coin, rng=np.random.default_rng(0), evidence="v")
+    chance = compare("preference", y, coin, evidence="v")
     assert not chance.signal and chance.baseline == 0.5 and "chance" in chance.reason
 
 
-def test_multilabel_readiness_is_macro_over_labels_with_a_positive() -> None:
+def test_multilabel_readiness_asks_whether_items_with_any_label_rank_first() -> None:
     X, y = separable(600, 4)
     Y = np.column_stack([y, np.zeros_like(y)])  # the second label never occurs
     model = make_model("multilabel").fit(X[:300], Y[:300])
-    found = compare(
-        "multilabel", Y[300:], model.predict_proba(X[300:]), rng=np.random.default_rng(0), evidence="v"
-    )
-    assert found.signal and found.metric == "macro_pr_auc"
-    assert found.baseline == pytest.approx(Y[300:, 0].mean())
+    found = compare("multilabel", Y[300:], model.predict_proba(X[300:]), evidence="v")
+    proba = model.predict_proba(X[300:])
+    assert found.signal and found.metric == "roc_auc_any_label"
+    assert found.value == pytest.approx(roc_auc_score(Y[300:].max(axis=1), proba.max(axis=1)))
 
 
 def test_without_a_validation_slice_the_evidence_is_out_of_fold() -> None:
