@@ -11,6 +11,12 @@ with the rate among the audit items estimates how many labels active learning sa
 To get as many useful labels as the strategy's ``n`` labels gave, random sampling needs about
 ``ratio * n`` labels; the saving is ``(ratio - 1) * n`` labels, the share of labels saved
 ``1 - 1 / ratio``. Both follow from the ratio's interval end by end (they grow with it).
+
+The audit items of a round are drawn from the pool *as it stands then*: what random sampling
+would find next, not what it would have found from the start. Once a strategy has taken many of
+the useful items, the pool left holds fewer of them, so the ratio is the strategy's marginal
+edge and overstates the saving against random labeling from the start (``bench/readiness.py``
+prints both).
 """
 
 from __future__ import annotations
@@ -147,7 +153,7 @@ def savings_estimate(
         f"{useful}: {strategy_useful / strategy_labeled:.3f} per strategy label vs "
         f"{audit_useful / audit_labeled:.3f} per audit label, ratio {ratio:.2f} "
         f"(95% interval {low:.2f} – {high:.2f}); the {n} strategy labels found as many as about "
-        f"{ratio * n:.0f} random labels would ({low * n:.0f} – {high * n:.0f}): "
+        f"{ratio * n:.0f} random draws from the same pool would ({low * n:.0f} – {high * n:.0f}): "
         f"{(ratio - 1) * n:+.0f} labels saved ({(low - 1) * n:+.0f} – {(high - 1) * n:+.0f})"
     )
     return Savings(
