@@ -149,7 +149,7 @@ def compare(task: Task, y_true: Any, p: Any, *, evidence: str) -> Readiness:
             "items; telling the model from the prior needs two of each",
         )
     value, (low, high) = auc_interval(y, proba)
-    return _verdict(metric, value, 0.5, (low - 0.5, high - 0.5), evidence, n, "DeLong (logit)", "items")
+    return _verdict(metric, value, 0.5, (low - 0.5, high - 0.5), evidence, n, "DeLong, logit scale", "items")
 
 
 def _verdict(
