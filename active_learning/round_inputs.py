@@ -41,7 +41,9 @@ class RoundOptions:
     task's model; multilabel_aggregate: how per-label scores combine; keywords: the lexicon of
     ``seed_keyword``; cost_fp / cost_fn: what a false positive / false negative costs, for the
     binary decision threshold; gold_share: the share of a ``split_votes`` batch given to items
-    with a gold label.
+    with a gold label; fallback: the model-free strategy a model-based one gives way to
+    when the model does not beat its baseline (:mod:`.readiness`; None: no gate); audit_share:
+    the share of every batch drawn uniformly at random from the pool (:mod:`.audit`).
     """
 
     task: Task = "binary"
@@ -54,12 +56,16 @@ class RoundOptions:
     cost_fp: float = 1.0
     cost_fn: float = 1.0
     gold_share: float = DEFAULT_GOLD_SHARE
+    fallback: str | None = None
+    audit_share: float = 0.0
 
     def __post_init__(self) -> None:
         if self.task not in TASKS:
             raise InvalidInputError(f"unknown task {self.task!r}; valid tasks: {', '.join(TASKS)}")
         if not 0.0 <= self.gold_share <= 1.0:
             raise InvalidInputError(f"gold_share must be in [0, 1]; got {self.gold_share}")
+        if not 0 <= self.audit_share <= 1:
+            raise InvalidInputError(f"audit_share must lie in [0, 1]; got {self.audit_share}")
 
 
 @dataclass(frozen=True)

@@ -23,9 +23,11 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from .audit import audit_count, with_audit_slice
 from .classifiers import Model, Task, make_model, pair_features
 from .errors import InvalidInputError, NotEnoughLabelsError
 from .metrics import ThresholdChoice, binary_metrics, choose_threshold, multilabel_metrics, preference_metrics
+from .readiness import Readiness, assess
 from .round_inputs import LabeledSet, Pool, RoundOptions, ValidationSlice, check_round_data, check_validation
 from .strategies import PoolView, Strategy, cold_start_names, get_strategy
 from .validation import check_k, check_rng
@@ -44,6 +46,10 @@ class RoundResult:
     metrics: validation metrics (empty without a validation slice).
     threshold: cost-based decision threshold for binary tasks with a validation slice.
     timings: seconds per phase (fit, predict, committee, score, select, metrics, total).
+    strategy / requested_strategy: the strategy that selected and the one asked for (they differ
+    when the model showed no signal and the round fell back, see ``fallback_reason``).
+    readiness: the model against its baseline (None when the round had no gate).
+    audit: (k,) which of ``positions`` are audit items (drawn uniformly from the pool).
     """
 
     strategy: str
@@ -55,6 +61,10 @@ class RoundResult:
     timings: dict[str, float]
     model: Model | None = None
     prior_only_labels: list[int] = field(default_factory=list)
+    requested_strategy: str = ""
+    readiness: Readiness | None = None
+    fallback_reason: str = ""
+    audit: NDArray[np.bool_] | None = None
 
 
 def _bootstrap_rows(y: NDArray[Any], task: Task, rng: np.random.Generator) -> NDArray[np.intp]:
@@ -301,6 +311,14 @@ def run_round(
     needs one or a validation slice is given and there is at least one label. Strategies that
     need a model raise :class:`NotEnoughLabelsError` on an empty labeled set; use a cold-start
     strategy (``seed_keyword``, ``seed_stratified``, ``random``, ``coreset``) for the first round.
+
+    With ``options.fallback`` (a model-free strategy) the round is gated: its model is compared
+    with the task's baseline (:func:`active_learning.readiness.assess`, on the validation slice or
+    out of fold) and a model-based strategy whose model shows no signal gives way to the
+    fallback (``strategy`` then names the fallback, ``requested_strategy`` the one asked for).
+    With ``options.audit_share`` a random share of the batch is drawn uniformly from the pool
+    (``audit`` marks them). Neither consumes ``rng``: with a signal and no audit share the
+    selection is the ungated one.
     """
     t_start = time.perf_counter()
     options = options or RoundOptions()
@@ -308,30 +326,69 @@ def run_round(
     strat = get_strategy(strategy) if isinstance(strategy, str) else strategy
     labeled, pool = check_round_data(labeled, pool, options.task)
     check_k(k, int(pool.features.shape[0]))
-    if strat.needs_model and labeled.n == 0:
+    fallback = _fallback(options)
+    if strat.needs_model and labeled.n == 0 and fallback is None:
         raise NotEnoughLabelsError(
             f"strategy {strat.name!r} needs a trained model but there are no labels; "
             f"start with one of: {', '.join(cold_start_names())}"
         )
     if validation is not None:
         validation = check_validation(validation, options.task)
+    # Readiness and the audit slice draw from a generator of their own, so the selection
+    # consumes ``rng`` exactly as a round without them does.
+    aux = rng.spawn(1)[0]
 
     fitted = fit_and_predict(
         labeled,
         pool,
         rng,
         options=options,
-        fit_model=strat.needs_model or validation is not None,
-        fit_committee="committee_proba" in strat.requires,
+        fit_model=strat.needs_model or validation is not None or (fallback is not None and labeled.n > 0),
+        fit_committee=False,
     )
-    queried = query_pool(fitted, labeled, pool, strat, k, rng, options=options)
+    readiness: Readiness | None = None
+    used, reason = strat, ""
+    if fallback is not None:
+        t = time.perf_counter()
+        readiness = assess(
+            options.task,
+            fitted.model,
+            aux,
+            validation=None if validation is None else (validation.features, validation.labels),
+            labeled=(labeled.features, labeled.labels) if labeled.n else None,
+            model_params=dict(options.model_params or {}),
+        )
+        fitted.timings["readiness"] = time.perf_counter() - t
+        if strat.needs_model and not readiness.signal:
+            used = fallback
+            reason = f"{strat.name} needs a model that beats its baseline; {readiness.reason}"
+    if "committee_proba" in used.requires:
+        t = time.perf_counter()
+        committee = bootstrap_committee_proba(
+            options.task,
+            labeled.features,
+            labeled.labels,
+            pool.features,
+            n_members=options.committee_size,
+            rng=rng,
+            n_classes=options.n_classes,
+            model_params=dict(options.model_params or {}),
+        )
+        fitted.timings["committee"] = time.perf_counter() - t
+        fitted = Fitted(fitted.model, fitted.pool_proba, committee, fitted.prior_only_labels, fitted.timings)
+    queried = query_pool(fitted, labeled, pool, used, k, rng, options=options)
+    positions, audit = queried.positions, None
+    if options.audit_share > 0:
+        positions, audit = with_audit_slice(
+            queried.positions, queried.scores, audit_count(k, options.audit_share, aux), aux
+        )
     evaluation = evaluate_model(fitted.model, validation, options=options)
 
     timings = {**fitted.timings, **queried.timings, **evaluation.timings}
     timings["total"] = time.perf_counter() - t_start
     return RoundResult(
-        strategy=strat.name,
-        positions=queried.positions,
+        strategy=used.name,
+        positions=positions,
         scores=queried.scores,
         pool_proba=fitted.pool_proba,
         metrics=evaluation.metrics,
@@ -339,4 +396,22 @@ def run_round(
         timings=timings,
         model=fitted.model,
         prior_only_labels=fitted.prior_only_labels,
+        requested_strategy=strat.name,
+        readiness=readiness,
+        fallback_reason=reason,
+        audit=audit,
     )
+
+
+def _fallback(options: RoundOptions) -> Strategy | None:
+    """The gate's model-free strategy, checked: registered, needing no model, for the task."""
+    if options.fallback is None:
+        return None
+    fallback = get_strategy(options.fallback)
+    if fallback.needs_model or options.task not in fallback.tasks:
+        valid = [n for n in cold_start_names() if options.task in get_strategy(n).tasks]
+        raise InvalidInputError(
+            f"fallback strategy {fallback.name!r} must work without a model on {options.task!r}; "
+            f"valid: {', '.join(valid)}"
+        )
+    return fallback

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import random
 from typing import Any
 
 from django.utils import timezone
@@ -51,3 +52,24 @@ def annotate(item: Item, label: Any, *, ls_user_id: int = 1001, cancelled: bool 
 def annotate_with_gold(items: list[Item]) -> None:
     for item in items:
         annotate(item, item.gold)
+
+
+WORDS = ["river", "stone", "lamp", "paper", "green", "seven", "window", "cloud", "table", "song"]
+
+
+def coin_flip_pairs(project: Project, n: int, seed: int = 0) -> list[Item]:
+    """n preference pairs whose gold side is a coin flip, unrelated to their texts: no model can
+    learn it (as HH-RLHF on frozen embeddings)."""
+    rng = random.Random(seed)
+    records = [
+        {
+            "prompt": " ".join(rng.sample(WORDS, 3)) + f" {i}?",
+            "response_a": " ".join(rng.sample(WORDS, 5)),
+            "response_b": " ".join(rng.sample(WORDS, 5)),
+            "label": rng.choice(["A", "B"]),
+            "external_id": f"p{i}",
+        }
+        for i in range(n)
+    ]
+    items_import_records(project=project, records=records)
+    return list(Item.objects.filter(project=project).order_by("id"))

@@ -34,6 +34,8 @@ def test_a_multilabel_round_records_per_label_metrics_and_thresholds(
     assert round_.status == "done", round_.error
     assert {"f1/toxic", "pr_auc/toxic", "f1/insult", "macro_f1"} <= round_.metrics.keys()
     assert {"toxic", "insult"} <= round_.threshold.keys()
+    assert round_.readiness["metric"] == "roc_auc_any_label" and round_.signal in ("signal", "no_signal")
+    assert all(0 <= p <= 1 for p in round_.selections.values_list("predicted", flat=True))
 
 
 def test_a_preference_round_records_accuracy(fake_gateway, django_capture_on_commit_callbacks) -> None:  # type: ignore[no-untyped-def]
@@ -47,6 +49,8 @@ def test_a_preference_round_records_accuracy(fake_gateway, django_capture_on_com
     round_.refresh_from_db()
     assert round_.status == "done", round_.error
     assert round_.metrics["accuracy"] > 0.5 and round_.threshold is None
+    # A learnable preference beats chance, so the model-based strategy keeps selecting.
+    assert (round_.signal, round_.strategy_used) == ("signal", "entropy")
 
 
 def test_activelab_is_refused_for_preference_projects(fake_gateway) -> None:  # type: ignore[no-untyped-def]

@@ -73,3 +73,12 @@ def test_a_broken_config_is_refused_with_the_reason(xml: str, message: str, tmp_
     spec = kinds.SPECS[Kind.TOXICITY_BINARY]
     with pytest.raises(ConfigError, match=message):
         _validated(spec, xml, "0" * 64, tmp_path / "broken.xml")
+
+
+@pytest.mark.parametrize("kind", list(Kind))
+def test_every_kinds_model_free_strategy_is_registered_and_needs_no_model(kind: Kind) -> None:
+    import active_learning as al
+
+    spec = kinds.spec_of(kind)
+    strategy = al.get_strategy(spec.model_free_strategy)
+    assert not strategy.needs_model and spec.task in strategy.tasks

@@ -81,6 +81,9 @@ class KindSpec:
     # ingest maps back to ``labels``. Empty for kinds shown as stored.
     shown_fields: tuple[str, ...] = ()
     shown_choices: tuple[str, ...] = ()
+    # The strategy a round uses when its model does not beat its baseline (a project's
+    # ``RoundConfig.fallback_strategy`` overrides it); it must need no model.
+    model_free_strategy: str = "random"
 
     @property
     def sided(self) -> bool:
@@ -256,6 +259,7 @@ SPECS = {
         tie_rules=("tie", "abstain"),
         shown_fields=sides_.SHOWN_FIELDS,
         shown_choices=sides_.SHOWN_CHOICES,
+        model_free_strategy="split_votes",
     ),
 }
 

@@ -13,11 +13,24 @@ class RoundConfigAdmin(admin.ModelAdmin):
         "auto_round_every",
         "validation_percent",
         "max_annotators_per_item",
+        "fallback_strategy",
+        "audit_percent",
     ]
 
 
 @admin.register(Round)
 class RoundAdmin(admin.ModelAdmin):
-    list_display = ["id", "project", "number", "status", "trigger", "strategy", "training_size", "created_at"]
-    list_filter = ["project", "status", "trigger"]
+    list_display = [
+        "id",
+        "project",
+        "number",
+        "status",
+        "trigger",
+        "strategy",
+        "strategy_used",
+        "signal",
+        "training_size",
+        "created_at",
+    ]
+    list_filter = ["project", "status", "trigger", "signal"]
     readonly_fields = [f.name for f in Round._meta.fields]

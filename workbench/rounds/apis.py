@@ -15,7 +15,7 @@ from workbench.fields import bounded
 from workbench.pagination import PaginatedListApi, paginated_response
 from workbench.projects.apis import managed_project
 from workbench.projects.selectors import project_get
-from workbench.rounds import selectors, services
+from workbench.rounds import savings, selectors, services
 from workbench.rounds.models import Round, RoundConfig
 from workbench.schema import error_responses
 
@@ -29,6 +29,10 @@ class RoundOutput(serializers.ModelSerializer):
             "status",
             "trigger",
             "strategy",
+            "strategy_used",
+            "strategy_reason",
+            "signal",
+            "readiness",
             "parameters",
             "seed",
             "model_version",
@@ -54,13 +58,42 @@ class SelectionOutput(serializers.Serializer):
     external_id = serializers.CharField(source="item.external_id")
     ls_task_id = serializers.IntegerField(source="item.ls_task_id", allow_null=True)
     priority = serializers.FloatField(allow_null=True)
+    audit = serializers.BooleanField()
+    predicted = serializers.FloatField(allow_null=True)
+
+
+class SavingsOutput(serializers.Serializer):
+    useful = serializers.CharField()
+    rounds = serializers.IntegerField()
+    ready = serializers.BooleanField()
+    message = serializers.CharField()
+    strategy_labeled = serializers.IntegerField()
+    strategy_useful = serializers.IntegerField()
+    audit_labeled = serializers.IntegerField()
+    audit_useful = serializers.IntegerField()
+    ratio = serializers.FloatField(allow_null=True)
+    ratio_low = serializers.FloatField(allow_null=True)
+    ratio_high = serializers.FloatField(allow_null=True)
+    saved = serializers.FloatField(allow_null=True)
+    saved_low = serializers.FloatField(allow_null=True)
+    saved_high = serializers.FloatField(allow_null=True)
+    share_saved = serializers.FloatField(allow_null=True)
+    share_saved_low = serializers.FloatField(allow_null=True)
+    share_saved_high = serializers.FloatField(allow_null=True)
 
 
 class RoundDetailOutput(RoundOutput):
     selection = serializers.SerializerMethodField()
+    savings = serializers.SerializerMethodField()
 
     class Meta(RoundOutput.Meta):
-        fields = [*RoundOutput.Meta.fields, "selection"]
+        fields = [*RoundOutput.Meta.fields, "selection", "savings"]
+
+    @extend_schema_field(SavingsOutput(allow_null=True))
+    def get_savings(self, obj: Round) -> dict[str, object] | None:
+        if obj.status != Round.Status.DONE:
+            return None
+        return SavingsOutput(savings.round_savings(obj).as_dict()).data
 
     @extend_schema_field(SelectionOutput(many=True))
     def get_selection(self, obj: Round) -> list[dict[str, object]]:
@@ -115,9 +148,15 @@ class RoundDetailApi(APIView):
 
 
 class RoundConfigOutput(serializers.ModelSerializer):
+    # What a round falls back to: fallback_strategy, or the kind's model-free strategy when blank.
+    model_free_strategy = serializers.SerializerMethodField()
+
     class Meta:
         model = RoundConfig
-        fields = list(services.CONFIG_FIELDS)
+        fields = [*services.CONFIG_FIELDS, "model_free_strategy"]
+
+    def get_model_free_strategy(self, obj: RoundConfig) -> str:
+        return services.fallback_of(project=obj.project, config=obj)
 
 
 class RoundConfigApi(APIView):
@@ -130,6 +169,8 @@ class RoundConfigApi(APIView):
         cost_fp = bounded(services.ROUND_BOUNDS["cost_fp"], required=False)
         cost_fn = bounded(services.ROUND_BOUNDS["cost_fn"], required=False)
         max_annotators_per_item = bounded(services.ROUND_BOUNDS["max_annotators_per_item"], required=False)
+        fallback_strategy = serializers.CharField(required=False, allow_blank=True, max_length=64)
+        audit_percent = bounded(services.ROUND_BOUNDS["audit_percent"], required=False)
 
     @extend_schema(responses=RoundConfigOutput)
     def get(self, request: Request, project_id: int) -> Response:

@@ -25,6 +25,11 @@ class RoundConfig(models.Model):
     # The most annotators an item may get: ``split_votes`` sends items whose votes are split to
     # more annotators than ``annotators_per_item`` (follow-up tasks), up to this many.
     max_annotators_per_item = models.PositiveSmallIntegerField(default=5)
+    # The model-free strategy a model-based one gives way to when the round's model does not beat
+    # its baseline (rounds/readiness); empty: the kind's (KindSpec.model_free_strategy).
+    fallback_strategy = models.CharField(max_length=64, blank=True, default="")
+    # Share of every batch drawn uniformly at random from the pool (the audit slice), in percent.
+    audit_percent = models.FloatField(default=5.0)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
@@ -35,6 +40,10 @@ class RoundConfig(models.Model):
             ),
             models.CheckConstraint(
                 condition=Q(auto_round_every__gte=1), name="round_config_auto_every_gte_1"
+            ),
+            models.CheckConstraint(
+                condition=Q(audit_percent__gte=0, audit_percent__lte=50),
+                name="round_config_audit_percent_0_50",
             ),
         ]
 
@@ -54,11 +63,23 @@ class Round(models.Model):
         COMMAND = "command"
         AUTO = "auto"
 
+    class Signal(models.TextChoices):
+        SIGNAL = "signal"  # the model beats its baseline
+        NO_SIGNAL = "no_signal"
+
     project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="rounds")
     number = models.PositiveIntegerField()
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
     trigger = models.CharField(max_length=16, choices=Trigger.choices)
+    # The strategy asked for; the one that selected (they differ when the model showed no signal
+    # and the round fell back to the project's model-free strategy) and why.
     strategy = models.CharField(max_length=64)
+    strategy_used = models.CharField(max_length=64, blank=True)
+    strategy_reason = models.TextField(blank=True)
+    # The model against the baseline it must beat (active_learning.readiness): blank before the
+    # round ran; the figures (metric, value, baseline, the gain's interval, evidence) in readiness.
+    signal = models.CharField(max_length=16, choices=Signal.choices, blank=True)
+    readiness = models.JSONField(null=True, blank=True)
     parameters = models.JSONField(default=dict)
     seed = models.PositiveBigIntegerField()
     # Label Studio serves the queue by the predictions of this version.
@@ -108,6 +129,11 @@ class RoundSelection(models.Model):
     rank = models.PositiveIntegerField()
     # The strategy's priority (higher = sooner); null when not finite.
     priority = models.FloatField(null=True)
+    # Drawn uniformly at random from the pool (the audit slice), not by the strategy.
+    audit = models.BooleanField(default=False)
+    # The round's model on this item: P(toxic), the largest per-label P (multi-label) or P(A)
+    # (preference); null without a model.
+    predicted = models.FloatField(null=True)
 
     class Meta:
         constraints = [

@@ -48,6 +48,7 @@ ROUND_BOUNDS: dict[str, Bound] = {
     "committee_size": Bound(2, 50, integer=True, why="a committee needs two members to disagree"),
     "max_annotators_per_item": Bound(1, 100, integer=True, why="the cap on annotators per item"),
     "gold_share": Bound(0, 1, why="the share of a split_votes batch given to gold items"),
+    "audit_percent": Bound(0, 50, why="at most half of a batch is drawn at random for the audit slice"),
 }
 
 
@@ -74,6 +75,8 @@ CONFIG_FIELDS = (
     "cost_fp",
     "cost_fn",
     "max_annotators_per_item",
+    "fallback_strategy",
+    "audit_percent",
 )
 
 
@@ -88,6 +91,8 @@ def round_config_update(*, project: Project, **changes: Any) -> RoundConfig:
         raise ValidationFailed(f"Unknown round settings {unknown}; valid: {', '.join(CONFIG_FIELDS)}.")
     if "strategy" in changes:
         strategy_check(project=project, name=changes["strategy"])
+    if changes.get("fallback_strategy"):
+        fallback_check(project=project, name=changes["fallback_strategy"])
     with transaction.atomic():
         config = RoundConfig.objects.select_for_update().filter(project=project).first() or RoundConfig(
             project=project
@@ -115,6 +120,25 @@ def strategy_check(*, project: Project, name: str) -> al.Strategy:
     return strategy
 
 
+def fallback_check(*, project: Project, name: str) -> al.Strategy:
+    """The model-free strategy by name, if it runs on this project's kind without a model."""
+    strategy = strategy_check(project=project, name=name)
+    if strategy.needs_model:
+        task = kinds.spec_of(project.kind).task
+        valid = [n for n in cold_start_names() if task in al.get_strategy(n).tasks]
+        raise ValidationFailed(
+            f"The fallback strategy must work without a model; '{name}' needs one. "
+            f"Valid: {', '.join(valid)}.",
+            extra={"valid": valid},
+        )
+    return strategy
+
+
+def fallback_of(*, project: Project, config: RoundConfig) -> str:
+    """The project's model-free strategy: its own setting, else its kind's."""
+    return config.fallback_strategy or kinds.spec_of(project.kind).model_free_strategy
+
+
 def _annotation_count(project: Project) -> int:
     return Annotation.objects.filter(project=project, was_cancelled=False).count()
 
@@ -134,11 +158,13 @@ def round_start(
 
     Unset arguments come from the project's round settings. ``parameters`` may hold
     ``committee_size``, ``cost_fp``, ``cost_fn``, ``max_annotators_per_item``, ``gold_share``.
-    Refused while another round of the project is pending or running.
+    Refused while another round of the project is pending or running. The round records the project's model-free strategy (``fallback_strategy``,
+    used when its model shows no signal) and audit share (``audit_percent``).
     """
     config = round_config_get(project=project)
     name = strategy or config.strategy
     chosen = strategy_check(project=project, name=name)
+    fallback = fallback_check(project=project, name=fallback_of(project=project, config=config)).name
     count = _annotation_count(project)
     if chosen.needs_model and count == 0:
         raise ValidationFailed(
@@ -154,7 +180,9 @@ def round_start(
         "committee_size": 5,
         "max_annotators_per_item": config.max_annotators_per_item,
         "gold_share": al.DEFAULT_GOLD_SHARE,
+        "audit_percent": config.audit_percent,
         **(parameters or {}),
+        "fallback_strategy": fallback,
     }
     round_values_check({**params, **({"seed": seed} if seed is not None else {})})
     if params["batch_size"] < 1 or params["buffer_size"] < 0:
@@ -279,10 +307,18 @@ def _execute(round_: Round) -> None:
     metrics, threshold = _metrics(round_, snap, X, row, result)
     scores = validation_scores(snap, X, row, result, seed=round_.seed)
     timings["total"] = time.perf_counter() - started
+    audit = set(_audit_rows(result))
+    predicted = _predicted(result, snap.kind)
+    readiness = result.readiness
     with transaction.atomic():
         RoundSelection.objects.bulk_create(
             RoundSelection(
-                round=round_, item_id=pool_item_ids[i], rank=rank, priority=_finite(result.scores[i])
+                round=round_,
+                item_id=pool_item_ids[i],
+                rank=rank,
+                priority=_finite(result.scores[i]),
+                audit=i in audit,
+                predicted=None if predicted is None else _finite(predicted[i]),
             )
             for rank, i in enumerate(batch)
         )
@@ -298,8 +334,31 @@ def _execute(round_: Round) -> None:
             metrics=metrics,
             threshold=threshold,
             validation_scores=scores and {**scores, "item_ids": [snap.item_ids[p] for p in snap.validation]},
+            strategy_used=result.strategy,
+            strategy_reason=result.fallback_reason,
+            signal=Round.Signal.SIGNAL if readiness and readiness.signal else Round.Signal.NO_SIGNAL,
+            readiness=readiness and {k: _json_value(v) for k, v in readiness.as_dict().items()},
             finished_at=timezone.now(),
         )
+
+
+def _audit_rows(result: al.RoundResult) -> list[int]:
+    """Pool rows the round drew for its audit slice."""
+    if result.audit is None:
+        return []
+    return [int(p) for p, drawn in zip(result.positions, result.audit, strict=True) if drawn]
+
+
+def _predicted(result: al.RoundResult, kind: kinds.Kind) -> np.ndarray | None:
+    """The model's one number per pool row: P(toxic) / P(A), or the largest per-label P."""
+    proba = result.pool_proba
+    if proba is None:
+        return None
+    return proba.max(axis=1) if kinds.spec_of(kind).multiple else proba[:, 1]
+
+
+def _json_value(value: Any) -> Any:
+    return _finite(value) if isinstance(value, float) else value
 
 
 def _run_library(round_: Round, snap: Snapshot, X: Any, row: dict[int, int]) -> al.RoundResult:
@@ -338,6 +397,8 @@ def _run_library(round_: Round, snap: Snapshot, X: Any, row: dict[int, int]) -> 
                 cost_fp=float(params["cost_fp"]),
                 cost_fn=float(params["cost_fn"]),
                 gold_share=float(params.get("gold_share", al.DEFAULT_GOLD_SHARE)),
+                fallback=str(params.get("fallback_strategy") or spec.model_free_strategy),
+                audit_share=float(params.get("audit_percent", 0.0)) / 100.0,
             ),
         )
     except al.ActiveLearningError as exc:
@@ -345,9 +406,12 @@ def _run_library(round_: Round, snap: Snapshot, X: Any, row: dict[int, int]) -> 
 
 
 def _follow_up_cap(round_: Round) -> int | None:
-    """The cap on annotators per item when the round's strategy sends split items to more
-    annotators (it reads the votes: ``split_votes``); None otherwise."""
-    if "vote_counts" not in al.get_strategy(round_.strategy).requires:
+    """The cap on annotators per item when the round's strategy, or the model-free strategy it
+    falls back to without a signal, sends split items to more annotators (it reads the votes:
+    ``split_votes``); None otherwise. The snapshot is taken before the model is assessed, so a
+    preference round asked for ``margin`` still sees the split items its fallback would queue."""
+    names = [round_.strategy, round_.parameters.get("fallback_strategy") or ""]
+    if not any(name and "vote_counts" in al.get_strategy(name).requires for name in names):
         return None
     cap = int(round_.parameters.get("max_annotators_per_item", 5))
     return max(cap, round_.project.annotators_per_item)

@@ -13,7 +13,7 @@ from workbench.projects import kinds
 from workbench.quality import plots
 from workbench.quality.views import admin_page as signed_in_page
 from workbench.releases.models import Release
-from workbench.rounds import evaluation, selectors
+from workbench.rounds import evaluation, savings, selectors
 from workbench.rounds.models import Round
 
 PHASES = (
@@ -63,12 +63,15 @@ def project_rounds(request: HttpRequest, project_id: int) -> HttpResponse:
     rounds = list(selectors.rounds_of(project))
     points = {r.id: _point_row(evaluation.learning_point(r)) for r in rounds if r.status == Round.Status.DONE}
     rows = [{"round": r, "point": points.get(r.id), "threshold": _threshold_text(r)} for r in rounds]
+    latest = next((r for r in rounds if r.status == Round.Status.DONE), None)
     return render(
         request,
         "rounds/project.html",
         {
             **page_context(user=request.user, project=project, tab="rounds"),
             "rows": rows,
+            "latest": latest,
+            "savings": savings.round_savings(latest) if latest else None,
             "metric": evaluation.HEADLINE_METRIC[kinds.Kind(project.kind)],
         },
     )
@@ -112,6 +115,7 @@ def round_detail(request: HttpRequest, project_id: int, round_id: int) -> HttpRe
             "timings": timings,
             "views": evaluation.threshold_views(round_),
             "batch": batch,
+            "savings": savings.round_savings(round_) if round_.status == Round.Status.DONE else None,
         },
     )
 
