@@ -263,3 +263,24 @@ def test_the_release_diff_attributes_relabels_to_the_campaign_that_caused_them(
     assert html.status_code == 200
     text = html.content.decode()
     assert f'data-source="{name}"' in text and "Relabels no campaign caused: 0." in text
+
+
+def test_with_enough_answers_under_the_new_version_a_model_of_the_new_policy_orders_the_campaign(
+    project: Project, fake_gateway: FakeGateway
+) -> None:
+    version = v2(project)
+    records = [{"text": INSULT.format(n), "external_id": f"i{n}"} for n in range(100, 130)]
+    records += [{"text": KIND.format(n), "external_id": f"k{n}"} for n in range(100, 130)]
+    items_import_records(project=project, records=records)
+    items_push(project=project)  # stamped v2
+    b = annotator(fake_gateway, 2)
+    label(fake_gateway, project, b, 2, "non-toxic")  # the two unlabeled items of the fixture
+    label(fake_gateway, project, b, 30, "toxic")
+    label(fake_gateway, project, b, 30, "non-toxic")
+    annotations_reconcile(project=project)
+    campaign = campaign_open(version=version, selection=Selection(label="non-toxic"), created_by=None, seed=7)
+    assert campaign.ordering_note.startswith(
+        "logistic regression on the 62 items labeled under the current version"
+    )
+    order = positions(project, campaign)
+    assert sorted(order) == list(range(14, 30)) and set(order[:4]) == {26, 27, 28, 29}

@@ -69,7 +69,14 @@ def campaign_open(
     seed = secrets.randbits(32) if seed is None else seed
     scores: ModelScores | str = "nothing to score"
     if chosen and (selection.by_score or any(old is not None for old in chosen.values())):
-        scores = model_scores(spec=spec, labels=_training_labels(spec, counted, version.version), seed=seed)
+        current = {
+            i
+            for i, answers in counted.items()
+            if any(a.guideline_version == version.version for a in answers)
+        }
+        scores = model_scores(
+            spec=spec, labels=_training_labels(spec, counted, version.version), current=current, seed=seed
+        )
     if selection.by_score:
         if isinstance(scores, str):
             raise ValidationFailed(
