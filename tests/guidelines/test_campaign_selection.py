@@ -24,6 +24,7 @@ from workbench.projects.models import Item, Project
 from workbench.projects.services import items_import_records, items_push
 from workbench.releases import services as releases
 from workbench.rounds.models import Round
+from workbench.rounds.queue import queue_publish
 
 pytestmark = pytest.mark.django_db
 
@@ -284,3 +285,24 @@ def test_with_enough_answers_under_the_new_version_a_model_of_the_new_policy_ord
     )
     order = positions(project, campaign)
     assert sorted(order) == list(range(14, 30)) and set(order[:4]) == {26, 27, 28, 29}
+
+
+def test_a_round_that_reorders_the_queue_keeps_the_waiting_follow_ups_first(
+    project: Project, fake_gateway: FakeGateway
+) -> None:
+    campaign = campaign_open(
+        version=v2(project), selection=Selection(pattern="idiot"), created_by=None, seed=3
+    )
+    b = annotator(fake_gateway, 2)
+    label(fake_gateway, project, b, 1, "toxic")  # the first follow-up is answered
+    annotations_reconcile(project=project)
+    later = ids_of(project)[30:]
+    queue_publish(
+        project=project, ordered_item_ids=later[::-1], push_count=2, model_version="workbench-round-1"
+    )
+    served = []
+    while (task := fake_gateway.next_task(project_id=project.ls_id(), user_token=b)) is not None:
+        served.append(task.data["item_id"])
+        label(fake_gateway, project, b, 1, "toxic")
+    waiting = [t.item_id for t in campaign.tasks.order_by("rank")][1:]
+    assert served == waiting + later[::-1]

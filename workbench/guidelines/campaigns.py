@@ -236,6 +236,19 @@ def campaign_progress(campaign: RelabelCampaign) -> dict[str, Any]:
     }
 
 
+def queued_follow_ups(*, project: Project) -> list[int]:
+    """Label Studio task ids of the project's follow-ups still waiting for an answer, in serving
+    order (older campaigns first, each in its order): what a new queue order must keep first."""
+    out: list[int] = []
+    for campaign in (
+        RelabelCampaign.objects.filter(version__project=project)
+        .select_related("version__project")
+        .order_by("id")
+    ):
+        out += [t["ls_task_id"] for t in campaign_progress(campaign)["tasks"] if t["status"] == "queued"]
+    return out
+
+
 def relabel_sources(
     *, project: Project, item_ids: set[int] | None, after: datetime | None, before: datetime
 ) -> dict[int, str]:

@@ -39,7 +39,8 @@ def queue_publish(
     """Push the first ``push_count`` items of the order that Label Studio lacks, predict every
     ordered item it holds (score = rank / n: the first is served first) and switch the queue to
     ``model_version``. Items it holds but that are not in the order (held out for validation,
-    fully annotated) get no prediction of this version and are therefore never served."""
+    fully annotated) get no prediction of this version and are therefore never served; relabel
+    campaigns' follow-ups still waiting for an answer keep their place ahead of the order."""
     head = ordered_item_ids[:push_count]
     missing = list(Item.objects.filter(id__in=head, ls_task_id__isnull=True).values_list("id", flat=True))
     pushed = items_push(project=project, item_ids=missing) if missing else 0
@@ -59,6 +60,11 @@ def queue_publish(
         raise UpstreamUnavailable(
             "No item of the queue is in Label Studio; nothing to order.", permanent=True
         )
+    # Label Studio would stop serving follow-ups without a prediction of the new version.
+    from workbench.guidelines.campaigns import queued_follow_ups  # late: guidelines builds on rounds
+
+    first = queued_follow_ups(project=project)
+    predictions += [Prediction(task_id=t, score=HEAD * rank / len(first)) for rank, t in enumerate(first)]
     gateway = connection.get_gateway()
     try:
         gateway.create_predictions(
