@@ -8,10 +8,11 @@ constant in the number of records. The change list is written as CSV and/or JSON
 from __future__ import annotations
 
 import csv
+import dataclasses
 import heapq
 import json
 from collections import Counter
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any, NamedTuple
@@ -34,6 +35,7 @@ DIFF_COLUMNS: tuple[str, ...] = (
     "new_split",
     "old_label",
     "new_label",
+    "attributed_to",
 )
 DIFF_SUMMARY_NAME = "diff.json"
 _READ_BATCH = 8192
@@ -64,6 +66,10 @@ class DiffSummary:
     unchanged: int
     relabel_transitions: dict[str, int]
     files: tuple[FileEntry, ...]
+    # Per source (say "campaign 3"): its items' ``changed`` / ``unchanged`` (in both releases)
+    # and ``added``; and the relabels no source claims.
+    attribution: dict[str, dict[str, int]] = dataclasses.field(default_factory=dict)
+    relabeled_unattributed: int = 0
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -78,6 +84,8 @@ class DiffSummary:
                 "unchanged": self.unchanged,
             },
             "relabel_transitions": self.relabel_transitions,
+            "attribution": self.attribution,
+            "relabeled_unattributed": self.relabeled_unattributed,
             "files": [entry.to_dict() for entry in self.files],
         }
 
@@ -101,6 +109,7 @@ def diff_releases(
     *,
     out_dir: Path | str,
     formats: Sequence[str] = DIFF_FORMATS,
+    attribution: Mapping[int, str] | None = None,
 ) -> DiffSummary:
     """Diff release folder ``old`` against ``new``; write ``diff.csv`` / ``diff.jsonl``
     (columns :data:`DIFF_COLUMNS`, one row per changed item, sorted by ``item_id``) and
@@ -109,6 +118,11 @@ def diff_releases(
     ``change`` is ``added``, ``removed``, ``relabeled`` (consensus changed; the split columns
     show whether it also moved) or ``moved`` (same consensus, different split; this only
     happens if the split salt or ratios changed between the two releases).
+
+    ``attribution`` maps item ids to the source that may have set their new label (the caller
+    decides, e.g. the relabel campaign whose follow-up answer came in between): a changed
+    row's ``attributed_to`` names it, and the summary counts per source its items ``changed``,
+    ``unchanged`` (in both releases) and ``added``.
     """
     unknown = [fmt for fmt in formats if fmt not in DIFF_FORMATS]
     if unknown or isinstance(formats, str):
@@ -126,6 +140,8 @@ def diff_releases(
     sinks = _DiffSinks(target, formats)
     counts: Counter[str] = Counter()
     transitions: Counter[str] = Counter()
+    sources = attribution or {}
+    per_source: dict[str, Counter[str]] = {name: Counter() for name in sorted(set(sources.values()))}
     try:
         joined = _merge_join(iter_release_labels(old), iter_release_labels(new))
         for change, key, before, after in joined:
@@ -134,8 +150,14 @@ def diff_releases(
                 counts["moved_any"] += 1
             if change == "relabeled" and before is not None and after is not None:
                 transitions[f"{before.label} -> {after.label}"] += 1
+            source = sources.get(key.item_id)
+            if source is not None and change != "removed":
+                outcome = {"relabeled": "changed", "added": "added"}.get(change, "unchanged")
+                per_source[source][outcome] += 1
+            elif change == "relabeled":
+                counts["relabeled_unattributed"] += 1
             if change != "unchanged":
-                sinks.write(_diff_row(change, key, before, after))
+                sinks.write(_diff_row(change, key, before, after, source))
     finally:
         sinks.close()
     entries = tuple(
@@ -160,6 +182,11 @@ def diff_releases(
         unchanged=counts["unchanged"],
         relabel_transitions=dict(sorted(transitions.items())),
         files=entries,
+        attribution={
+            name: {outcome: found[outcome] for outcome in ("changed", "unchanged", "added")}
+            for name, found in per_source.items()
+        },
+        relabeled_unattributed=counts["relabeled_unattributed"],
     )
     text = json.dumps(summary.to_dict(), indent=2, ensure_ascii=False) + "\n"
     (target / DIFF_SUMMARY_NAME).write_text(text, encoding="utf-8", newline="\n")
@@ -189,7 +216,9 @@ def _merge_join(old: Iterator[LabelRow], new: Iterator[LabelRow]) -> Iterator[Ch
             before, after = next(old, None), next(new, None)
 
 
-def _diff_row(change: str, key: LabelRow, before: LabelRow | None, after: LabelRow | None) -> dict[str, Any]:
+def _diff_row(
+    change: str, key: LabelRow, before: LabelRow | None, after: LabelRow | None, source: str | None
+) -> dict[str, Any]:
     return {
         "change": change,
         "item_id": key.item_id,
@@ -198,6 +227,7 @@ def _diff_row(change: str, key: LabelRow, before: LabelRow | None, after: LabelR
         "new_split": after.split if after else None,
         "old_label": before.label if before else None,
         "new_label": after.label if after else None,
+        "attributed_to": source if change != "removed" else None,
     }
 
 

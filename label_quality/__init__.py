@@ -79,6 +79,7 @@ from label_quality.ratings import (
     multilabel_ratings_from_long,
     ratings_from_long,
 )
+from label_quality.relabel import RelabelOrder, relabel_order
 from label_quality.trends import (
     ConfidenceInterval,
     TrendPoint,
@@ -88,6 +89,8 @@ from label_quality.trends import (
 )
 
 __all__ = [
+    "RelabelOrder",
+    "relabel_order",
     "ABSENT_CLASS_PROB",
     "MultilabelOutOfFold",
     "OutOfFold",

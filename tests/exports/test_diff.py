@@ -156,3 +156,25 @@ def test_it_needs_record_files_it_can_read(tmp_path: Path) -> None:
     )
     with pytest.raises(ReleaseFormatError, match="neither parquet nor jsonl"):
         list(iter_release_labels(tmp_path / "a"))
+
+
+def test_it_attributes_changes_to_the_sources_it_is_given(
+    releases: tuple[Path, Path], tmp_path: Path
+) -> None:
+    old, new = releases
+    flipped = sorted(i for i in FLIPPED if i in set(V2_IDS))
+    claimed = {i: "campaign 1" for i in flipped[:5]}
+    claimed.update({i: "campaign 1" for i in (0, 1, 2)})  # in both releases, label kept
+    claimed.update({700: "campaign 2", 3: "campaign 2"})  # added; removed (not counted)
+    summary = diff_releases(old, new, out_dir=tmp_path / "d", attribution=claimed)
+    assert summary.attribution == {
+        "campaign 1": {"changed": 5, "unchanged": 3, "added": 0},
+        "campaign 2": {"changed": 0, "unchanged": 0, "added": 1},
+    }
+    assert summary.relabeled_unattributed == len(flipped) - 5
+    rows = {
+        r["item_id"]: r for r in map(json.loads, (tmp_path / "d" / "diff.jsonl").read_text().splitlines())
+    }
+    assert {i for i, r in rows.items() if r["attributed_to"] == "campaign 1"} == set(flipped[:5])
+    assert rows[700]["attributed_to"] == "campaign 2" and rows[3]["attributed_to"] is None
+    assert diff_releases(old, new, out_dir=tmp_path / "plain").attribution == {}

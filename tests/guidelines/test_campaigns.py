@@ -14,6 +14,7 @@ from workbench.errors import ValidationFailed
 from workbench.guidelines import selectors
 from workbench.guidelines.campaigns import campaign_progress
 from workbench.guidelines.models import GuidelineVersion, RelabelCampaign
+from workbench.guidelines.selection import Selection
 from workbench.guidelines.services import guideline_publish
 from workbench.projects.models import Item, Project
 from workbench.projects.services import items_push, project_member_add
@@ -44,14 +45,21 @@ def test_publishing_opens_a_campaign_over_older_answers_of_a_label_and_tracks_it
 ) -> None:
     own_tasks = dict(Item.objects.filter(project=project).values_list("id", "ls_task_id"))
     v2 = guideline_publish(
-        project=project, text="v2", note="insults count", author=None, relabel_label="non-toxic"
+        project=project, text="v2", note="insults count", author=None, relabel=Selection(label="non-toxic")
     )
     (campaign,) = RelabelCampaign.objects.filter(version=v2)
     progress = campaign_progress(campaign)
     assert sorted(text_of(t["item_id"]) for t in progress["tasks"]) == [
         f"comment number {i}" for i in (3, 4, 5)
     ]
-    assert progress["counts"] == {"queued": 3, "changed": 0, "unchanged": 0, "done": 0, "total": 3}
+    assert progress["counts"] == {
+        "queued": 3,
+        "changed": 0,
+        "unchanged": 0,
+        "labeled": 0,
+        "done": 0,
+        "total": 3,
+    }
     follow_ups = [t for t in fake_gateway.tasks.values() if t.data.get("relabel_campaign") == campaign.id]
     assert len(follow_ups) == 3 and {t.data["guideline_version"] for t in follow_ups} == {2}
 
@@ -60,7 +68,14 @@ def test_publishing_opens_a_campaign_over_older_answers_of_a_label_and_tracks_it
     label(fake_gateway, project, b, 1, "non-toxic")
     annotations_reconcile(project=project)
     progress = campaign_progress(campaign)
-    assert progress["counts"] == {"queued": 0, "changed": 2, "unchanged": 1, "done": 3, "total": 3}
+    assert progress["counts"] == {
+        "queued": 0,
+        "changed": 2,
+        "unchanged": 1,
+        "labeled": 0,
+        "done": 3,
+        "total": 3,
+    }
     assert {t["status"]: t["new_label"] for t in progress["tasks"] if t["status"] == "unchanged"} == {
         "unchanged": "non-toxic"
     }
@@ -72,11 +87,13 @@ def test_publishing_opens_a_campaign_over_older_answers_of_a_label_and_tracks_it
 
 def test_a_bad_selection_is_refused_before_anything_is_published(project: Project) -> None:
     with pytest.raises(ValidationFailed, match="relabel_pattern: not a valid regular expression"):
-        guideline_publish(project=project, text="v2", note="x", author=None, relabel_pattern="(")
+        guideline_publish(project=project, text="v2", note="x", author=None, relabel=Selection(pattern="("))
     with pytest.raises(ValidationFailed, match="relabel_label: 'rude' is not a label"):
-        guideline_publish(project=project, text="v2", note="x", author=None, relabel_label="rude")
+        guideline_publish(project=project, text="v2", note="x", author=None, relabel=Selection(label="rude"))
     with pytest.raises(ValidationFailed, match="found no item"):
-        guideline_publish(project=project, text="v2", note="x", author=None, relabel_pattern="no such text")
+        guideline_publish(
+            project=project, text="v2", note="x", author=None, relabel=Selection(pattern="no such text")
+        )
     assert list(GuidelineVersion.objects.filter(project=project).values_list("version", flat=True)) == [1]
     assert not RelabelCampaign.objects.exists()
 

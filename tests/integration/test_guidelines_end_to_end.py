@@ -19,14 +19,17 @@ from pytest_django.live_server_helper import LiveServer
 
 from workbench.annotations.models import Annotation
 from workbench.annotations.simulation import simulate, simulated_annotators
-from workbench.guidelines.campaigns import campaign_progress
+from workbench.guidelines.campaigns import campaign_open, campaign_progress
 from workbench.guidelines.models import RelabelCampaign
-from workbench.guidelines.services import guideline_html
+from workbench.guidelines.selection import Selection
+from workbench.guidelines.services import guideline_html, guideline_publish
 from workbench.labelstudio.server import ServerInfo
 from workbench.labelstudio.types import Gateway
 from workbench.projects.models import Item
 from workbench.projects.services import items_import_records, project_create
 from workbench.releases.models import Release
+from workbench.rounds.models import Round
+from workbench.rounds.queue import queue_publish
 
 pytestmark = [pytest.mark.label_studio, pytest.mark.django_db(transaction=True)]
 
@@ -193,7 +196,14 @@ def test_a_relabel_campaign_runs_through_label_studio_and_its_answers_follow_the
         run("reconcile_annotations", project.name)
 
         progress = campaign_progress(campaign)
-        assert progress["counts"] == {"queued": 0, "changed": 3, "unchanged": 0, "done": 3, "total": 3}
+        assert progress["counts"] == {
+            "queued": 0,
+            "changed": 3,
+            "unchanged": 0,
+            "labeled": 0,
+            "done": 3,
+            "total": 3,
+        }
         assert {t["new_label"] for t in progress["tasks"]} == {"toxic"}
         run("create_release", project.name, "--formats", "jsonl", "--guideline-versions", "current")
         current = Release.objects.get(project=project, version=1)
@@ -201,5 +211,67 @@ def test_a_relabel_campaign_runs_through_label_studio_and_its_answers_follow_the
         assert {r["item_id"] for r in got} == named and {r["label"] for r in got} == {"toxic"}
         assert current.guideline_version == "v2"
         assert all(len(r["annotations"]) == 1 for r in got)  # the v2 answer only, not the v1 one
+    finally:
+        real_gateway.delete_project(project_id=project.ls_id())
+
+
+def test_label_studio_serves_a_campaign_in_its_order_ahead_of_a_rounds_queue(
+    real_gateway: Gateway, live_server: LiveServer, settings: Settings
+) -> None:
+    settings.PUBLIC_URL = live_server.url
+    project = project_create(name=f"test relabel order {uuid.uuid4().hex[:8]}", kind="toxicity_binary")
+    try:
+        texts = [
+            f"{name} is a clueless fool, take {i}"
+            for i, name in enumerate(["Senator Smith", "Judge Brown"] * 2)
+        ]
+        texts += [f"a calm and friendly remark, take {i}" for i in range(4, 8)]
+        records_ = [
+            {"text": t, "external_id": f"q{i}", "label": "toxic" if i < 4 else "non-toxic"}
+            for i, t in enumerate(texts)
+        ]
+        items_import_records(project=project, records=records_)
+        guideline_publish(project=project, text=V1, note="first policy", author=None)
+        run("push_items", project.name)
+        annotators = simulated_annotators(2, [0.0])
+        assert simulate(project=project, annotators=annotators[:1], seed=7).total == 8
+        run("reconcile_annotations", project.name)
+        # A round's queue in force over two newer items (what round_run publishes).
+        items_import_records(
+            project=project,
+            records=[
+                {"text": f"an open comment {i}", "external_id": f"o{i}", "label": "non-toxic"} for i in (0, 1)
+            ],
+        )
+        later = list(Item.objects.filter(project=project, external_id__in=["o1", "o0"]).order_by("-id"))
+        queue_publish(
+            project=project,
+            ordered_item_ids=[i.id for i in later],
+            push_count=2,
+            model_version="workbench-round-1",
+        )
+        Round.objects.create(
+            project=project, number=1, status=Round.Status.DONE, trigger="api", strategy="random", seed=1,
+            model_version="workbench-round-1",
+        )  # fmt: skip
+
+        version = guideline_publish(project=project, text=V2, note="insults at named people", author=None)
+        campaign = campaign_open(version=version, selection=Selection(), created_by=None, seed=11)
+        assert (
+            campaign.queue_model_version == "workbench-round-1" and campaign.ordering == "model_disagreement"
+        )
+        ranked = [t.item_id for t in campaign.tasks.order_by("rank")]
+        assert sorted(ranked) == sorted(
+            Item.objects.filter(project=project, external_id__startswith="q").values_list("id", flat=True)
+        )
+
+        assert simulate(project=project, annotators=annotators[1:], seed=7).total == 10
+        run("reconcile_annotations", project.name)
+        served = list(
+            Annotation.objects.filter(project=project, annotator__username=annotators[1].email)
+            .order_by("ls_annotation_id")
+            .values_list("item_id", flat=True)
+        )
+        assert served == ranked + [i.id for i in later]
     finally:
         real_gateway.delete_project(project_id=project.ls_id())

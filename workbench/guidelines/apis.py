@@ -3,7 +3,7 @@ the versions and their statistics (an annotator gets 403, someone else's project
 
 from __future__ import annotations
 
-from typing import cast
+from typing import Any, cast
 
 from django.contrib.auth.models import User
 from drf_spectacular.utils import extend_schema
@@ -12,7 +12,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from workbench.guidelines import campaigns, selectors, services
+from workbench.guidelines import campaigns, selection, selectors, services
 from workbench.guidelines.models import GuidelineVersion
 from workbench.schema import error_responses
 
@@ -23,27 +23,63 @@ class VersionOutput(serializers.ModelSerializer):
         fields = ["version", "text", "note", "author_name", "published_at", "tasks_updated"]
 
 
-class PublishInput(serializers.Serializer):
-    text = serializers.CharField(trim_whitespace=False, max_length=services.MAX_TEXT_CHARS)
-    note = serializers.CharField(max_length=services.NOTE_CHARS)
+class SelectionInput(serializers.Serializer):
+    """A relabel selection; every field given must hold (see docs/guidelines.md)."""
+
     relabel_label = serializers.CharField(
-        required=False,
-        default="",
-        allow_blank=True,
-        help_text="open a relabel campaign: older answers' label",
+        required=False, default="", allow_blank=True, help_text="older answers' consensus label"
     )
     relabel_pattern = serializers.CharField(
+        required=False, default="", allow_blank=True, max_length=500, help_text="a regex over the text"
+    )
+    relabel_identity_groups = serializers.ListField(
+        child=serializers.CharField(max_length=100),
         required=False,
-        default="",
-        allow_blank=True,
-        max_length=500,
-        help_text="... and/or a regex over the text",
+        default=list,
+        max_length=100,
+        help_text="identity groups (safety audits); an item in any of them",
+    )
+    relabel_score_min = serializers.FloatField(
+        required=False, default=None, allow_null=True, help_text="the current model's score, at least"
+    )
+    relabel_score_max = serializers.FloatField(
+        required=False, default=None, allow_null=True, help_text="... and at most"
+    )
+    relabel_release = serializers.IntegerField(
+        required=False, default=None, allow_null=True, min_value=1, help_text="the items of this release"
+    )
+    relabel_item_ids = serializers.ListField(
+        child=serializers.IntegerField(min_value=1),
+        required=False,
+        default=None,
+        allow_null=True,
+        max_length=selection.MAX_ITEM_IDS,
+        help_text="these items (they may have no label yet)",
     )
 
 
-class CampaignInput(serializers.Serializer):
-    relabel_label = serializers.CharField(required=False, default="", allow_blank=True)
-    relabel_pattern = serializers.CharField(required=False, default="", allow_blank=True, max_length=500)
+def _selection(data: dict[str, Any]) -> selection.Selection:
+    ids = data["relabel_item_ids"]
+    return selection.Selection(
+        label=data["relabel_label"],
+        pattern=data["relabel_pattern"],
+        identity_groups=tuple(dict.fromkeys(data["relabel_identity_groups"])),
+        score_min=data["relabel_score_min"],
+        score_max=data["relabel_score_max"],
+        release=data["relabel_release"],
+        item_ids=None if ids is None else tuple(ids),
+    )
+
+
+class PublishInput(SelectionInput):
+    text = serializers.CharField(trim_whitespace=False, max_length=services.MAX_TEXT_CHARS)
+    note = serializers.CharField(max_length=services.NOTE_CHARS)
+
+
+class CampaignInput(SelectionInput):
+    seed = serializers.IntegerField(
+        required=False, default=None, allow_null=True, min_value=0, max_value=2**32 - 1
+    )
 
 
 class CampaignOutput(serializers.Serializer):
@@ -51,12 +87,22 @@ class CampaignOutput(serializers.Serializer):
     guideline_version = serializers.IntegerField()
     relabel_label = serializers.CharField()
     relabel_pattern = serializers.CharField()
+    selection = serializers.DictField(
+        help_text="identity_groups, score_min, score_max, release, item_ids (those given)"
+    )
+    ordering = serializers.CharField(help_text="model_disagreement or item_order")
+    ordering_note = serializers.CharField()
+    queue_model_version = serializers.CharField(
+        help_text="the Label Studio model version the follow-ups head the queue under ('': task id order)"
+    )
     created_at = serializers.DateTimeField()
     counts = serializers.DictField(
-        child=serializers.IntegerField(), help_text="queued, changed, unchanged, done, total"
+        child=serializers.IntegerField(), help_text="queued, changed, unchanged, labeled, done, total"
     )
     tasks = serializers.ListField(
-        child=serializers.DictField(), help_text="item_id, ls_task_id, old_label, new_label, status"
+        child=serializers.DictField(),
+        help_text="in serving order: item_id, ls_task_id, rank, model_score, change_score, old_label, "
+        "new_label, status",
     )
 
 
@@ -85,8 +131,7 @@ class GuidelineListPublishApi(APIView):
             text=data.validated_data["text"],
             note=data.validated_data["note"],
             author=cast(User, request.user),  # IsAuthenticated
-            relabel_label=data.validated_data["relabel_label"],
-            relabel_pattern=data.validated_data["relabel_pattern"],
+            relabel=_selection(data.validated_data),
         )
         return Response(VersionOutput(version).data, status=status.HTTP_201_CREATED)
 
@@ -124,9 +169,9 @@ class CampaignListOpenApi(APIView):
         data.is_valid(raise_exception=True)
         campaign = campaigns.campaign_open(
             version=selectors.version_current(project),
-            label=data.validated_data["relabel_label"],
-            pattern=data.validated_data["relabel_pattern"],
+            selection=_selection(data.validated_data),
             created_by=cast(User, request.user),  # IsAuthenticated
+            seed=data.validated_data["seed"],
         )
         return Response(
             CampaignOutput(campaigns.campaign_progress(campaign)).data, status=status.HTTP_201_CREATED

@@ -10,8 +10,9 @@ from django.utils import timezone
 from markdown_it import MarkdownIt
 
 from workbench.errors import ValidationFailed, upstream_error
-from workbench.guidelines.campaigns import campaign_open, selection_check
+from workbench.guidelines.campaigns import campaign_open
 from workbench.guidelines.models import GuidelineVersion
+from workbench.guidelines.selection import Selection, selection_check
 from workbench.labelstudio import connection
 from workbench.labelstudio.types import LabelStudioError, LsTask
 from workbench.projects.kinds import spec_of
@@ -34,15 +35,15 @@ def guideline_publish(
     text: str,
     note: str,
     author: User | None,
-    relabel_label: str = "",
-    relabel_pattern: str = "",
+    relabel: Selection | None = None,
 ) -> GuidelineVersion:
     """Publish the next version: Label Studio's instructions become its text, and the data of the
-    project's tasks not yet fully labeled carry its number; with a relabel selection (label
-    and/or regex), also open a relabel campaign under it (``campaigns.campaign_open``). All or
-    nothing here: if Label Studio refuses or the selection finds nothing, no version is recorded
-    (tasks re-stamped before the failure carry a number that the retried publish gives again)."""
-    selection_check(spec_of(project.kind), relabel_label, relabel_pattern)
+    project's tasks not yet fully labeled carry its number; with a relabel selection, also open a
+    relabel campaign under it (``campaigns.campaign_open``). All or nothing here: if Label Studio
+    refuses or the selection is bad or finds nothing, no version is recorded (tasks re-stamped
+    before the failure carry a number that the retried publish gives again)."""
+    if relabel is not None and relabel.given():
+        selection_check(project=project, spec=spec_of(project.kind), selection=relabel)
     if not text.strip():
         raise ValidationFailed("text: the guideline is empty.", extra={"fields": {"text": ["empty"]}})
     if len(text) > MAX_TEXT_CHARS:
@@ -87,8 +88,8 @@ def guideline_publish(
             )
         except LabelStudioError as exc:
             raise upstream_error(exc, f"Label Studio refused guideline v{number}") from exc
-        if relabel_label or relabel_pattern:
-            campaign_open(version=version, label=relabel_label, pattern=relabel_pattern, created_by=author)
+        if relabel is not None and relabel.given():
+            campaign_open(version=version, selection=relabel, created_by=author)
     return version
 
 

@@ -178,6 +178,11 @@ class DiffOutput(serializers.Serializer):
     new_version = serializers.CharField()
     counts = serializers.DictField(child=serializers.IntegerField())
     relabel_transitions = serializers.DictField(child=serializers.IntegerField())
+    attribution = serializers.DictField(
+        child=serializers.DictField(child=serializers.IntegerField()),
+        help_text="per relabel campaign ('campaign <id>'): its items changed, unchanged, added",
+    )
+    relabeled_unattributed = serializers.IntegerField(help_text="relabels no campaign caused")
     files = FileOutput(many=True)
 
 

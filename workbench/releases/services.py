@@ -371,10 +371,13 @@ def release_delete(*, release: Release) -> None:
 
 def release_diff(*, old: Release, new: Release) -> tuple[dict[str, Any], Path]:
     """Diff two published releases of one project; returns the summary and the folder that
-    holds ``diff.csv`` / ``diff.jsonl``."""
+    holds ``diff.csv`` / ``diff.jsonl``. Relabels are attributed to the relabel campaign whose
+    follow-up answer came in between the two builds (``guidelines.campaigns.relabel_sources``),
+    once, when the diff is first computed."""
     import json
 
     from exports import diff_releases
+    from workbench.guidelines.campaigns import relabel_sources  # guidelines builds on releases
 
     if old.project_id != new.project_id:
         raise ValidationFailed("Both releases must belong to the same project.")
@@ -387,7 +390,13 @@ def release_diff(*, old: Release, new: Release) -> tuple[dict[str, Any], Path]:
     if not summary_path.exists():
         staging = root / f".v{old.version}-v{new.version}.{os.getpid()}.{secrets.token_hex(4)}"
         try:
-            diff_releases(release_folder(old), release_folder(new), out_dir=staging)
+            sources = relabel_sources(
+                project=new.project,
+                item_ids=None,
+                after=old.finished_at or old.created_at,
+                before=new.finished_at or new.created_at,
+            )
+            diff_releases(release_folder(old), release_folder(new), out_dir=staging, attribution=sources)
             with contextlib.suppress(OSError):  # another request finished the same diff first
                 os.rename(staging, target)
         finally:

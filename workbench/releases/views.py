@@ -102,6 +102,8 @@ def release_diff(request: HttpRequest, project_id: int) -> HttpResponse:
             "new": new,
             "counts": sorted(summary["counts"].items()),
             "transitions": sorted(summary["relabel_transitions"].items(), key=lambda kv: (-kv[1], kv[0])),
+            "attribution": sorted(summary.get("attribution", {}).items()),
+            "unattributed": summary.get("relabeled_unattributed", 0),
             "lists": [
                 {"format": fmt, "url": f"{api}?from={old.version}&to={new.version}&list={fmt}"}
                 for fmt in ("csv", "jsonl")

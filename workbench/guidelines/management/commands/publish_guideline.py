@@ -1,9 +1,11 @@
 from pathlib import Path
+from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from workbench.errors import WorkbenchError
+from workbench.guidelines.selection import Selection
 from workbench.guidelines.services import guideline_publish
 from workbench.projects.management.arguments import project_by_name_or_id
 
@@ -21,9 +23,24 @@ class Command(BaseCommand):
         parser.add_argument(
             "--relabel-pattern", default="", help="open a relabel campaign: regex over the text"
         )
+        parser.add_argument(
+            "--relabel-identity-group",
+            action="append",
+            default=[],
+            help="open a relabel campaign: items in this identity group (repeat: any of them)",
+        )
+        parser.add_argument(
+            "--relabel-score-min", type=float, default=None, help="... whose model score is at least this"
+        )
+        parser.add_argument(
+            "--relabel-score-max", type=float, default=None, help="... whose model score is at most this"
+        )
+        parser.add_argument(
+            "--relabel-release", type=int, default=None, help="... that are in this release (version)"
+        )
         parser.add_argument("--user", default="", help="e-mail of the user recorded as its author")
 
-    def handle(self, *args: object, **options: object) -> None:
+    def handle(self, *args: object, **options: Any) -> None:
         project = project_by_name_or_id(str(options["project"]))
         path = Path(str(options["file"]))
         try:
@@ -41,8 +58,14 @@ class Command(BaseCommand):
                 text=text,
                 note=str(options["note"]),
                 author=user,
-                relabel_label=str(options["relabel_label"]),
-                relabel_pattern=str(options["relabel_pattern"]),
+                relabel=Selection(
+                    label=str(options["relabel_label"]),
+                    pattern=str(options["relabel_pattern"]),
+                    identity_groups=tuple(options["relabel_identity_group"]),
+                    score_min=options["relabel_score_min"],
+                    score_max=options["relabel_score_max"],
+                    release=options["relabel_release"],
+                ),
             )
         except WorkbenchError as exc:
             raise CommandError(f"{path}: {exc.message}") from exc
@@ -51,4 +74,7 @@ class Command(BaseCommand):
             f"{version.tasks_updated} open task(s) now carry it."
         )
         for campaign in version.campaigns.all():
-            self.stdout.write(f"Relabel campaign {campaign.id}: {campaign.tasks.count()} item(s) queued.")
+            self.stdout.write(
+                f"Relabel campaign {campaign.id}: {campaign.tasks.count()} item(s) queued, "
+                f"ordered by {campaign.ordering} ({campaign.ordering_note})."
+            )
