@@ -22,6 +22,9 @@ class Project(models.Model):
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
     )
     created_at = models.DateTimeField(auto_now_add=True)
+    # How many items the pool holds, kept by the import service (items only arrive by import) so
+    # that pages and the API never count a million-item pool per request.
+    item_count = models.PositiveIntegerField(default=0)
 
     class Meta:
         constraints = [
