@@ -80,6 +80,13 @@ def child_import(project_id: int, path: Path, audit: bool) -> dict[str, Any]:
     committed: list[int] = []
     # The hook's work is a worker's: record the import id here and time the audit on its own.
     services.items_import_committed = lambda *, import_id: committed.append(import_id)  # type: ignore[assignment]
+    import logging
+
+    phases: list[str] = []
+    handler = logging.Handler()
+    handler.emit = lambda record: phases.append(record.getMessage())  # type: ignore[method-assign]
+    logging.getLogger("workbench.projects.services").addHandler(handler)
+    logging.getLogger("workbench.projects.services").setLevel(logging.INFO)
     project = Project.objects.get(id=project_id)
     start = time.perf_counter()
     with path.open("rb") as stream:
@@ -91,6 +98,7 @@ def child_import(project_id: int, path: Path, audit: bool) -> dict[str, Any]:
         "created": report.created,
         "rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
         "hooked": committed == [report.import_id],
+        "phases": phases[-1].split(": ", 1)[-1] if phases else "",
     }
     if audit:
         from workbench.audits.services.after_import import import_audit_run
@@ -204,6 +212,7 @@ def main() -> None:
                 f"peak RSS {got['rss_mb']:4.0f} MB | bare COPY {base['wall_s']:5.1f} s "
                 f"({base['rss_mb']:.0f} MB) | ratio {got['wall_s'] / base['wall_s']:.1f}x | {load()}{ok}"
             )
+            line += f"\n      {got['phases']}"
             if args.audit:
                 line += (
                     f"\n      audit task {got['audit_s']:.1f} s, "

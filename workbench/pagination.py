@@ -35,6 +35,14 @@ class Pagination(LimitOffsetPagination):
     def get_count(self, queryset: Any) -> int:
         return self.known_count if self.known_count is not None else int(super().get_count(queryset))
 
+    def paginate_queryset(self, queryset: Any, request: Request, view: APIView | None = None) -> Any:
+        if self.known_count is None:
+            return super().paginate_queryset(queryset, request, view)
+        # A large list (a pool): find the page's ids first, which a deep offset skips on an
+        # index alone, then load only those rows, instead of reading every skipped row.
+        page = super().paginate_queryset(queryset.values_list("pk", flat=True), request, view)
+        return list(queryset.filter(pk__in=list(page))) if page else []
+
     @property
     def max_limit(self) -> int:  # type: ignore[override]
         return int(settings.API_MAX_PAGE_SIZE)

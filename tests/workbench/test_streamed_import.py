@@ -13,6 +13,7 @@ from collections.abc import Iterator
 import pytest
 from django.core.management import call_command
 from django.db import connection
+from django.db.models import F
 from django.test.utils import CaptureQueriesContext
 
 from tests import factories
@@ -211,3 +212,47 @@ def test_the_command_shows_no_progress_bar_when_stderr_is_not_a_terminal(fake_ga
     assert err.getvalue() == ""
     call_command("import_items", project.name, str(path), "--quiet", stdout=out, stderr=err)
     assert "0 items imported from 40 rows (40 duplicates skipped)" in out.getvalue()
+
+
+def test_the_quality_overview_counts_pushed_and_answered_items_without_counting_the_pool(
+    fake_gateway,
+) -> None:  # type: ignore[no-untyped-def]
+    from django.utils import timezone
+
+    from workbench.annotations.models import Annotation
+    from workbench.quality.selectors import overview
+
+    project = factories.project(annotators_per_item=2)
+    items_import(project=project, source="a.csv", content=csv_pool(10))
+    items = list(Item.objects.filter(project=project).order_by("id"))
+    Item.objects.filter(id__in=[i.id for i in items[:6]]).update(ls_task_id=F("id"), pushed_at=timezone.now())
+    answers = [
+        (0, 1, False),
+        (0, 2, False),
+        (1, 1, False),
+        (1, 2, True),
+        (2, 1, False),
+        (2, 2, False),
+        (2, 3, False),
+    ]
+    Annotation.objects.bulk_create(
+        Annotation(
+            project=project,
+            item=items[i],
+            ls_annotation_id=n + 1,
+            ls_user_id=user,
+            label="toxic",
+            was_cancelled=cancelled,
+            source=Annotation.Source.RECONCILE,
+            synced_at=timezone.now(),
+        )
+        for n, (i, user, cancelled) in enumerate(answers)
+    )
+    counts = overview(Project.objects.get(id=project.id))
+    assert {k: counts[k] for k in ("pool", "pushed", "started", "labeled", "queued")} == {
+        "pool": 10,
+        "pushed": 6,
+        "started": 3,  # the second item's other answer was cancelled
+        "labeled": 2,
+        "queued": 4,
+    }

@@ -101,4 +101,9 @@ class Item(models.Model):
                 name="item_unique_ls_task",
             ),
         ]
-        indexes = [models.Index(fields=["project", "pushed_at"])]
+        indexes = [
+            models.Index(fields=["project", "pushed_at"]),
+            # A project's items in id order (the items list, pushes): without it a page of a
+            # project's items walks the primary key past every other project's items.
+            models.Index(fields=["project", "id"], name="item_project_id_order"),
+        ]

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import partial
@@ -171,11 +172,13 @@ def items_import(
         with transaction.atomic(), database.cursor() as cursor:
             Project.objects.select_for_update().filter(id=project.id).first()
             stage = bulk.stage_create(cursor)
+            started = time.perf_counter()
             with stage.writing() as add:
                 for batch in _batches(stream, bulk.BATCH_ROWS):
                     add(_staged(batch, pair=pair))
                     if progress is not None:
                         progress(stream.rows, stream.bytes_read)
+            staged_s = time.perf_counter() - started
             stage.loaded()
             repeated, repeated_count = stage.repeated_ids(MAX_REPORTED_ERRORS)
             repeats = [repeat_error(row, external_id, first) for row, external_id, first in repeated]
@@ -199,11 +202,23 @@ def items_import(
                 duplicate_count=stage.rows - kept,
                 created_by=created_by if created_by and created_by.pk else None,
             )
+            checked_s = time.perf_counter() - started - staged_s
             created = stage.insert_items(project_id=project.id, source_id=record.id)
             Project.objects.filter(id=project.id).update(item_count=F("item_count") + created)
             duplicate_rows = stage.duplicate_rows(100)
             near, near_count = stage.near_identical(100)
             stage.drop()
+            log.info(
+                "import %s of %s: %d rows parsed and staged in %.1f s, checked in %.1f s, "
+                "%d written in %.1f s",
+                record.id,
+                source,
+                stage.rows,
+                staged_s,
+                checked_s,
+                created,
+                time.perf_counter() - started - staged_s - checked_s,
+            )
             transaction.on_commit(partial(items_import_committed, import_id=record.id))
     except ImportTooLarge as exc:
         raise PayloadTooLarge(
