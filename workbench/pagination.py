@@ -40,7 +40,9 @@ class Pagination(LimitOffsetPagination):
             return super().paginate_queryset(queryset, request, view)
         # A large list (a pool): find the page's ids first, which a deep offset skips on an
         # index alone, then load only those rows, instead of reading every skipped row.
-        page = super().paginate_queryset(queryset.values_list("pk", flat=True), request, view)
+        page: list[Any] | None = super().paginate_queryset(
+            queryset.values_list("pk", flat=True), request, view
+        )
         return list(queryset.filter(pk__in=list(page))) if page else []
 
     @property
