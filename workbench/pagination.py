@@ -26,7 +26,24 @@ MAX_OFFSET = 10**18 - 1
 
 
 class Pagination(LimitOffsetPagination):
-    """DRF's limit/offset pagination, strict about its two parameters."""
+    """DRF's limit/offset pagination, strict about its two parameters. ``known_count``, when
+    the caller knows the list's size (a project's pool: ``Project.item_count``), replaces the
+    ``COUNT(*)`` DRF would run over the whole list for every page."""
+
+    known_count: int | None = None
+
+    def get_count(self, queryset: Any) -> int:
+        return self.known_count if self.known_count is not None else int(super().get_count(queryset))
+
+    def paginate_queryset(self, queryset: Any, request: Request, view: APIView | None = None) -> Any:
+        if self.known_count is None:
+            return super().paginate_queryset(queryset, request, view)
+        # A large list (a pool): find the page's ids first, which a deep offset skips on an
+        # index alone, then load only those rows, instead of reading every skipped row.
+        page: list[Any] | None = super().paginate_queryset(
+            queryset.values_list("pk", flat=True), request, view
+        )
+        return list(queryset.filter(pk__in=list(page))) if page else []
 
     @property
     def max_limit(self) -> int:  # type: ignore[override]
@@ -80,8 +97,11 @@ def paginated_response(
     serializer: type[BaseSerializer[Any]],
     *,
     context: dict[str, Any] | None = None,
+    count: int | None = None,
 ) -> Response:
-    """One page of ``queryset`` serialized with ``serializer``, with next/previous links."""
+    """One page of ``queryset`` serialized with ``serializer``, with next/previous links;
+    ``count``: the list's size if known exactly without counting it."""
     paginator = Pagination()
+    paginator.known_count = count
     page = paginator.paginate_queryset(queryset, request, view=view)
     return paginator.get_paginated_response(serializer(page, many=True, context=context or {}).data)

@@ -144,7 +144,7 @@ def test_the_api_refuses_a_file_over_the_file_limit_with_413(fake_gateway, setti
 
 @pytest.mark.django_db
 def test_the_api_refuses_a_json_body_over_the_limit_before_parsing_it(fake_gateway, settings) -> None:  # type: ignore[no-untyped-def]
-    settings.IMPORT_MAX_FILE_BYTES = 10 * 1024
+    settings.IMPORT_MAX_JSON_BODY_BYTES = 10 * 1024
     owner = factories.user()
     project = factories.project(owner=owner)
     items = [{"text": f"comment {i} " + "x" * 100} for i in range(2000)]
@@ -153,7 +153,7 @@ def test_the_api_refuses_a_json_body_over_the_limit_before_parsing_it(fake_gatew
     )
     assert response.status_code == 413
     assert response.json()["code"] == "too_large"
-    assert "IMPORT_MAX_FILE_BYTES" in response.json()["message"]
+    assert "IMPORT_MAX_JSON_BODY_BYTES" in response.json()["message"]
     assert Item.objects.count() == 0
 
 

@@ -67,7 +67,7 @@ def identity_summary(*, project: Project) -> dict[str, object]:
         total.update(groups)
         per_import.setdefault(source_id, Counter()).update(groups)
     return {
-        "items": project.items.count(),
+        "items": project.item_count,
         "assigned": assigned,
         "with_any_group": with_any,
         "rules": sorted(rules),

@@ -4,15 +4,17 @@ each answer was made under)."""
 
 from __future__ import annotations
 
+import hashlib
 import math
 from collections import Counter
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
-from django.db.models import QuerySet
+from django.core.cache import cache
+from django.db.models import Count, Max, QuerySet
 
 import label_quality as lq
 from workbench import votes
@@ -23,6 +25,8 @@ from workbench.guidelines.models import GuidelineVersion, RelabelCampaign
 from workbench.projects.kinds import KindSpec, Label, spec_of
 from workbench.projects.models import Project
 from workbench.projects.selectors import project_get
+
+STATS_CACHE_SECONDS = 3600
 
 
 def guideline_project_get(
@@ -109,7 +113,25 @@ def stamped_versions(project: Project) -> list[int]:
 def version_stats(project: Project) -> list[dict[str, Any]]:
     """Per guideline version (null: answers made before any guideline): items, answers,
     annotators, the label distribution and Krippendorff's alpha of the counted answers made
-    under it."""
+    under it.
+
+    Cached under a key made of the project's answers and versions (how many, the newest id and
+    sync time; every create, update and delete of an answer changes one of them), so the
+    dashboard reads every answer only when one changed, not on every page view."""
+    answers = Annotation.objects.filter(project=project).aggregate(
+        n=Count("id"), top=Max("id"), synced=Max("synced_at")
+    )
+    versions = GuidelineVersion.objects.filter(project=project).aggregate(n=Count("id"), top=Max("id"))
+    state = (project.id, project.kind, *answers.values(), *versions.values())
+    key = "guideline-version-stats:" + hashlib.sha256(repr(state).encode()).hexdigest()
+    stats = cache.get(key)
+    if stats is None:
+        stats = _version_stats(project)
+        cache.set(key, stats, STATS_CACHE_SECONDS)
+    return cast(list[dict[str, Any]], stats)
+
+
+def _version_stats(project: Project) -> list[dict[str, Any]]:
     spec = spec_of(project.kind)
     grouped: dict[int | None, dict[int, list[votes.Answer]]] = {}
     for item_id, answers in votes.counted_answers(project=project, spec=spec).items():

@@ -10,8 +10,15 @@ class MembershipInline(admin.TabularInline):
 
 @admin.register(Project)
 class ProjectAdmin(admin.ModelAdmin):
-    list_display = ["name", "kind", "annotators_per_item", "ls_project_id", "created_at"]
-    readonly_fields = ["label_config_name", "label_config_sha256", "ls_project_id", "ls_webhook_id"]
+    list_display = ["name", "kind", "item_count", "annotators_per_item", "ls_project_id", "created_at"]
+    # item_count is kept by the import service (the pool's size), never typed in.
+    readonly_fields = [
+        "label_config_name",
+        "label_config_sha256",
+        "ls_project_id",
+        "ls_webhook_id",
+        "item_count",
+    ]
     inlines = [MembershipInline]
 
 

@@ -140,7 +140,10 @@ class ItemImportApi(APIView):
     )
     def post(self, request: Request, project_id: int) -> Response:
         project = managed_project(request, project_id)
-        services.import_body_check(content_length=request.META.get("CONTENT_LENGTH"))
+        services.import_body_check(
+            content_length=request.META.get("CONTENT_LENGTH"),
+            multipart=request.content_type.startswith("multipart/"),
+        )
         upload = request.FILES.get("file")
         if upload is not None:
             columns = _columns(cast(dict[str, Any], request.data).get("columns"))  # a multipart form
@@ -200,7 +203,8 @@ class ItemListApi(PaginatedListApi):
     def get(self, request: Request, project_id: int) -> Response:
         project = selectors.project_get(user=request.user, project_id=project_id)
         context = {"with_gold": can_see_gold(request.user)}
-        return paginated_response(request, self, selectors.items_of(project), ItemOutput, context=context)
+        items = selectors.items_of(project)
+        return paginated_response(request, self, items, ItemOutput, context=context, count=project.item_count)
 
 
 class ItemPushInput(serializers.Serializer):

@@ -1,9 +1,11 @@
 """Reading item files (CSV or JSONL, optionally gzipped) against each kind's data contract.
 
-Everything is checked before anything is written: ``parse_items`` either returns every row of
-the file or raises ``ImportRejected`` listing the problems by file, row and field. The service
-layer then writes all rows in one transaction. The file is read as a stream under size limits
-(``workbench.projects.streams``): an over-limit file or gzip bomb stops at the limit.
+A file is read as a stream under size limits (``workbench.projects.streams``): an over-limit
+file or gzip bomb stops at the limit. :class:`RowStream` yields the valid rows one at a time and
+collects the row-level problems by file, row and field; the import service writes the rows to a
+staging table as they come and commits nothing unless the whole file passed
+(``workbench.projects.bulk``). ``parse_items`` is the in-memory form for small files: every row
+or ``ImportRejected``.
 
 Data contract (after the optional column mapping):
 - toxicity kinds: ``text`` (required, non-empty), ``external_id`` (optional, unique);
@@ -20,7 +22,7 @@ import hashlib
 import io
 import itertools
 import json
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, BinaryIO
 
@@ -69,9 +71,16 @@ class ParsedRow:
 
 
 def content_hash(data: Mapping[str, str]) -> str:
-    """Items with the same content fields (whitespace at the ends ignored) are duplicates."""
-    canonical = json.dumps({k: v.strip() for k, v in sorted(data.items())}, ensure_ascii=False)
+    """Items with the same content fields (whitespace at the ends ignored) are duplicates.
+
+    The hashed text is ``json.dumps(sorted stripped fields, ensure_ascii=False)``, built here from
+    json's own string encoder (the same bytes, without the encoder's per-call set-up: it runs
+    once per imported row)."""
+    canonical = "{" + ", ".join(f"{_quoted(k)}: {_quoted(v.strip())}" for k, v in sorted(data.items())) + "}"
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
+_quoted: Callable[[str], str] = json.encoder.encode_basestring
 
 
 class ImportTooLarge(ImportRejected):
@@ -93,6 +102,86 @@ class ParsedFile:
     rows: list[ParsedRow]
     size: int
     sha256: str
+
+
+def repeat_error(number: int, external_id: str, first: int) -> RowError:
+    """An external id used by two rows of one file (the rule: one item per external id)."""
+    return RowError(number, "external_id", f"'{external_id}' repeats row {first}")
+
+
+class RowStream:
+    """The valid rows of a file, parsed one at a time as the file is read (never held whole).
+
+    Iterate it once. Row-level problems do not stop the iteration: they collect in ``errors``
+    (the first ``MAX_REPORTED_ERRORS``; ``error_count`` counts them all) so one pass reports
+    every bad row; a broken file (bad JSON line, broken CSV, over a size limit) raises
+    ``ImportRejected`` / ``ImportTooLarge`` from the iteration. ``bytes_read`` grows as the raw
+    file is read (for progress); ``size`` and ``sha256`` are final once the iteration ends.
+    """
+
+    def __init__(
+        self,
+        *,
+        kind: Kind | str,
+        source: str,
+        content: bytes | BinaryIO,
+        columns: Mapping[str, str] | None = None,
+        max_field_chars: int,
+        max_file_bytes: int | None = None,
+        max_decompressed_bytes: int | None = None,
+    ) -> None:
+        self.source = source
+        self.kind = Kind(kind)
+        raw = io.BytesIO(content) if isinstance(content, bytes) else content
+        self._text = BoundedText(
+            raw, max_file_bytes=max_file_bytes, max_decompressed_bytes=max_decompressed_bytes
+        )
+        self._checker = _RowChecker(self.kind, dict(columns or {}), max_field_chars)
+        self.errors: list[RowError] = []
+        self.error_count = 0
+        self.rows = 0  # valid rows so far
+
+    @property
+    def bytes_read(self) -> int:
+        return self._text.size
+
+    @property
+    def size(self) -> int:
+        return self._text.size
+
+    @property
+    def sha256(self) -> str:
+        return self._text.sha256
+
+    def add_error(self, error: RowError) -> None:
+        self.error_count += 1
+        if len(self.errors) < MAX_REPORTED_ERRORS:
+            self.errors.append(error)
+
+    def __iter__(self) -> Iterator[ParsedRow]:
+        try:
+            for number, raw in _rows(self.source, self._text.lines()):
+                row, row_errors = self._checker.check(number, raw)
+                for error in row_errors:
+                    self.add_error(error)
+                if row is not None:
+                    self.rows += 1
+                    yield row
+        except StreamTooLarge as exc:
+            raise ImportTooLarge(self.source, what=exc.what, limit=exc.limit) from exc
+        except StreamBroken as exc:
+            raise ImportRejected(self.source, [RowError(0, "(file)", str(exc))]) from exc
+        if not self.rows and not self.error_count:
+            self.add_error(RowError(0, "(file)", "the file holds no rows"))
+
+    def rejection(self, more_errors: Sequence[RowError] = (), more_count: int = 0) -> ImportRejected | None:
+        """The file's problems (with ``more_errors`` found elsewhere, ``more_count`` of them in
+        all) in row order, or None when there are none."""
+        total = self.error_count + more_count
+        if not total:
+            return None
+        shown = sorted([*self.errors, *more_errors], key=lambda e: e.row)[:MAX_REPORTED_ERRORS]
+        return ImportRejected(self.source, shown, more=total - len(shown))
 
 
 def parse_items(
@@ -128,52 +217,32 @@ def parse_file(
     max_file_bytes: int | None = None,
     max_decompressed_bytes: int | None = None,
 ) -> ParsedFile:
-    """``parse_items``, reading ``content`` (bytes or a binary file) as a stream: sizes are
+    """``parse_items`` with the file's size and sha256, every row in memory (small files and
+    tests; the import service streams :class:`RowStream` into the database instead). Sizes are
     checked while reading, so an over-limit file or gzip bomb stops at the limit
     (``ImportTooLarge``) without being held in memory."""
-    kind = Kind(kind)
-    raw = io.BytesIO(content) if isinstance(content, bytes) else content
-    text = BoundedText(raw, max_file_bytes=max_file_bytes, max_decompressed_bytes=max_decompressed_bytes)
-    try:
-        rows = _rows(source, text.lines())
-        parsed = _check_rows(kind, source, rows, dict(columns or {}), max_field_chars)
-    except StreamTooLarge as exc:
-        raise ImportTooLarge(source, what=exc.what, limit=exc.limit) from exc
-    except StreamBroken as exc:
-        raise ImportRejected(source, [RowError(0, "(file)", str(exc))]) from exc
-    return ParsedFile(parsed, text.size, text.sha256)
-
-
-def _check_rows(
-    kind: Kind,
-    source: str,
-    rows: Iterator[tuple[int, dict[str, Any]]],
-    columns: dict[str, str],
-    max_field_chars: int,
-) -> list[ParsedRow]:
-    checker = _RowChecker(kind, columns, max_field_chars)
+    stream = RowStream(
+        kind=kind,
+        source=source,
+        content=content,
+        columns=columns,
+        max_field_chars=max_field_chars,
+        max_file_bytes=max_file_bytes,
+        max_decompressed_bytes=max_decompressed_bytes,
+    )
     parsed: list[ParsedRow] = []
-    errors: list[RowError] = []
     seen_ids: dict[str, int] = {}
-    for number, raw in rows:
-        row, row_errors = checker.check(number, raw)
-        if row is not None and row.external_id:
+    for row in stream:
+        if row.external_id:
             if row.external_id in seen_ids:
-                row_errors.append(
-                    RowError(
-                        number, "external_id", f"'{row.external_id}' repeats row {seen_ids[row.external_id]}"
-                    )
-                )
-            seen_ids.setdefault(row.external_id, number)
-        errors.extend(row_errors)
-        if row is not None and not row_errors:
-            parsed.append(row)
-    if not parsed and not errors:
-        errors.append(RowError(0, "(file)", "the file holds no rows"))
-    if errors:
-        shown = errors[:MAX_REPORTED_ERRORS]
-        raise ImportRejected(source, shown, more=len(errors) - len(shown))
-    return parsed
+                stream.add_error(repeat_error(row.row, row.external_id, seen_ids[row.external_id]))
+                continue
+            seen_ids[row.external_id] = row.row
+        parsed.append(row)
+    rejection = stream.rejection()
+    if rejection is not None:
+        raise rejection
+    return ParsedFile(parsed, stream.size, stream.sha256)
 
 
 def _rows(source: str, lines: Iterator[str]) -> Iterator[tuple[int, dict[str, Any]]]:
@@ -245,6 +314,8 @@ class _RowChecker:
         self.spec = SPECS[kind]
         self.columns = columns
         self.max_field_chars = max_field_chars
+        self.data_columns = [(name, columns.get(name, name)) for name in self.spec.data_fields]
+        self.id_column = columns.get("external_id", "external_id")
 
     def _column(self, name: str) -> str:
         return self.columns.get(name, name)
@@ -253,8 +324,7 @@ class _RowChecker:
         errors: list[RowError] = []
         used: set[str] = set()
         data: dict[str, str] = {}
-        for name in self.spec.data_fields:
-            column = self._column(name)
+        for name, column in self.data_columns:
             used.add(column)
             value = raw.get(column)
             problem = self._text_problem(column, value, required=True)
@@ -263,7 +333,7 @@ class _RowChecker:
             else:
                 data[name] = str(value)
         external_id = ""
-        id_column = self._column("external_id")
+        id_column = self.id_column
         if id_column in raw:
             used.add(id_column)
             value = raw[id_column]

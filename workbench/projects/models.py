@@ -22,6 +22,9 @@ class Project(models.Model):
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
     )
     created_at = models.DateTimeField(auto_now_add=True)
+    # How many items the pool holds, kept by the import service (items only arrive by import) so
+    # that pages and the API never count a million-item pool per request.
+    item_count = models.PositiveIntegerField(default=0)
 
     class Meta:
         constraints = [
@@ -98,4 +101,9 @@ class Item(models.Model):
                 name="item_unique_ls_task",
             ),
         ]
-        indexes = [models.Index(fields=["project", "pushed_at"])]
+        indexes = [
+            models.Index(fields=["project", "pushed_at"]),
+            # A project's items in id order (the items list, pushes): without it a page of a
+            # project's items walks the primary key past every other project's items.
+            models.Index(fields=["project", "id"], name="item_project_id_order"),
+        ]

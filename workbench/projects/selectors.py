@@ -1,5 +1,8 @@
+from typing import Any
+
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, OuterRef, QuerySet, Subquery
+from django.db.models.functions import Coalesce
 
 from workbench.accounts.selectors import is_admin
 from workbench.errors import NotFound
@@ -13,10 +16,24 @@ def projects_visible_to(user: AbstractBaseUser | AnonymousUser) -> QuerySet[Proj
         # An anonymous user (pk None) belongs to no project; filtering on None would mean "no members".
         user_id = user.pk
         projects = projects.none() if user_id is None else projects.filter(projectmembership__user_id=user_id)
-    return projects.annotate(
-        item_count=Count("items", distinct=True),
-        pushed_count=Count("items", filter=Q(items__ls_task_id__isnull=False), distinct=True),
-    ).order_by("id")
+    return projects.annotate(pushed_count=Coalesce(Subquery(_pushed_counts()), 0)).order_by("id")
+
+
+def _pushed_counts() -> QuerySet[Any]:
+    """Per project, its items with a Label Studio task: read from the partial index on pushed
+    items (``item_unique_ls_task``), so it costs the pushed items, not the pool. The pool's size
+    is ``Project.item_count``, kept by the import service."""
+    return (
+        Item.objects.filter(project=OuterRef("pk"), ls_task_id__isnull=False)
+        .order_by()
+        .values("project")
+        .annotate(n=Count("*"))
+        .values("n")
+    )
+
+
+def pushed_count(project: Project) -> int:
+    return Item.objects.filter(project=project, ls_task_id__isnull=False).count()
 
 
 def project_get(*, user: AbstractBaseUser | AnonymousUser, project_id: int) -> Project:

@@ -2,21 +2,34 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Mapping, Sequence
+import time
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any, BinaryIO
 
+import orjson
 from django.conf import settings
 from django.contrib.auth.models import User
+from django.db import connection as database
 from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
 
 import label_quality as lq
 from workbench.errors import Conflict, PayloadTooLarge, ValidationFailed, upstream_error
 from workbench.labelstudio import connection
 from workbench.labelstudio.types import PROJECT_TITLE_MAX_CHARS, PROJECT_TITLE_MIN_CHARS, LabelStudioError
-from workbench.projects import kinds, sides
-from workbench.projects.importing import ImportRejected, ImportTooLarge, parse_file
+from workbench.projects import bulk, kinds, sides
+from workbench.projects.importing import (
+    MAX_REPORTED_ERRORS,
+    ImportRejected,
+    ImportTooLarge,
+    ParsedRow,
+    RowError,
+    RowStream,
+    repeat_error,
+)
 from workbench.projects.models import Item, ItemImport, Project, ProjectMembership
 from workbench.projects.streams import ChunkStream
 from workbench.projects.uploads import refuse_if_too_large
@@ -103,15 +116,29 @@ class ImportReport:
     near_identical_rows: list[dict[str, Any]] = field(default_factory=list)
 
 
-def import_body_check(*, content_length: str | int | None) -> None:
-    """Refuse an import request whose body is over the file limit before it is parsed: a JSON
-    body is read whole by the parser, so its size is bounded here, by ``IMPORT_MAX_FILE_BYTES``
-    (multipart bodies are also refused by ``BoundedUploadHandler`` while Django parses them)."""
+def import_body_check(*, content_length: str | int | None, multipart: bool) -> None:
+    """Refuse an import request whose body is over its limit before it is parsed: a multipart
+    body (a file, read as a stream) by ``IMPORT_MAX_FILE_BYTES`` (``BoundedUploadHandler``
+    refuses it too while Django parses it), a JSON body, which the parser reads whole, by
+    ``IMPORT_MAX_JSON_BODY_BYTES``."""
     try:
         length = int(content_length or 0)
     except ValueError:
         raise ValidationFailed("The Content-Length header is not a number.") from None
-    refuse_if_too_large(length)
+    if multipart:
+        refuse_if_too_large(length)
+        return
+    limit = settings.IMPORT_MAX_JSON_BODY_BYTES
+    if length > limit:
+        raise PayloadTooLarge(
+            f"The JSON body ({length} bytes) is larger than the {limit}-byte limit "
+            "(IMPORT_MAX_JSON_BODY_BYTES); send a pool this big as a file. Nothing was imported.",
+            extra={"limit": limit},
+        )
+
+
+ImportProgress = Callable[[int, int], None]
+"""Called after each batch with the rows read so far and the raw bytes read so far."""
 
 
 def items_import(
@@ -121,22 +148,78 @@ def items_import(
     content: bytes | BinaryIO,
     columns: Mapping[str, str] | None = None,
     created_by: User | None = None,
+    progress: ImportProgress | None = None,
 ) -> ImportReport:
     """Import a CSV/JSONL file into the project's pool: all rows or none.
 
     Rows whose content is already in the pool (or earlier in the same file) are skipped and
-    reported as duplicates; an external id already used by different content is an error.
+    reported as duplicates; an external id already used by different content is an error. The
+    file is parsed as a stream and written in batches to a staging table where the duplicate
+    rules run (``workbench.projects.bulk``): memory stays at one batch whatever the file's size.
+    Imports into one project run one at a time (the project row is locked).
     """
+    stream = RowStream(
+        kind=project.kind,
+        source=source,
+        content=content,
+        columns=columns,
+        max_field_chars=settings.IMPORT_MAX_FIELD_CHARS,
+        max_file_bytes=settings.IMPORT_MAX_FILE_BYTES,
+        max_decompressed_bytes=settings.IMPORT_MAX_DECOMPRESSED_BYTES,
+    )
+    pair = kinds.spec_of(project.kind).pair
     try:
-        parsed = parse_file(
-            kind=project.kind,
-            source=source,
-            content=content,
-            columns=columns,
-            max_field_chars=settings.IMPORT_MAX_FIELD_CHARS,
-            max_file_bytes=settings.IMPORT_MAX_FILE_BYTES,
-            max_decompressed_bytes=settings.IMPORT_MAX_DECOMPRESSED_BYTES,
-        )
+        with transaction.atomic(), database.cursor() as cursor:
+            Project.objects.select_for_update().filter(id=project.id).first()
+            stage = bulk.stage_create(cursor)
+            started = time.perf_counter()
+            with stage.writing() as add:
+                for batch in _batches(stream, bulk.BATCH_ROWS):
+                    add(_staged(batch, pair=pair))
+                    if progress is not None:
+                        progress(stream.rows, stream.bytes_read)
+            staged_s = time.perf_counter() - started
+            stage.loaded()
+            repeated, repeated_count = stage.repeated_ids(MAX_REPORTED_ERRORS)
+            repeats = [repeat_error(row, external_id, first) for row, external_id, first in repeated]
+            rejection = stream.rejection(repeats, repeated_count)
+            if rejection is not None:
+                raise rejection
+            kept = stage.keep(project_id=project.id)
+            conflicts, conflict_count = stage.conflicts(project_id=project.id, limit=MAX_REPORTED_ERRORS)
+            if conflicts:
+                taken = "is already used by an item with other content"
+                errors = [
+                    RowError(row, "external_id", f"'{external_id}' {taken}") for row, external_id in conflicts
+                ]
+                raise ImportRejected(source, errors, more=conflict_count - len(errors))
+            record = ItemImport.objects.create(
+                project=project,
+                source_name=source[:255],
+                source_sha256=stream.sha256,
+                rows=stage.rows,
+                created_count=kept,
+                duplicate_count=stage.rows - kept,
+                created_by=created_by if created_by and created_by.pk else None,
+            )
+            checked_s = time.perf_counter() - started - staged_s
+            created = stage.insert_items(project_id=project.id, source_id=record.id)
+            Project.objects.filter(id=project.id).update(item_count=F("item_count") + created)
+            duplicate_rows = stage.duplicate_rows(100)
+            near, near_count = stage.near_identical(100)
+            stage.drop()
+            log.info(
+                "import %s of %s: %d rows parsed and staged in %.1f s, checked in %.1f s, "
+                "%d written in %.1f s",
+                record.id,
+                source,
+                stage.rows,
+                staged_s,
+                checked_s,
+                created,
+                time.perf_counter() - started - staged_s - checked_s,
+            )
+            transaction.on_commit(partial(items_import_committed, import_id=record.id))
     except ImportTooLarge as exc:
         raise PayloadTooLarge(
             str(exc), extra={"errors": [e.as_dict(exc.source) for e in exc.errors], "limit": exc.limit}
@@ -145,86 +228,65 @@ def items_import(
         raise ValidationFailed(
             str(exc), extra={"errors": [e.as_dict(exc.source) for e in exc.errors], "more": exc.more}
         ) from exc
-    rows = parsed.rows
-
-    with transaction.atomic():
-        existing_hashes = set(Item.objects.filter(project=project).values_list("content_hash", flat=True))
-        existing_ids = dict(
-            Item.objects.filter(project=project)
-            .exclude(external_id="")
-            .values_list("external_id", "content_hash")
-        )
-        new: list[Item] = []
-        new_rows: list[int] = []
-        duplicate_rows: list[int] = []
-        conflicts: list[dict[str, Any]] = []
-        for row in rows:
-            digest = row.content_hash
-            if digest in existing_hashes:
-                duplicate_rows.append(row.row)
-                continue
-            if row.external_id and row.external_id in existing_ids:
-                conflicts.append(
-                    {
-                        "file": source,
-                        "row": row.row,
-                        "field": "external_id",
-                        "message": f"'{row.external_id}' is already used by an item with other content",
-                    }
-                )
-                continue
-            existing_hashes.add(digest)
-            new_rows.append(row.row)
-            new.append(
-                Item(
-                    project=project,
-                    external_id=row.external_id,
-                    content_hash=digest,
-                    data=row.data,
-                    metadata=row.metadata,
-                    gold=list(row.gold) if isinstance(row.gold, tuple) else row.gold,
-                )
-            )
-        if conflicts:
-            first = conflicts[0]
-            raise ValidationFailed(
-                f"{source}: row {first['row']}, field 'external_id': {first['message']}; "
-                "nothing was imported.",
-                extra={"errors": conflicts[:50], "more": max(0, len(conflicts) - 50)},
-            )
-        record = ItemImport.objects.create(
-            project=project,
-            source_name=source[:255],
-            source_sha256=parsed.sha256,
-            rows=len(rows),
-            created_count=len(new),
-            duplicate_count=len(duplicate_rows),
-            created_by=created_by if created_by and created_by.pk else None,
-        )
-        for item in new:
-            item.source = record
-        Item.objects.bulk_create(new, batch_size=1000)
-        from workbench.audits.services.after_import import audits_after_import  # late: builds on us
-
-        audits_after_import(import_id=record.id)  # identity groups and drift check, once committed
-    near = _near_identical(project, new, new_rows)
     return ImportReport(
-        record.id, len(rows), len(new), len(duplicate_rows), duplicate_rows[:100], len(near), near[:100]
+        record.id,
+        stage.rows,
+        created,
+        stage.rows - created,
+        duplicate_rows,
+        near_count,
+        [{"row": row, "external_id": external_id, "reason": reason} for row, external_id, reason in near],
     )
 
 
-def _near_identical(project: Project, items: Sequence[Item], rows: Sequence[int]) -> list[dict[str, Any]]:
-    """The new pairs whose responses are equal after whitespace normalisation or nearly so
-    (``label_quality.near_identical_pairs``), by file row."""
-    if not kinds.spec_of(project.kind).pair:
-        return []
-    found = lq.near_identical_pairs(
-        [str(i.data["response_a"]) for i in items], [str(i.data["response_b"]) for i in items]
-    )
+def items_import_committed(*, import_id: int) -> None:
+    """Everything that follows an import, run once its transaction has committed: the one place
+    to hook in work on the new items (each step enqueues its own Celery task; with eager Celery
+    it runs here). Today: the import's audits (identity groups, drift check)."""
+    from workbench.audits.services.after_import import audits_after_import  # late: builds on us
+
+    audits_after_import(import_id=import_id)
+
+
+def _staged(rows: Sequence[ParsedRow], *, pair: bool) -> list[bulk.StagedRow]:
+    """A batch as stage rows; a preference pair's near-identical check runs here, per batch
+    (it looks at one pair at a time), so it never needs the whole file either."""
+    near: dict[int, str] = {}
+    if pair:
+        found = lq.near_identical_pairs(
+            [r.data["response_a"] for r in rows], [r.data["response_b"] for r in rows]
+        )
+        near = {f.position: f.reason for f in found}
     return [
-        {"row": rows[f.position], "external_id": items[f.position].external_id, "reason": f.reason}
-        for f in found
+        (
+            r.row,
+            r.content_hash,
+            r.external_id,
+            _json(r.data),
+            _json(r.metadata),
+            None if r.gold is None else _json(list(r.gold) if isinstance(r.gold, tuple) else r.gold),
+            near.get(position),
+        )
+        for position, r in enumerate(rows)
     ]
+
+
+def _json(value: Any) -> str:
+    try:
+        return orjson.dumps(value).decode("utf-8")
+    except orjson.JSONEncodeError:  # e.g. an integer past 64 bits, which JSON Lines may hold
+        return json.dumps(value, ensure_ascii=False)
+
+
+def _batches(rows: Iterable[ParsedRow], size: int) -> Iterator[list[ParsedRow]]:
+    batch: list[ParsedRow] = []
+    for row in rows:
+        batch.append(row)
+        if len(batch) == size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
 
 
 def items_import_records(

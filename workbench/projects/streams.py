@@ -121,14 +121,16 @@ class BoundedText:
         """Lines with their line ends kept, split on "\\n" only (what csv and JSON Lines mean)."""
         pieces: list[str] = []  # the line so far; a list so a very long line costs linear time
         for text in self._text_chunks():
-            start = 0
-            while (end := text.find("\n", start)) >= 0:
-                pieces.append(text[start : end + 1])
-                yield "".join(pieces)
-                pieces.clear()
-                start = end + 1
-            if start < len(text):
-                pieces.append(text[start:])
+            parts = text.split("\n")
+            if len(parts) == 1:
+                if text:
+                    pieces.append(text)
+                continue
+            pieces.append(parts[0])
+            yield "".join(pieces) + "\n"
+            for part in parts[1:-1]:
+                yield part + "\n"
+            pieces = [parts[-1]] if parts[-1] else []
         if pieces:
             yield "".join(pieces)
 

@@ -8,12 +8,13 @@ from typing import Any
 
 from django.apps import apps
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, QuerySet
 
 from workbench.accounts.selectors import is_admin
+from workbench.annotations.models import Annotation
 from workbench.errors import Forbidden
-from workbench.projects.models import Item, Project
-from workbench.projects.selectors import project_get, projects_visible_to
+from workbench.projects.models import Project
+from workbench.projects.selectors import project_get, projects_visible_to, pushed_count
 from workbench.quality.models import (
     AnnotatorQuality,
     ItemConsensus,
@@ -78,16 +79,23 @@ def items_with_active_issues(*, item_ids: Sequence[int]) -> set[int]:
 
 
 def overview(project: Project) -> dict[str, Any]:
-    """Pool, pushed (queued in Label Studio), labeled (enough answers), started, and rounds."""
-    items = Item.objects.filter(project=project).annotate(
-        answers=Count("annotations", filter=Q(annotations__was_cancelled=False))
+    """Pool, pushed (queued in Label Studio), labeled (enough answers), started, and rounds.
+
+    None of them counts the pool: its size is kept on the project, pushed items are counted on
+    their partial index and the answered ones from the answers, so a million-item pool costs what
+    its pushed and answered items cost."""
+    answered = (
+        Annotation.objects.filter(project=project, was_cancelled=False)
+        .order_by()
+        .values("item")
+        .annotate(answers=Count("id"))
     )
-    counts = items.aggregate(
-        pool=Count("id"),
-        pushed=Count("id", filter=Q(ls_task_id__isnull=False)),
-        labeled=Count("id", filter=Q(answers__gte=project.annotators_per_item)),
-        started=Count("id", filter=Q(answers__gt=0)),
-    )
+    counts: dict[str, Any] = {
+        "pool": project.item_count,
+        "pushed": pushed_count(project),
+        "labeled": answered.filter(answers__gte=project.annotators_per_item).count(),
+        "started": answered.count(),
+    }
     counts["queued"] = counts["pushed"] - counts["labeled"]
     counts["rounds"] = None
     if apps.is_installed("workbench.rounds"):

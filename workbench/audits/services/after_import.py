@@ -1,8 +1,7 @@
-"""What runs after every import (a Celery task enqueued on commit by ``audits_after_import``)."""
+"""What runs after every import: a Celery task that ``audits_after_import`` enqueues once the
+import has committed (``workbench.projects.services.items_import_committed`` calls it)."""
 
 from __future__ import annotations
-
-from django.db import transaction
 
 from workbench.audits.models import DriftCheck
 from workbench.audits.services.drift import drift_check_run, reference_of
@@ -12,10 +11,10 @@ from workbench.projects.models import ItemImport
 
 
 def audits_after_import(*, import_id: int) -> None:
-    """The one hook the import service calls: run the import's audits once it has committed."""
+    """Run the import's audits (called once the import has committed)."""
     from workbench.audits import tasks
 
-    transaction.on_commit(lambda: tasks.audit_import.delay(import_id))
+    tasks.audit_import.delay(import_id)
 
 
 def import_audit_run(*, import_id: int) -> DriftCheck | None:

@@ -7,6 +7,8 @@ project's items created before the release with at least one counted answer; the
 filter-policy exclusions are not replayed). Labels are compared only when every item of both
 sides has one (the consensus of counted answers, else the gold label).
 
+A side over 20,000 items is tested on a seeded uniform sample of them (MAX_SIDE_ITEMS).
+
 Features: the rounds' embedding cache when every text of both sides is in it (the items were
 embedded by a round), otherwise the library's hashed TF-IDF; the stored check says which.
 """
@@ -35,14 +37,20 @@ from workbench.rounds import embeddings
 
 SOURCE = re.compile(r"^(import|before|release):([0-9]{1,12})$")
 MIN_SIDE = 10  # the classifier test cross-validates 5 folds; fewer items tell nothing
+# A larger side is tested on a uniform sample of this many items (seeded by the check's seed):
+# the two-sample tests gain little past a few thousand items per side, and a million-item import
+# must not load a million texts into the audit worker. Only the ids (8 bytes each) are read whole.
+MAX_SIDE_ITEMS = 20_000
+LOAD_CHUNK = 2000
 
 
 @dataclasses.dataclass
 class Side:
     name: str
-    item_ids: list[int]
+    item_ids: list[int]  # the tested items: all of the source's, or a sample of MAX_SIDE_ITEMS
     texts: list[str]
     labels: list[int | None]
+    total: int  # items in the source
 
 
 def _items(project: Project, source: str, field: str) -> Any:
@@ -65,10 +73,23 @@ def _items(project: Project, source: str, field: str) -> Any:
     return rows.filter(created_at__lte=release.created_at, id__in=list(labeled))
 
 
-def _side(project: Project, source: str, field: str) -> Side:
+def _sample_ids(items: Any, rng: np.random.Generator) -> tuple[list[int], int]:
+    """The source's item ids (streamed), or a sorted uniform sample of ``MAX_SIDE_ITEMS`` of them;
+    and how many items the source has."""
+    ids = np.fromiter(items.order_by("id").values_list("id", flat=True).iterator(chunk_size=10_000), np.int64)
+    if len(ids) > MAX_SIDE_ITEMS:
+        return np.sort(rng.choice(ids, size=MAX_SIDE_ITEMS, replace=False)).tolist(), len(ids)
+    return ids.tolist(), len(ids)
+
+
+def _side(project: Project, source: str, field: str, rng: np.random.Generator) -> Side:
     spec = kinds.spec_of(project.kind)
-    rows = list(_items(project, source, field).order_by("id").values_list("id", "data", "gold"))
-    ids = [r[0] for r in rows]
+    items = _items(project, source, field)
+    ids, total = _sample_ids(items, rng)
+    rows: list[tuple[int, Any, Any]] = []
+    for start in range(0, len(ids), LOAD_CHUNK):
+        chunk = ids[start : start + LOAD_CHUNK]
+        rows.extend(Item.objects.filter(id__in=chunk).order_by("id").values_list("id", "data", "gold"))
     counted = votes.counted_answers(project=project, spec=spec, item_ids=ids)
     labels: list[int | None] = []
     for item_id, _, gold in rows:
@@ -79,7 +100,7 @@ def _side(project: Project, source: str, field: str) -> Side:
             else spec.normalized(gold if not isinstance(gold, list) else tuple(gold))
         )
         labels.append(None if label is None else _code(spec, label))
-    return Side(source, ids, [" ".join(spec.texts(r[1])) for r in rows], labels)
+    return Side(source, ids, [" ".join(spec.texts(r[1])) for r in rows], labels, total)
 
 
 def _code(spec: kinds.KindSpec, label: kinds.Label) -> int:
@@ -112,14 +133,15 @@ def drift_check_run(
     seed: int = 0,
 ) -> DriftCheck:
     """Run and store the drift check between two sources (``side_a`` the reference)."""
-    a, b = _side(project, side_a, "side_a"), _side(project, side_b, "side_b")
+    sampling = np.random.default_rng([seed, 1])  # its own stream: the report's draws stay as they were
+    a, b = _side(project, side_a, "side_a", sampling), _side(project, side_b, "side_b", sampling)
     base: dict[str, Any] = {
         "project": project,
         "trigger": trigger,
         "side_a": side_a,
         "side_b": side_b,
-        "n_a": len(a.item_ids),
-        "n_b": len(b.item_ids),
+        "n_a": a.total,
+        "n_b": b.total,
     }
     if min(len(a.item_ids), len(b.item_ids)) < MIN_SIDE:
         sizes = f"{side_a}: {len(a.item_ids)}, {side_b}: {len(b.item_ids)}"
@@ -146,6 +168,7 @@ def drift_check_run(
         raise ValidationFailed(f"Drift check {side_a} vs {side_b}: {exc}") from exc
     body = reports.clean(report)
     body["labels_compared"] = with_labels
+    body["tested_a"], body["tested_b"] = len(a.item_ids), len(b.item_ids)  # below n_a / n_b: a sample
     clf = report.classifier
     body["most_a_items"] = [a.item_ids[p] for p in clf.most_a]
     body["most_b_items"] = [b.item_ids[p] for p in clf.most_b]

@@ -1,7 +1,9 @@
 import json
+import sys
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from tqdm import tqdm
 
 from workbench.audits.selectors import import_group_counts
 from workbench.errors import WorkbenchError
@@ -20,6 +22,9 @@ class Command(BaseCommand):
             default=None,
             help='JSON mapping of contract fields to file columns, e.g. \'{"text": "comment_text"}\'',
         )
+        parser.add_argument(
+            "--quiet", action="store_true", help="no progress bar (none either when stderr is no terminal)"
+        )
 
     def handle(self, *args: object, **options: object) -> None:
         project = Project.objects.filter(name=options["project"]).first()
@@ -30,8 +35,21 @@ class Command(BaseCommand):
             raise CommandError(f"{path}: no such file.")
         try:
             columns = json.loads(str(options["columns"])) if options["columns"] else None
-            with path.open("rb") as stream:  # read as a stream under the size limits, never whole
-                report = items_import(project=project, source=path.name, content=stream, columns=columns)
+            quiet = bool(options["quiet"]) or not sys.stderr.isatty()
+            with (
+                path.open("rb") as stream,  # read as a stream under the size limits, never whole
+                tqdm(
+                    total=path.stat().st_size, unit="B", unit_scale=True, disable=quiet, file=sys.stderr
+                ) as bar,
+            ):
+
+                def progress(rows: int, bytes_read: int) -> None:
+                    bar.set_postfix_str(f"{rows} rows", refresh=False)
+                    bar.update(bytes_read - bar.n)
+
+                report = items_import(
+                    project=project, source=path.name, content=stream, columns=columns, progress=progress
+                )
         except json.JSONDecodeError as exc:
             raise CommandError(f"--columns is not valid JSON: {exc.msg}") from exc
         except WorkbenchError as exc:
