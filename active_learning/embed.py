@@ -22,7 +22,25 @@ def embed(
     chunk_size: int = 2048,
     progress: bool = True,
 ) -> NDArray[np.float32]:
-    """Embeddings for ``texts`` (n,) as shape (n, dim) float32, computing each unique text once.
+    """Embeddings for ``texts`` (n,) as shape (n, dim) float32, computing each unique text once
+    (see :func:`embed_counted`, which also says how many texts it had to encode)."""
+    vectors, _ = embed_counted(
+        texts, featurizer, cache=cache, batch_size=batch_size, chunk_size=chunk_size, progress=progress
+    )
+    return vectors
+
+
+def embed_counted(
+    texts: Sequence[str],
+    featurizer: Featurizer,
+    *,
+    cache: EmbeddingCache | None = None,
+    batch_size: int = 64,
+    chunk_size: int = 2048,
+    progress: bool = True,
+) -> tuple[NDArray[np.float32], int]:
+    """Embeddings for ``texts`` (n,) as shape (n, dim) float32, and how many unique texts were
+    encoded (the rest came from ``cache``).
 
     Texts not in ``cache`` are sorted by length (longest first, as sentence-transformers does
     inside one ``encode`` call) and encoded in chunks of ``chunk_size``; each chunk is written to
@@ -42,7 +60,7 @@ def embed(
         )
     keys = content_keys(texts)
     if keys.shape[0] == 0:
-        return np.empty((0, cache.dim if cache is not None else featurizer.dim), dtype=np.float32)
+        return np.empty((0, cache.dim if cache is not None else featurizer.dim), dtype=np.float32), 0
     ukeys, first, inverse = np.unique(keys, return_index=True, return_inverse=True)
     missing = np.nonzero(~cache.contains(ukeys))[0] if cache is not None else np.arange(ukeys.shape[0])
 
@@ -70,4 +88,4 @@ def embed(
             raise InvalidInputError("nothing to embed")
         unique_vectors = np.empty((ukeys.shape[0], computed.shape[1]), dtype=np.float32)
         unique_vectors[missing] = computed
-    return unique_vectors[inverse.ravel()]
+    return unique_vectors[inverse.ravel()], int(missing.shape[0])

@@ -207,6 +207,9 @@ def items_import(
         from workbench.audits.services.after_import import audits_after_import  # late: builds on us
 
         audits_after_import(import_id=record.id)  # identity groups and drift check, once committed
+        from workbench.rounds.embedding_jobs import embedding_after_import  # late: builds on us
+
+        transaction.on_commit(lambda: embedding_after_import(import_id=record.id))  # chunks to embed
     near = _near_identical(project, new, new_rows)
     return ImportReport(
         record.id, len(rows), len(new), len(duplicate_rows), duplicate_rows[:100], len(near), near[:100]

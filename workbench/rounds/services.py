@@ -242,7 +242,7 @@ def _execute(round_: Round) -> None:
 
     t = time.perf_counter()
     needed = sorted(set(snap.train) | set(snap.validation) | set(snap.pool))
-    X, model_id = embeddings.features(project.kind, [snap.data[p] for p in needed])
+    X, model_id, embedded = embeddings.features_counted(project.kind, [snap.data[p] for p in needed])
     row = {p: i for i, p in enumerate(needed)}
     timings["embed"] = time.perf_counter() - t
 
@@ -272,7 +272,9 @@ def _execute(round_: Round) -> None:
         )
         Round.objects.filter(id=round_.id).update(
             status=Round.Status.DONE,
-            parameters={**params, "featurizer": model_id, "k": len(batch)},
+            # "embedded": texts this round had to embed (the cache lacked them; 0 when the
+            # background jobs had caught up with the imports).
+            parameters={**params, "featurizer": model_id, "k": len(batch), "embedded": embedded},
             training_size=len(snap.train),
             validation_size=len(snap.validation),
             pool_size=len(snap.pool),

@@ -70,6 +70,7 @@ def project_rounds(request: HttpRequest, project_id: int) -> HttpResponse:
             **page_context(user=request.user, project=project, tab="rounds"),
             "rows": rows,
             "metric": evaluation.HEADLINE_METRIC[kinds.Kind(project.kind)],
+            "embedding": selectors.embedding_progress(project),
         },
     )
 
