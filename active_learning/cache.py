@@ -245,10 +245,15 @@ class FileEmbeddingCache:
                 view: NDArray[Any] = self._shards[int(shard_of[0])][local : local + rows.shape[0]]
                 return view
         out = np.empty((rows.shape[0], self._dim), dtype=dtype)
-        for s in np.unique(shard_of):
-            sel = np.nonzero(shard_of == s)[0]
-            local = rows[sel] - self._offsets[s]
-            out[sel] = self._shards[int(s)][np.sort(local)][np.argsort(np.argsort(local))]
+        # One sort groups the rows by shard (shards are consecutive in row order), so each shard
+        # is read once, in storage order: a mask per shard would cost n x shards comparisons.
+        order = np.argsort(rows, kind="stable")
+        ordered = rows[order]
+        bounds = np.searchsorted(ordered, self._offsets, side="left")
+        for s in range(len(self._shards)):
+            lo, hi = int(bounds[s]), int(bounds[s + 1])
+            if lo < hi:
+                out[order[lo:hi]] = self._shards[s][ordered[lo:hi] - self._offsets[s]]
         return out
 
     def put(self, keys: NDArray[np.bytes_], vectors: NDArray[Any]) -> None:

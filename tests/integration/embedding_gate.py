@@ -31,8 +31,9 @@ _GATE = os.environ.get("EMBED_TEST_GATE", "")
 _redis = redis.Redis.from_url(os.environ.get("CELERY_BROKER_URL") or BROKER)
 _current = threading.local()
 
-if os.environ.get("EMBED_TEST_WRITE_EVERY"):
-    embeddings.WRITE_EVERY = int(os.environ["EMBED_TEST_WRITE_EVERY"])
+_WRITE_EVERY = os.environ.get("EMBED_TEST_WRITE_EVERY", "")
+if _WRITE_EVERY:
+    embeddings.WRITE_EVERY = int(_WRITE_EVERY)
 
 
 @task_prerun.connect

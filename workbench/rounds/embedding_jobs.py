@@ -20,6 +20,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 
+import numpy as np
 from django.conf import settings
 from django.db import transaction
 from django.db.models import F, QuerySet
@@ -122,8 +123,8 @@ def embedding_enqueue_missing(*, project: Project) -> EmbeddingCounts:
         .iterator(chunk_size=5000)
     )
     batch: list[tuple[int, dict[str, object]]] = []
-    for row in rows:
-        batch.append(row)
+    for item in rows:
+        batch.append(item)
         if len(batch) == 20_000:
             _scan(batch, spec, cache, ids, cached)
             batch = []
@@ -150,9 +151,9 @@ def _scan(
         return
     width = len(spec.embed_fields)
     keys = al.content_keys(t for _, data in batch for t in spec.texts(data))
-    present = cache.contains(keys).reshape(len(batch), width).all(axis=1)
+    present = np.asarray(cache.contains(keys).reshape(len(batch), width).all(axis=1), dtype=bool)
     ids.extend(item_id for item_id, _ in batch)
-    cached.extend(bool(p) for p in present)
+    cached.extend(present.tolist())
 
 
 def _members(chunk: EmbeddingChunk) -> QuerySet[Item]:

@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 from django.conf import settings
-from numpy.typing import NDArray
+from numpy.typing import DTypeLike, NDArray
 
 import active_learning as al
 from workbench.errors import ValidationFailed
@@ -46,17 +46,19 @@ WRITE_EVERY = 500
 
 
 def embed_texts_counted(
-    spec: kinds.KindSpec, items: Sequence[dict[str, Any]]
-) -> tuple[NDArray[np.float32], str, int]:
-    """``(n, len(spec.embed_fields), d)`` embeddings of the items' texts (cached), the
-    featurizer's model id, and how many texts had to be encoded (not in the cache yet)."""
+    spec: kinds.KindSpec, items: Sequence[dict[str, Any]], *, dtype: DTypeLike = np.float32
+) -> tuple[NDArray[Any], str, int]:
+    """``(n, len(spec.embed_fields), d)`` embeddings of the items' texts (cached) as ``dtype``,
+    the featurizer's model id, and how many texts had to be encoded (not in the cache yet)."""
     feat = featurizer()
     cache = cache_of(feat)
     texts = [t for data in items for t in spec.texts(data)]
     if not texts:
-        return np.empty((0, len(spec.embed_fields), feat.dim), dtype=np.float32), feat.model_id, 0
-    vectors, computed = al.embed_counted(texts, feat, cache=cache, chunk_size=WRITE_EVERY, progress=False)
-    shaped = np.asarray(vectors, dtype=np.float32).reshape(len(items), len(spec.embed_fields), -1)
+        return np.empty((0, len(spec.embed_fields), feat.dim), dtype=dtype), feat.model_id, 0
+    vectors, computed = al.embed_counted(
+        texts, feat, cache=cache, chunk_size=WRITE_EVERY, progress=False, dtype=dtype
+    )
+    shaped = vectors.reshape(len(items), len(spec.embed_fields), -1)
     return shaped, feat.model_id, computed
 
 
@@ -64,7 +66,7 @@ def embed_texts(spec: kinds.KindSpec, items: Sequence[dict[str, Any]]) -> tuple[
     """``(n, len(spec.embed_fields), d)`` embeddings of the items' texts (cached), and the
     featurizer's model id."""
     vectors, model_id, _ = embed_texts_counted(spec, items)
-    return vectors, model_id
+    return np.asarray(vectors, dtype=np.float32), model_id
 
 
 def features(kind: kinds.Kind | str, items: Sequence[dict[str, Any]]) -> tuple[NDArray[np.float32], str]:
@@ -72,14 +74,15 @@ def features(kind: kinds.Kind | str, items: Sequence[dict[str, Any]]) -> tuple[N
     (n, 3, d) for preference pairs (the library's pair layout); and the featurizer's model id
     (recorded with the round)."""
     X, model_id, _ = features_counted(kind, items)
-    return X, model_id
+    return np.asarray(X, dtype=np.float32), model_id
 
 
 def features_counted(
-    kind: kinds.Kind | str, items: Sequence[dict[str, Any]]
-) -> tuple[NDArray[np.float32], str, int]:
-    """:func:`features`, embedding only the texts the cache lacks, and how many that were (a
-    round records it: 0 once the background jobs have caught up with the imports)."""
+    kind: kinds.Kind | str, items: Sequence[dict[str, Any]], *, dtype: DTypeLike = np.float32
+) -> tuple[NDArray[Any], str, int]:
+    """:func:`features` as ``dtype`` (a round takes float16, the cache's precision: half the
+    memory of a large pool), embedding only the texts the cache lacks, and how many that were
+    (a round records it: 0 once the background jobs have caught up with the imports)."""
     spec = kinds.spec_of(kind)
-    vectors, model_id, computed = embed_texts_counted(spec, items)
+    vectors, model_id, computed = embed_texts_counted(spec, items, dtype=dtype)
     return (vectors if spec.pair else vectors[:, 0, :]), model_id, computed

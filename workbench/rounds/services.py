@@ -242,7 +242,9 @@ def _execute(round_: Round) -> None:
 
     t = time.perf_counter()
     needed = sorted(set(snap.train) | set(snap.validation) | set(snap.pool))
-    X, model_id, embedded = embeddings.features_counted(project.kind, [snap.data[p] for p in needed])
+    X, model_id, embedded = embeddings.features_counted(
+        project.kind, [snap.data[p] for p in needed], dtype=np.float16
+    )
     row = {p: i for i, p in enumerate(needed)}
     timings["embed"] = time.perf_counter() - t
 
