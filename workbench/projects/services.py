@@ -209,7 +209,9 @@ def items_import(
         audits_after_import(import_id=record.id)  # identity groups and drift check, once committed
         from workbench.rounds.embedding_jobs import embedding_after_import  # late: builds on us
 
-        transaction.on_commit(lambda: embedding_after_import(import_id=record.id))  # chunks to embed
+        # Chunks to embed in the background; robust: a broker outage never fails a committed import
+        # (the failure is logged, and manage.py embed_items enqueues what is missing).
+        transaction.on_commit(lambda: embedding_after_import(import_id=record.id), robust=True)
     near = _near_identical(project, new, new_rows)
     return ImportReport(
         record.id, len(rows), len(new), len(duplicate_rows), duplicate_rows[:100], len(near), near[:100]

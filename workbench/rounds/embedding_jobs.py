@@ -75,7 +75,7 @@ def _chunks_create(
     )
     todo = [r.id for r in rows if r.done_at is None]
     if todo:
-        transaction.on_commit(lambda: _enqueue(todo))
+        transaction.on_commit(lambda: _enqueue(todo), robust=True)  # see embedding_after_import
     return todo
 
 
