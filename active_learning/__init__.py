@@ -9,7 +9,7 @@ caller passed in; the caller maps them back to its own ids. Every random choice 
 from .annotators import activelab_scores, annotation_counts, human_disagreement, majority_labels
 from .cache import EmbeddingCache, FileEmbeddingCache, MemoryEmbeddingCache, content_keys
 from .classifiers import LogisticClassifier, MultiLabelClassifier, PreferenceModel, Task, make_model
-from .embed import embed
+from .embed import embed, embed_counted
 from .errors import ActiveLearningError, InvalidInputError, NotEnoughLabelsError, UnknownNameError
 from .featurizers import (
     DEFAULT_MODEL,
@@ -89,6 +89,7 @@ __all__ = [
     "diverse_top_k",
     "diversify",
     "embed",
+    "embed_counted",
     "entropy_scores",
     "evaluate_model",
     "fit_and_predict",

@@ -245,37 +245,44 @@ class FileEmbeddingCache:
                 view: NDArray[Any] = self._shards[int(shard_of[0])][local : local + rows.shape[0]]
                 return view
         out = np.empty((rows.shape[0], self._dim), dtype=dtype)
-        for s in np.unique(shard_of):
-            sel = np.nonzero(shard_of == s)[0]
-            local = rows[sel] - self._offsets[s]
-            out[sel] = self._shards[int(s)][np.sort(local)][np.argsort(np.argsort(local))]
+        # One sort groups the rows by shard (shards are consecutive in row order), so each shard
+        # is read once, in storage order: a mask per shard would cost n x shards comparisons.
+        order = np.argsort(rows, kind="stable")
+        ordered = rows[order]
+        bounds = np.searchsorted(ordered, self._offsets, side="left")
+        for s in range(len(self._shards)):
+            lo, hi = int(bounds[s]), int(bounds[s + 1])
+            if lo < hi:
+                out[order[lo:hi]] = self._shards[s][ordered[lo:hi] - self._offsets[s]]
         return out
 
     def put(self, keys: NDArray[np.bytes_], vectors: NDArray[Any]) -> None:
-        keys = _check_keys(keys)
-        vec = _check_vectors(keys, vectors, self._dim)
-        _, first = np.unique(keys, return_index=True)
-        first = np.sort(first)
-        fresh = first[~self.contains(keys[first])]
-        if fresh.shape[0] == 0:
-            return
+        self.put_many([(keys, vectors)])
+
+    def _write_shard(self, keys: NDArray[np.bytes_], vectors: NDArray[Any]) -> NDArray[Any]:
+        """Write one shard (keys file last, so it becomes visible complete); its vectors mapped."""
         name = _shard_name()
         vec_tmp = self.directory / f"{name}.vec.tmp.npy"
         key_tmp = self.directory / f"{name}.keys.tmp.npy"
-        np.save(vec_tmp, vec[fresh].astype(self._dtype))
-        np.save(key_tmp, keys[fresh])
+        np.save(vec_tmp, vectors.astype(self._dtype))
+        np.save(key_tmp, keys)
         os.replace(vec_tmp, self.directory / f"{name}.vec.npy")
         os.replace(key_tmp, self.directory / f"{name}.keys.npy")
-        self._append_to_index(keys[fresh], np.load(self.directory / f"{name}.vec.npy", mmap_mode="r"))
+        mapped: NDArray[Any] = np.load(self.directory / f"{name}.vec.npy", mmap_mode="r")
+        return mapped
 
-    def _append_to_index(self, keys: NDArray[np.bytes_], vectors: NDArray[Any]) -> None:
-        """Add one new shard to the in-memory index without re-reading the others."""
+    def _append_to_index(self, shards: list[tuple[NDArray[np.bytes_], NDArray[Any]]]) -> None:
+        """Add new shards to the in-memory index (one sort) without re-reading the others."""
+        if not shards:
+            return
         base = int(self._offsets[-1])
-        self._shards.append(vectors)
-        self._offsets = np.append(self._offsets, base + keys.shape[0])
-        prefixes = np.concatenate([self._sorted_prefix, _prefix(keys)])
-        all_keys = np.concatenate([self._sorted_keys, keys])
-        rows = np.concatenate([self._sorted_row, base + np.arange(keys.shape[0], dtype=np.int64)])
+        sizes = np.array([k.shape[0] for k, _ in shards], dtype=np.int64)
+        self._shards.extend(v for _, v in shards)
+        self._offsets = np.concatenate([self._offsets, base + np.cumsum(sizes)]).astype(np.int64)
+        new_keys = np.concatenate([k for k, _ in shards])
+        prefixes = np.concatenate([self._sorted_prefix, _prefix(new_keys)])
+        all_keys = np.concatenate([self._sorted_keys, new_keys])
+        rows = np.concatenate([self._sorted_row, base + np.arange(new_keys.shape[0], dtype=np.int64)])
         order = np.argsort(prefixes, kind="stable")
         self._sorted_prefix, self._sorted_keys, self._sorted_row = (
             prefixes[order],
@@ -284,9 +291,27 @@ class FileEmbeddingCache:
         )
 
     def put_many(self, batches: Iterable[tuple[NDArray[np.bytes_], NDArray[Any]]]) -> None:
-        """Store several (keys, vectors) batches, one shard each."""
+        """Store several (keys, vectors) batches, one shard each, indexed together (one sort of
+        the index for all of them: a bulk load of a million rows in thousands of shards stays
+        O(n log n)). Keys already stored, or repeated within or across the batches, are skipped."""
+        checked = []
         for keys, vectors in batches:
-            self.put(keys, vectors)
+            k = _check_keys(keys)
+            checked.append((k, _check_vectors(k, vectors, self._dim)))
+        if not checked:
+            return
+        every = np.concatenate([k for k, _ in checked])
+        keep = np.zeros(every.shape[0], dtype=bool)
+        keep[np.unique(every, return_index=True)[1]] = True
+        keep &= ~self.contains(every)
+        written: list[tuple[NDArray[np.bytes_], NDArray[Any]]] = []
+        start = 0
+        for keys, vec in checked:
+            fresh = np.nonzero(keep[start : start + keys.shape[0]])[0]
+            start += keys.shape[0]
+            if fresh.shape[0]:
+                written.append((keys[fresh], self._write_shard(keys[fresh], vec[fresh])))
+        self._append_to_index(written)
 
     def compact(self) -> None:
         """Merge all shards into one (fewer files to open; run when no one else writes)."""

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
-from numpy.typing import NDArray
+from numpy.typing import DTypeLike, NDArray
 from tqdm.auto import tqdm  # type: ignore[import-untyped,unused-ignore]
 
 from .cache import EmbeddingCache, content_keys
@@ -22,7 +23,27 @@ def embed(
     chunk_size: int = 2048,
     progress: bool = True,
 ) -> NDArray[np.float32]:
-    """Embeddings for ``texts`` (n,) as shape (n, dim) float32, computing each unique text once.
+    """Embeddings for ``texts`` (n,) as shape (n, dim) float32, computing each unique text once
+    (see :func:`embed_counted`, which also says how many texts it had to encode)."""
+    vectors, _ = embed_counted(
+        texts, featurizer, cache=cache, batch_size=batch_size, chunk_size=chunk_size, progress=progress
+    )
+    return np.asarray(vectors, dtype=np.float32)
+
+
+def embed_counted(
+    texts: Sequence[str],
+    featurizer: Featurizer,
+    *,
+    cache: EmbeddingCache | None = None,
+    batch_size: int = 64,
+    chunk_size: int = 2048,
+    progress: bool = True,
+    dtype: DTypeLike = np.float32,
+) -> tuple[NDArray[Any], int]:
+    """Embeddings for ``texts`` (n,) as shape (n, dim) of ``dtype`` (float16 halves a large
+    pool's memory; the file cache stores float16), and how many unique texts were encoded (the
+    rest came from ``cache``).
 
     Texts not in ``cache`` are sorted by length (longest first, as sentence-transformers does
     inside one ``encode`` call) and encoded in chunks of ``chunk_size``; each chunk is written to
@@ -42,9 +63,16 @@ def embed(
         )
     keys = content_keys(texts)
     if keys.shape[0] == 0:
-        return np.empty((0, cache.dim if cache is not None else featurizer.dim), dtype=np.float32)
-    ukeys, first, inverse = np.unique(keys, return_index=True, return_inverse=True)
-    missing = np.nonzero(~cache.contains(ukeys))[0] if cache is not None else np.arange(ukeys.shape[0])
+        return np.empty((0, cache.dim if cache is not None else featurizer.dim), dtype=dtype), 0
+    if cache is not None:
+        # Only what the cache lacks is deduplicated (a sort of n digests saved on a warm pool).
+        absent = np.nonzero(~cache.contains(keys))[0]
+        ukeys, first_absent = np.unique(keys[absent], return_index=True)
+        first = absent[first_absent]
+        missing: NDArray[Any] = np.arange(ukeys.shape[0])
+    else:
+        ukeys, first, inverse = np.unique(keys, return_index=True, return_inverse=True)
+        missing = np.arange(ukeys.shape[0])
 
     computed: NDArray[np.float32] | None = None
     if missing.shape[0]:
@@ -64,10 +92,9 @@ def embed(
     if cache is not None:
         # Always read back through the cache so a text gets the same vector (at the cache's
         # storage precision) whether it was computed now or on an earlier run.
-        unique_vectors = cache.get(ukeys, dtype=np.float32)
-    else:
-        if computed is None:
-            raise InvalidInputError("nothing to embed")
-        unique_vectors = np.empty((ukeys.shape[0], computed.shape[1]), dtype=np.float32)
-        unique_vectors[missing] = computed
-    return unique_vectors[inverse.ravel()]
+        return cache.get(keys, dtype=dtype), int(missing.shape[0])
+    if computed is None:
+        raise InvalidInputError("nothing to embed")
+    unique_vectors = np.empty((ukeys.shape[0], computed.shape[1]), dtype=dtype)
+    unique_vectors[missing] = computed
+    return unique_vectors[inverse.ravel()], int(missing.shape[0])

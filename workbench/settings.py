@@ -232,6 +232,11 @@ LOGIN_LOCKOUT_SECONDS = env.int("LOGIN_LOCKOUT_SECONDS", default=900)
 # Celery: eager (in-process, no broker) unless a broker is configured.
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="")
 CELERY_TASK_ALWAYS_EAGER = not CELERY_BROKER_URL
+# Embed an import's items in the background, EMBEDDING_CHUNK_SIZE items per Celery task
+# (workbench/rounds/embedding_jobs.py). Off without a broker: eager mode would embed inside the
+# import request; the first round embeds what it needs instead.
+EMBED_ON_IMPORT = env.bool("EMBED_ON_IMPORT", default=bool(CELERY_BROKER_URL))
+EMBEDDING_CHUNK_SIZE = env.int("EMBEDDING_CHUNK_SIZE", default=1000)
 CELERY_TASK_EAGER_PROPAGATES = True
 # A task is acknowledged when it has finished, not when it starts, and a task whose worker died
 # (SIGKILL, OOM) goes back to the queue: nothing is lost with a worker. Every task is idempotent.

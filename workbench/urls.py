@@ -48,6 +48,7 @@ api: list[URLPattern | URLResolver] = [
     path("projects/<int:project_id>/rounds/", rounds.RoundListStartApi.as_view()),
     path("projects/<int:project_id>/rounds/<int:round_id>/", rounds.RoundDetailApi.as_view()),
     path("projects/<int:project_id>/rounds/settings/", rounds.RoundConfigApi.as_view()),
+    path("projects/<int:project_id>/embeddings/", rounds.EmbeddingProgressApi.as_view()),
     path("strategies/", rounds.StrategyListApi.as_view()),
     *guidelines.urlpatterns,
     *incidents.urlpatterns,

@@ -164,3 +164,20 @@ def test_a_whole_compacted_pool_is_returned_as_a_memmap_view(tmp_path: Path) -> 
     assert isinstance(view, np.memmap)
     np.testing.assert_array_equal(view, vec)
     np.testing.assert_array_equal(cache.get(keys[::-1], dtype=np.float16), vec[::-1])
+
+
+def test_put_many_indexes_all_batches_once_and_skips_keys_repeated_across_them(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    cache = FileEmbeddingCache(tmp_path, "m", 2, dtype=np.float32)
+    keys = content_keys(["a", "b", "c", "d"])
+    cache.put(keys[:1], np.array([[1.0, 0.0]]))
+    cache.put_many(
+        [
+            (keys[:2], np.array([[9.0, 9.0], [2.0, 0.0]])),  # "a" is stored already: kept as it was
+            (keys[1:4], np.array([[8.0, 8.0], [3.0, 0.0], [4.0, 0.0]])),  # "b" repeated: first wins
+        ]
+    )
+    assert len(cache) == 4
+    np.testing.assert_array_equal(cache.get(keys)[:, 0], [1.0, 2.0, 3.0, 4.0])
+    reread = FileEmbeddingCache(tmp_path, "m", 2, dtype=np.float32)
+    np.testing.assert_array_equal(reread.get(keys)[:, 0], [1.0, 2.0, 3.0, 4.0])
+    assert len(list(cache.directory.glob("*.keys.npy"))) == 3  # one shard per batch that added rows

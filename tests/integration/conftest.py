@@ -24,24 +24,30 @@ def broker(settings) -> Iterator[str]:  # type: ignore[no-untyped-def]
     redis.Redis.from_url(BROKER).flushdb()
 
 
-@pytest.fixture
-def celery_worker_process(broker: str, settings, label_studio) -> Iterator[Worker]:  # type: ignore[no-untyped-def]
-    """A worker, not yet started (``start()``), on the test database and the real Label Studio."""
+def worker_env(broker: str, settings, **extra: str) -> dict[str, str]:  # type: ignore[no-untyped-def]
+    """The environment of a worker process on the test database, the broker and this worktree."""
     db = connection.settings_dict
     if db["ENGINE"] != "django.db.backends.postgresql":
         pytest.fail(
             "The Celery worker tests need PostgreSQL: run them with DATABASE_URL set (bin/test does)."
         )
     password = f":{db['PASSWORD']}" if db.get("PASSWORD") else ""
-    env = {
+    return {
         **os.environ,
         "PYTHONPATH": str(ROOT),  # this worktree's code, whatever is installed in the venv
         "DATABASE_URL": f"postgres://{db['USER']}{password}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
         "CELERY_BROKER_URL": broker,
-        "LABEL_STUDIO_URL": label_studio.url,
-        "LABEL_STUDIO_API_KEY": label_studio.token,
         "WORKBENCH_WEBHOOK_SECRET": settings.WEBHOOK_SECRET,
+        **extra,
     }
+
+
+@pytest.fixture
+def celery_worker_process(broker: str, settings, label_studio) -> Iterator[Worker]:  # type: ignore[no-untyped-def]
+    """A worker, not yet started (``start()``), on the test database and the real Label Studio."""
+    env = worker_env(
+        broker, settings, LABEL_STUDIO_URL=label_studio.url, LABEL_STUDIO_API_KEY=label_studio.token
+    )
     worker = Worker(env)
     try:
         yield worker

@@ -28,8 +28,13 @@ QUEUE = "celery"  # Celery's default queue: a Redis list of that name
 
 
 class Worker:
-    def __init__(self, env: dict[str, str]) -> None:
+    """``name`` tells two workers of one test apart (their hostnames); ``app`` is the module
+    ``celery -A`` loads (workbench's own app, or a test module that adds gates to it)."""
+
+    def __init__(self, env: dict[str, str], *, name: str = "test-worker", app: str = "workbench") -> None:
         self._env = env
+        self.name = name
+        self.app = app
         self._log = Path(tempfile.mkstemp(prefix="celery-worker-", suffix=".log")[1])
         self.process: subprocess.Popen[bytes] | None = None
         self.starts = 0
@@ -44,7 +49,7 @@ class Worker:
                 "-m",
                 "celery",
                 "-A",
-                "workbench",
+                self.app,
                 "worker",
                 "--pool=prefork",
                 "--concurrency=1",
@@ -52,7 +57,7 @@ class Worker:
                 "--without-heartbeat",
                 "--without-gossip",
                 "--without-mingle",
-                f"--hostname=test-worker-{os.getpid()}-{self.starts}@%h",
+                f"--hostname={self.hostname_prefix}@%h",
             ],
             cwd=ROOT,
             env=self._env,
@@ -61,8 +66,11 @@ class Worker:
             start_new_session=True,  # its own process group: kill() reaches the pool's child too
         )
         log.close()
-        ready = f"test-worker-{os.getpid()}-{self.starts}@"
-        wait_for(lambda: self._ready(ready), timeout, "the worker to start", self)
+        wait_for(lambda: self._ready(f"{self.hostname_prefix}@"), timeout, "the worker to start", self)
+
+    @property
+    def hostname_prefix(self) -> str:
+        return f"{self.name}-{os.getpid()}-{self.starts}"
 
     def _ready(self, hostname: str) -> bool:
         if self.process is not None and self.process.poll() is not None:

@@ -242,10 +242,17 @@ def items_import(
 def items_import_committed(*, import_id: int) -> None:
     """Everything that follows an import, run once its transaction has committed: the one place
     to hook in work on the new items (each step enqueues its own Celery task; with eager Celery
-    it runs here). Today: the import's audits (identity groups, drift check)."""
+    it runs here). Today: the import's audits (identity groups, drift check) and the chunks of
+    its items to embed in the background (workbench/rounds/embedding_jobs.py)."""
     from workbench.audits.services.after_import import audits_after_import  # late: builds on us
+    from workbench.rounds.embedding_jobs import embedding_after_import  # late: builds on us
 
-    audits_after_import(import_id=import_id)
+    try:
+        audits_after_import(import_id=import_id)
+    finally:
+        # A broker outage in one step never skips the other; the import itself has committed
+        # (manage.py embed_items enqueues what is missing).
+        embedding_after_import(import_id=import_id)
 
 
 def _staged(rows: Sequence[ParsedRow], *, pair: bool) -> list[bulk.StagedRow]:

@@ -208,3 +208,20 @@ class StrategyListApi(APIView):
                 for name in al.strategy_names()
             ]
         )
+
+
+class EmbeddingProgressOutput(serializers.Serializer):
+    model_id = serializers.CharField()
+    embedded = serializers.IntegerField()
+    total = serializers.IntegerField()
+    chunks = serializers.IntegerField()
+    chunks_done = serializers.IntegerField()
+
+
+class EmbeddingProgressApi(APIView):
+    """How many of the project's items the background jobs have embedded (two counters)."""
+
+    @extend_schema(responses=EmbeddingProgressOutput)
+    def get(self, request: Request, project_id: int) -> Response:
+        project = project_get(user=request.user, project_id=project_id)
+        return Response(EmbeddingProgressOutput(selectors.embedding_progress(project)).data)

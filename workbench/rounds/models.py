@@ -160,3 +160,37 @@ class QueueFollowUp(models.Model):
             models.UniqueConstraint(fields=["project", "ls_task_id"], name="queue_follow_up_unique_task")
         ]
         indexes = [models.Index(fields=["item", "created_at"])]
+
+
+class EmbeddingProgress(models.Model):
+    """A project's embedding counters, kept by the chunk jobs (workbench/rounds/embedding_jobs.py)
+    so pages and the API read two numbers instead of counting the pool."""
+
+    project = models.OneToOneField(
+        Project, on_delete=models.CASCADE, primary_key=True, related_name="embedding_progress"
+    )
+    model_id = models.CharField(max_length=300, blank=True)  # the featurizer the counts are for
+    total = models.PositiveBigIntegerField(default=0)  # items in chunks
+    embedded = models.PositiveBigIntegerField(default=0)  # items of chunks done
+    chunks = models.PositiveIntegerField(default=0)
+    chunks_done = models.PositiveIntegerField(default=0)
+    updated_at = models.DateTimeField(auto_now=True)
+
+
+class EmbeddingChunk(models.Model):
+    """Items of one project whose texts one Celery task embeds: those with ``first_item_id <=
+    id <= last_item_id`` (and of import ``source``, when set, so chunks of two imports whose ids
+    interleave never share an item). Done once, counted once: the task claims ``done_at``."""
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="+")
+    source = models.ForeignKey("projects.ItemImport", null=True, on_delete=models.CASCADE, related_name="+")
+    first_item_id = models.PositiveBigIntegerField()
+    last_item_id = models.PositiveBigIntegerField()
+    size = models.PositiveIntegerField()
+    # Texts the task had to encode (the others were cached already: a redone chunk, shared texts).
+    computed = models.PositiveIntegerField(null=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    done_at = models.DateTimeField(null=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["project", "done_at"])]

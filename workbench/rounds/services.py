@@ -283,7 +283,9 @@ def _execute(round_: Round) -> None:
 
     t = time.perf_counter()
     needed = sorted(set(snap.train) | set(snap.validation) | set(snap.pool))
-    X, model_id = embeddings.features(project.kind, [snap.data[p] for p in needed])
+    X, model_id, embedded = embeddings.features_counted(
+        project.kind, [snap.data[p] for p in needed], dtype=np.float16
+    )
     row = {p: i for i, p in enumerate(needed)}
     timings["embed"] = time.perf_counter() - t
 
@@ -324,7 +326,15 @@ def _execute(round_: Round) -> None:
         )
         Round.objects.filter(id=round_.id).update(
             status=Round.Status.DONE,
-            parameters={**params, "featurizer": model_id, "k": len(batch), "follow_ups": len(follow_ups)},
+            # "embedded": texts this round had to embed (the cache lacked them; 0 when the
+            # background jobs had caught up with the imports).
+            parameters={
+                **params,
+                "featurizer": model_id,
+                "k": len(batch),
+                "follow_ups": len(follow_ups),
+                "embedded": embedded,
+            },
             training_size=len(snap.train),
             validation_size=len(snap.validation),
             pool_size=len(snap.pool),

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+from django.db.models.fields.json import KT
 from numpy.typing import NDArray
 
 import active_learning as al
@@ -19,6 +20,8 @@ from workbench.rounds.labels import Target, gold_target, in_validation_slice, ma
 class Snapshot:
     kind: kinds.Kind
     item_ids: list[int] = field(default_factory=list)  # every item, by id
+    # Each item's texts to embed, {field: text} over the kind's ``embed_fields`` (read from the
+    # database as text, not the whole ``Item.data`` document: a million JSON decodes saved).
     data: list[dict[str, Any]] = field(default_factory=list)
     ls_task_ids: list[int | None] = field(default_factory=list)
     train: list[int] = field(default_factory=list)  # positions into item_ids
@@ -58,23 +61,27 @@ def snapshot_take(*, project: Project, validation_percent: int, follow_up_cap: i
     spec = kinds.spec_of(kind)
     counted = votes.counted_answers(project=project, spec=spec)
     snap = Snapshot(kind=kind)
+    texts = {f"text_{i}": KT(f"data__{name}") for i, name in enumerate(spec.embed_fields)}
     rows = (
         Item.objects.filter(project=project)
         .order_by("id")
-        .values_list("id", "content_hash", "data", "gold", "ls_task_id")
+        .annotate(**texts)
+        .values_list("id", "content_hash", "gold", "ls_task_id", *texts)
         .iterator(chunk_size=5000)
     )
-    for position, (item_id, content_hash, data, gold, ls_task_id) in enumerate(rows):
+    fields = spec.embed_fields
+    for position, (item_id, content_hash, gold, ls_task_id, *item_texts) in enumerate(rows):
         snap.item_ids.append(item_id)
-        snap.data.append(data)
+        snap.data.append(dict(zip(fields, item_texts, strict=True)))
         snap.ls_task_ids.append(ls_task_id)
-        gold_value = gold_target(kind, gold)
+        # Most of a large pool has neither gold nor answers: skip the label rules for those.
+        gold_value = gold_target(kind, gold) if gold is not None else None
         if gold_value is not None and in_validation_slice(content_hash, validation_percent):
             snap.validation.append(position)
             snap.validation_targets.append(gold_value)
             continue
         answers = counted.get(item_id, [])
-        target = majority_target(kind, [a.label for a in answers])
+        target = majority_target(kind, [a.label for a in answers]) if answers else None
         if target is not None:
             snap.train.append(position)
             snap.train_targets.append(target)

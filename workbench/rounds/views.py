@@ -73,6 +73,7 @@ def project_rounds(request: HttpRequest, project_id: int) -> HttpResponse:
             "latest": latest,
             "savings": savings.round_savings(latest) if latest else None,
             "metric": evaluation.HEADLINE_METRIC[kinds.Kind(project.kind)],
+            "embedding": selectors.embedding_progress(project),
         },
     )
 
