@@ -23,7 +23,7 @@ from workbench.annotations.models import Annotation
 from workbench.bounds import INT32_MAX, Bound, check_bounds
 from workbench.errors import Conflict, ValidationFailed
 from workbench.projects import kinds
-from workbench.projects.models import Project
+from workbench.projects.models import Item, Project
 from workbench.rounds import embeddings
 from workbench.rounds.evaluation import validation_scores
 from workbench.rounds.follow_ups import follow_ups_open
@@ -429,12 +429,18 @@ def _follow_up_cap(round_: Round) -> int | None:
 
 def _follow_ups(round_: Round, snap: Snapshot, head: list[int]) -> dict[int, int]:
     """Follow-up tasks for the items at the head of the queue whose own task is full
-    (workbench/rounds/follow_ups.py): {item id: task id}."""
+    (workbench/rounds/follow_ups.py): {item id: task id}. An item with its answers but no task
+    of its own (answered outside Label Studio's queue) is pushed like any other instead."""
     full = [
         snap.item_ids[snap.pool[i]]
         for i in head
         if snap.pool_answered[i] >= round_.project.annotators_per_item
     ]
+    if full:
+        in_label_studio = set(
+            Item.objects.filter(id__in=full, ls_task_id__isnull=False).values_list("id", flat=True)
+        )
+        full = [item_id for item_id in full if item_id in in_label_studio]
     return follow_ups_open(project=round_.project, round_=round_, item_ids=full)
 
 
