@@ -91,9 +91,14 @@ def project_ratings(project: Project) -> ProjectRatings | None:
     row = {i: n for n, i in enumerate(items_order)}
     col = {a: n for n, a in enumerate(annotators_order)}
     weeks = np.full((len(items_order), len(annotators_order)), None, dtype=object)
+    week_of: dict[Any, str] = {}  # per calendar day: a few hundred days, not one call per rating
     for (item_id, ls_user), (_, created) in latest.items():
         if created is not None:
-            weeks[row[item_id], col[ls_user]] = lq.iso_week([created])[0]
+            day = created.date()
+            week = week_of.get(day)
+            if week is None:
+                week = week_of[day] = lq.iso_week([day])[0]
+            weeks[row[item_id], col[ls_user]] = week
     return ProjectRatings(
         kind=kind,
         matrix=matrix,

@@ -207,6 +207,7 @@ def _store_issues(
         ).values_list("item_id", "outcome_label")
     }
     flagged = set()
+    seen, new = [], []
     for pos, score, given, suggested in result.issues:
         item_id = ratings.item_ids[pos]
         flagged.add(item_id)
@@ -215,16 +216,22 @@ def _store_issues(
             issue.score, issue.suggested_label, issue.last_seen_run = score, suggested, run
             if issue.status == LabelIssue.Status.OPEN:
                 issue.given_label = given
-            issue.save(update_fields=["score", "suggested_label", "last_seen_run", "given_label"])
+            seen.append(issue)
         elif (item_id, repr(given)) not in reviewed:
-            LabelIssue.objects.create(
-                project=project,
-                item_id=item_id,
-                score=score,
-                given_label=given,
-                suggested_label=suggested,
-                last_seen_run=run,
+            new.append(
+                LabelIssue(
+                    project=project,
+                    item_id=item_id,
+                    score=score,
+                    given_label=given,
+                    suggested_label=suggested,
+                    last_seen_run=run,
+                )
             )
+    # In bulk: a first run on a large project flags thousands of items.
+    fields = ["score", "suggested_label", "last_seen_run", "given_label"]
+    LabelIssue.objects.bulk_update(seen, fields, batch_size=1000)
+    LabelIssue.objects.bulk_create(new, batch_size=1000)
     gone = [
         i.id for item_id, i in active.items() if item_id not in flagged and i.status == LabelIssue.Status.OPEN
     ]
