@@ -201,7 +201,7 @@ def instrument() -> Phases:
         (compute, "gold_items_select", "gold selection"),
         (compute, "project_ratings", "read ratings (database)"),
         (analysis, "agreement", "agreement + bootstrap CIs + trend"),
-        (compute, "item_features", "features (hashed, cold cache)"),
+        (compute, "item_features", "features (hashed)"),
         (lq, "out_of_fold_where_trainable", "out-of-fold probabilities"),
         (lq, "crowdlab", "CROWDLAB consensus"),
         (lq, "find_label_issues", "label issues"),

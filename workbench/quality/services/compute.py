@@ -208,8 +208,9 @@ def _store_issues(
     }
     flagged = set()
     seen, new = [], []
+    item_ids = ratings.item_ids
     for pos, score, given, suggested in result.issues:
-        item_id = ratings.item_ids[pos]
+        item_id = item_ids[pos]
         flagged.add(item_id)
         issue = active.get(item_id)
         if issue is not None:
