@@ -64,10 +64,16 @@ def percent_agreement(ratings: npt.ArrayLike, n_categories: int | None = None) -
         A value in [0, 1]; NaN when no item has two ratings.
     """
     values, k = as_rating_matrix(ratings, n_categories)
-    counts = _multi_rated(category_counts(values, k))
-    if counts.shape[0] == 0:
+    return percent_agreement_from_counts(category_counts(values, k))
+
+
+def percent_agreement_from_counts(counts: npt.ArrayLike) -> float:
+    """:func:`percent_agreement` from the ``(n_items, n_categories)`` table of how many ratings
+    of each category every item got (see :func:`multi_rated_counts`)."""
+    multi = _multi_rated(np.asarray(counts, dtype=np.int64))
+    if multi.shape[0] == 0:
         return float("nan")
-    return _mean_pairwise_agreement(counts)
+    return _mean_pairwise_agreement(multi)
 
 
 def fleiss_kappa(ratings: npt.ArrayLike, n_categories: int | None = None) -> float:
@@ -97,7 +103,12 @@ def fleiss_kappa(ratings: npt.ArrayLike, n_categories: int | None = None) -> flo
         kappa (1 = perfect, 0 = chance level, < 0 = below chance); NaN when undefined.
     """
     values, k = as_rating_matrix(ratings, n_categories)
-    counts = _multi_rated(category_counts(values, k))
+    return fleiss_kappa_from_counts(category_counts(values, k))
+
+
+def fleiss_kappa_from_counts(counts: npt.ArrayLike) -> float:
+    """:func:`fleiss_kappa` from the items x categories count table."""
+    counts = _multi_rated(np.asarray(counts, dtype=np.int64))
     if counts.shape[0] == 0:
         return float("nan")
     n_i = counts.sum(axis=1)
@@ -153,16 +164,31 @@ def krippendorff_alpha(ratings: npt.ArrayLike, n_categories: int | None = None) 
         category was ever used.
     """
     values, k = as_rating_matrix(ratings, n_categories)
-    counts = _multi_rated(category_counts(values, k))
+    return krippendorff_alpha_from_counts(category_counts(values, k))
+
+
+def krippendorff_alpha_from_counts(counts: npt.ArrayLike) -> float:
+    """:func:`krippendorff_alpha` from the items x categories count table."""
+    counts = _multi_rated(np.asarray(counts, dtype=np.int64))
     if counts.shape[0] == 0 or np.count_nonzero(counts.sum(axis=0)) < 2:
         return float("nan")
     return float(
         krippendorff.alpha(
             value_counts=counts,
             level_of_measurement="nominal",
-            value_domain=np.arange(k, dtype=np.float64),
+            value_domain=np.arange(counts.shape[1], dtype=np.float64),
         )
     )
+
+
+def multi_rated_counts(ratings: npt.ArrayLike, n_categories: int | None = None) -> IntArray:
+    """``(n_multi, n_categories)``: the count table of the items with at least two ratings, in
+    item order. A bootstrap that resamples these rows with the ``*_from_counts`` statistics
+    draws exactly the resamples :func:`~label_quality.bootstrap_ci` draws from the rating
+    matrix (it resamples the same items, in the same order) and gives the same interval,
+    without re-counting a matrix per resample."""
+    values, k = as_rating_matrix(ratings, n_categories)
+    return _multi_rated(category_counts(values, k))
 
 
 def _kappa(y1: IntArray, y2: IntArray, n_categories: int) -> float:

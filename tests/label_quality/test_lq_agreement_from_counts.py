@@ -56,3 +56,27 @@ def test_the_statistics_are_the_same_on_the_annotator_blind_compact_matrix() -> 
     ) == sorted(zip(values[~np.isnan(values)].tolist(), weeks[~np.isnan(values)].tolist(), strict=True))
     for statistic in (lq.percent_agreement, lq.fleiss_kappa, lq.krippendorff_alpha):
         assert statistic(compact, 2) == pytest.approx(statistic(values, 2), abs=1e-12)
+
+
+@pytest.mark.parametrize(
+    ("from_matrix", "from_counts"),
+    [
+        (lq.percent_agreement, lq.percent_agreement_from_counts),
+        (lq.fleiss_kappa, lq.fleiss_kappa_from_counts),
+        (lq.krippendorff_alpha, lq.krippendorff_alpha_from_counts),
+    ],
+)
+def test_a_bootstrap_over_the_count_table_gives_the_matrix_bootstraps_interval(
+    from_matrix, from_counts
+) -> None:  # type: ignore[no-untyped-def]
+    values = sparse_ratings(5, 300, 10, 3, 3)
+    values[::4] = np.where(np.arange(10) == 2, 0.0, np.nan)  # single-rated items: not resampled
+    counts = lq.multi_rated_counts(values, 3)
+    assert counts.shape == (300 - 75, 3)
+    on_matrix = lq.bootstrap_ci(
+        values, lambda v: from_matrix(v, 3), rng=np.random.default_rng(9), n_resamples=50
+    )
+    on_counts = lq.bootstrap_ci(counts, from_counts, rng=np.random.default_rng(9), n_resamples=50)
+    assert (on_counts.estimate, on_counts.low, on_counts.high) == pytest.approx(
+        (on_matrix.estimate, on_matrix.low, on_matrix.high), abs=1e-12
+    )
