@@ -38,6 +38,7 @@ def build_release(
     classes: Sequence[str] | None = None,
     datasheet: DatasheetInfo | None = None,
     chunk_rows: int = DEFAULT_CHUNK_ROWS,
+    graded: bool = False,
 ) -> Manifest:
     """Write a release of ``records`` into the new folder ``out_dir`` and return its manifest.
 
@@ -51,10 +52,13 @@ def build_release(
     Files are built in a hidden sibling folder and renamed into place at the end, so
     ``out_dir`` never holds half a release; it must not exist yet (releases are immutable).
 
+    ``graded`` (preference only): the records carry a consensus ``strength``; every file gets a
+    ``strength`` column and the TRL files a ``margin`` (see :mod:`exports.writers`).
+
     Raises :class:`~exports.errors.ReleaseInputError` for bad arguments or a bad record (the
     message names the record position, its ``item_id`` and the field).
     """
-    space = label_space(kind, classes)
+    space = label_space(kind, classes, graded=graded)
     ratios = split_ratios if split_ratios is not None else SplitRatios()
     if not isinstance(ratios, SplitRatios):
         raise ReleaseInputError("split_ratios must be a SplitRatios", field="split_ratios")
@@ -210,6 +214,7 @@ def _build(
             "pairs": sum(w.rows for w in trl.values()),
             "ties_excluded": sum(w.ties for w in trl.values() if isinstance(w, TrlWriter)),
             "pairs_by_split": {split: w.rows for split, w in trl.items()},
+            "margin": space.graded,
         }
     entries = [
         _entry(staging, relative_path(fmt, split), fmt, split, writers[(fmt, split)].rows)

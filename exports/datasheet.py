@@ -105,6 +105,13 @@ def render_datasheet(manifest: Manifest, info: DatasheetInfo) -> str:
         if name in stats:
             trl = stats[name]
             out += [f"{what} written: {trl['pairs']:,}; ties left out: {trl['ties_excluded']:,}.", ""]
+            if trl.get("margin"):
+                out += [
+                    f"Each {name} pair has a `margin`: the consensus strength of the preference on the "
+                    "annotators' graded scale (0 = no strength .. 3 = much better; the median of the "
+                    "counted votes' signed strengths, in the consensus direction).",
+                    "",
+                ]
     out += _length_risk(info.length_bias)
     out += ["## Agreement", ""]
     if info.agreement:

@@ -103,6 +103,9 @@ class Chunk:
         else:
             names.append("label")
             arrays.append(columns["label"])
+            if space.graded:
+                names.append("strength")
+                arrays.append(columns["strength"])
         soft = cast(pa.StructArray, columns["soft_label"])
         for index, name in enumerate(space.classes):
             names.append(f"soft_{name}")

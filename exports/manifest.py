@@ -111,7 +111,7 @@ class Manifest:
     ``no_label``), ``by_split_and_label``, ``annotators`` (distinct pseudonyms),
     ``annotations``, ``quality`` (count/mean/min/max of non-null scores) and, for preference
     projects with the ``trl`` / ``trl_conversational`` formats, an entry of that name (pairs written and
-    ties excluded, per split).
+    ties excluded, per split, and ``margin``: whether its rows carry TRL's ``margin``).
     """
 
     kind: str

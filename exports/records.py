@@ -4,7 +4,8 @@ One frozen dataclass per project kind, so each kind's fields are typed instead o
 
 * ``"binary"``     -> :class:`BinaryRecord`      (text, one consensus class)
 * ``"multilabel"`` -> :class:`MultiLabelRecord`  (text, a set of consensus classes, maybe empty)
-* ``"preference"`` -> :class:`PreferenceRecord`  (prompt, two responses, ``"A" | "B" | "tie"``)
+* ``"preference"`` -> :class:`PreferenceRecord`  (prompt, two responses, ``"A" | "B" | "tie"``;
+  from a graded labeling config also the consensus ``strength``)
 
 Records carry no split: the builder assigns it from the keyed hash of ``item_id``.
 Annotator ids must already be pseudonyms made with :func:`exports.pseudonymize`; real ids are
@@ -28,6 +29,8 @@ DEFAULT_CLASSES: dict[str, tuple[str, ...]] = {
     "multilabel": ("toxic", "severe_toxic", "obscene", "threat", "insult", "identity_hate"),
     "preference": ("A", "B", "tie"),
 }
+# The top of a graded preference scale (workbench's 7-point config: 0 tie .. 3 "much better").
+MAX_STRENGTH = 3.0
 _CLASS_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,63}")
 
 
@@ -77,7 +80,10 @@ class MultiLabelRecord:
 
 @dataclass(frozen=True, slots=True)
 class PreferenceRecord:
-    """``label`` is the consensus preference: ``"A"`` (response_a better), ``"B"`` or ``"tie"``."""
+    """``label`` is the consensus preference: ``"A"`` (response_a better), ``"B"`` or ``"tie"``.
+    ``strength``: in a graded release (:attr:`LabelSpace.graded`), how much better the chosen
+    response is on the annotators' scale (0..``MAX_STRENGTH``; None for a tie); None otherwise.
+    It becomes TRL's ``margin``."""
 
     item_id: int
     external_id: str
@@ -88,6 +94,7 @@ class PreferenceRecord:
     soft_label: Mapping[str, float]
     annotations: tuple[Vote, ...] = ()
     quality: float | None = None
+    strength: float | None = None
 
 
 ReleaseRecord = BinaryRecord | MultiLabelRecord | PreferenceRecord
@@ -100,16 +107,24 @@ RECORD_TYPES: dict[str, type] = {
 
 @dataclass(frozen=True)
 class LabelSpace:
-    """The project kind and its ordered class names (order fixes column order in files)."""
+    """The project kind and its ordered class names (order fixes column order in files).
+    ``graded``: a preference release whose records carry a consensus ``strength`` (a
+    ``strength`` column in every file, ``margin`` in the TRL files)."""
 
     kind: ProjectKind
     classes: tuple[str, ...] = field(default=())
+    graded: bool = False
 
     def __post_init__(self) -> None:
         if self.kind not in PROJECT_KINDS:
             raise ReleaseInputError(
                 f"unknown project kind {self.kind!r}; valid kinds: {', '.join(PROJECT_KINDS)}",
                 field="kind",
+            )
+        if self.graded is not False and (self.graded is not True or self.kind != "preference"):
+            raise ReleaseInputError(
+                f"graded applies to preference releases only (a bool), got {self.graded!r} for {self.kind!r}",
+                field="graded",
             )
         if not self.classes:
             object.__setattr__(self, "classes", DEFAULT_CLASSES[self.kind])
@@ -134,11 +149,11 @@ class LabelSpace:
                 )
 
 
-def label_space(kind: str, classes: Sequence[str] | None = None) -> LabelSpace:
+def label_space(kind: str, classes: Sequence[str] | None = None, *, graded: bool = False) -> LabelSpace:
     """Build a validated :class:`LabelSpace` from plain arguments."""
     if kind not in PROJECT_KINDS:
         raise ReleaseInputError(
             f"unknown project kind {kind!r}; valid kinds: {', '.join(PROJECT_KINDS)}",
             field="kind",
         )
-    return LabelSpace(kind=cast(ProjectKind, kind), classes=tuple(classes or ()))
+    return LabelSpace(kind=cast(ProjectKind, kind), classes=tuple(classes or ()), graded=graded)

@@ -16,6 +16,7 @@ import pyarrow as pa
 from exports.errors import ReleaseInputError
 from exports.keys import PSEUDONYM_PATTERN
 from exports.records import (
+    MAX_STRENGTH,
     RECORD_TYPES,
     BinaryRecord,
     LabelSpace,
@@ -68,6 +69,7 @@ def arrow_schema(space: LabelSpace) -> pa.Schema:
         pa.field("split", pa.string(), nullable=False),
         *text,
         consensus,
+        *([pa.field("strength", pa.float64(), nullable=True)] if space.graded else []),
         pa.field("soft_label", soft, nullable=False),
         pa.field("quality", pa.float64(), nullable=True),
         pa.field("annotator_count", pa.int32(), nullable=False),
@@ -92,6 +94,7 @@ class RowMaker:
         self._class_rank = {name: rank for rank, name in enumerate(space.classes)}
         self._text_fields = text_fields(space.kind)
         self._multi = space.kind == "multilabel"
+        self._graded = space.graded
         self._vote_type: type = MultiLabelVote if self._multi else Vote
         # Validated values seen before, so the common case is a dictionary lookup. Label sets
         # are bounded by 2**classes; annotators are already kept for the manifest's count.
@@ -125,6 +128,8 @@ class RowMaker:
             if type(label) is not str or label not in self._class_set:
                 self._label(label, index, item_id, "label")
             row["label"] = label
+            if self._graded:
+                row["strength"] = self._strength(cast(PreferenceRecord, record), index, item_id)
         row["soft_label"] = self._soft_label(record.soft_label, index, item_id)
         quality = record.quality
         if quality is not None and (type(quality) is not float or not 0.0 <= quality <= 1.0):
@@ -230,6 +235,26 @@ class RowMaker:
             ):
                 _fail(index, item_id, "soft_label", f"[{name!r}] = {fraction!r} is not in [0, 1]")
         raise AssertionError("unreachable: the fast path rejected a valid soft label")
+
+    @staticmethod
+    def _strength(record: PreferenceRecord, index: int, item_id: int) -> float | None:
+        """A graded pair's consensus strength: a number in [0, MAX_STRENGTH] for A or B, None
+        for a tie (a tie has no chosen side to be better by)."""
+        value = record.strength
+        if record.label == "tie":
+            if value is not None:
+                _fail(index, item_id, "strength", f"must be None for a tie, got {value!r}")
+            return None
+        kind = type(value)
+        if (kind is not float and kind is not int) or not 0 <= value <= MAX_STRENGTH:  # type: ignore[operator]
+            _fail(
+                index,
+                item_id,
+                "strength",
+                f"must be a number in [0, {MAX_STRENGTH:g}] for a graded {record.label!r} pair, "
+                f"got {value!r}",
+            )
+        return float(value)  # type: ignore[arg-type]
 
     @staticmethod
     def _quality(value: object, index: int, item_id: int) -> float | None:

@@ -15,10 +15,12 @@ Formats (one file per split, ``<format>/<split>.<ext>``):
 * ``parquet`` -- the kind's explicit Arrow schema (:func:`exports.rows.arrow_schema`), zstd,
   one row group per chunk of a split (fixed ``chunk_rows``), no timestamps in metadata.
 * ``trl``     -- preference only, JSONL with exactly ``prompt``, ``chosen``, ``rejected``
-  (the format TRL's ``DPOTrainer``/``RewardTrainer`` read); ties are left out and counted.
+  (the format TRL's ``DPOTrainer``/``RewardTrainer`` read); ties are left out and counted. A
+  graded release adds ``margin`` (the consensus strength), the optional column TRL's
+  ``RewardTrainer`` reads into its loss.
 * ``trl_conversational`` -- the same pairs in TRL's conversational form: ``prompt``, ``chosen``
   and ``rejected`` are lists of ``{"role", "content"}`` messages
-  (:mod:`exports.conversation`); ties left out and counted.
+  (:mod:`exports.conversation`), ``margin`` when graded; ties left out and counted.
 """
 
 from __future__ import annotations
@@ -77,9 +79,9 @@ def open_writer(fmt: str, path: Path, space: LabelSpace, chunk_rows: int, empty:
     if fmt == "parquet":
         return ParquetRowWriter(path, space, chunk_rows)
     if fmt == "trl":
-        return TrlWriter(path)
+        return TrlWriter(path, margin=space.graded)
     if fmt == "trl_conversational":
-        return TrlWriter(path, conversational=True)
+        return TrlWriter(path, conversational=True, margin=space.graded)
     raise ValueError(f"unknown format {fmt!r}")
 
 
@@ -101,12 +103,14 @@ class JsonlWriter:
 
 
 class TrlWriter:
-    """Writes (prompt, chosen, rejected), as strings or (``conversational``) as message lists;
-    ``ties`` counts the rows it left out."""
+    """Writes (prompt, chosen, rejected), as strings or (``conversational``) as message lists,
+    and with ``margin`` the row's consensus strength as TRL's ``margin`` column; ``ties``
+    counts the rows it left out."""
 
-    def __init__(self, path: Path, *, conversational: bool = False) -> None:
+    def __init__(self, path: Path, *, conversational: bool = False, margin: bool = False) -> None:
         self.rows = 0
         self.ties = 0
+        self.margin = margin
         self._conversational = conversational
         self._file = _open_binary(path)
 
@@ -123,6 +127,8 @@ class TrlWriter:
                 if self._conversational
                 else {"prompt": row["prompt"], "chosen": chosen, "rejected": rejected}
             )
+            if self.margin:
+                pair_row["margin"] = row["strength"]
             lines.append(orjson.dumps(pair_row, option=orjson.OPT_APPEND_NEWLINE))
         self._file.write(b"".join(lines))
         self.rows += len(lines)
@@ -138,6 +144,8 @@ def csv_header(space: LabelSpace) -> list[str]:
         header += ["labels", *(f"label_{name}" for name in classes)]
     else:
         header.append("label")
+        if space.graded:
+            header.append("strength")
     header += [f"soft_{name}" for name in classes]
     header += ["quality", "annotator_count", "annotations"]
     return header

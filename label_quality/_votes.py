@@ -11,10 +11,11 @@ from label_quality._validation import FloatArray, IntArray
 
 def category_counts(ratings: FloatArray, n_categories: int) -> IntArray:
     """``(n_items, n_categories)`` number of ratings of each category per item."""
-    counts = np.zeros((ratings.shape[0], n_categories), dtype=np.int64)
     rows, cols = np.nonzero(~np.isnan(ratings))
-    np.add.at(counts, (rows, ratings[rows, cols].astype(np.int64)), 1)
-    return counts
+    # One bincount over (row, code) cells: far faster than np.add.at on large matrices.
+    cells = rows * n_categories + ratings[rows, cols].astype(np.int64)
+    counts = np.bincount(cells, minlength=ratings.shape[0] * n_categories)
+    return counts.reshape(ratings.shape[0], n_categories).astype(np.int64, copy=False)
 
 
 def tie_break_ranks(counts: IntArray, tie_break: str | Sequence[int]) -> IntArray:

@@ -27,23 +27,30 @@ UNKNOWN_EMBEDDING_BACKEND = "workbench.E004"
 
 
 def label_configs(app_configs: Sequence[AppConfig] | None = None, **kwargs: Any) -> list[CheckMessage]:
-    """Every kind's labeling config reads, parses and matches what the kind expects."""
+    """Every labeling config of every kind (the default and, for preference, the graded one)
+    reads, parses and matches what the kind expects."""
     from workbench.projects import kinds
 
     errors: list[CheckMessage] = []
     for kind in kinds.Kind:
-        try:
-            kinds.interface(kind)
-        except (kinds.ConfigError, OSError, UnicodeError) as exc:
-            errors.append(
-                Error(
-                    f"The label config of the {kind.value} kind is broken: {exc}",
-                    hint="Fix the file under labeling_configs/ (or revert it); projects of this kind "
-                    "cannot be created or read until it parses and matches the kind.",
-                    obj=f"projects.kinds.interface({kind.value!r})",
-                    id=LABEL_CONFIG_BROKEN,
+        spec = kinds.spec_of(kind)
+        for name in spec.config_names:
+            default = name == spec.config_name
+            try:
+                kinds.interface(kind) if default else kinds.interface(kind, name)
+            except (kinds.ConfigError, OSError, UnicodeError) as exc:
+                which = "" if default else f" ({name})"
+                errors.append(
+                    Error(
+                        f"The label config of the {kind.value} kind{which} is broken: {exc}",
+                        hint="Fix the file under labeling_configs/ (or revert it); projects of this kind "
+                        "cannot be created or read until it parses and matches the kind.",
+                        obj=f"projects.kinds.interface({kind.value!r}"
+                        + ("" if default else f", {name!r}")
+                        + ")",
+                        id=LABEL_CONFIG_BROKEN,
+                    )
                 )
-            )
     return errors
 
 

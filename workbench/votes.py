@@ -18,6 +18,7 @@ the README ("Which votes count"); the kind's default rules are in its
 from __future__ import annotations
 
 import enum
+import statistics
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -50,6 +51,8 @@ class Answer:
     created_at: datetime | None = None
     updated_at: datetime | None = None
     guideline_version: int | None = None  # the guideline version the answer was made under
+    # A graded preference answer's strength (0 tie .. 3 "much better"); None when ungraded.
+    strength: int | None = None
 
 
 def order_key(answer: Answer) -> tuple[bool, datetime | None, int]:
@@ -105,15 +108,17 @@ def counted_answers(
         "ls_created_at",
         "ls_updated_at",
         "guideline_version",
+        "strength",
     )
 
     def answers() -> Iterable[Answer]:
-        for item_id, ls_user, ls_id, raw, user_id, lead, created, updated, version in rows.values_list(
-            *fields
-        ).iterator(chunk_size=5000):
+        for row in rows.values_list(*fields).iterator(chunk_size=5000):
+            item_id, ls_user, ls_id, raw, user_id, lead, created, updated, version, strength = row
             label = spec.normalized(raw)
             if label is not None:
-                yield Answer(item_id, ls_user, ls_id, label, user_id, lead, created, updated, version)
+                yield Answer(
+                    item_id, ls_user, ls_id, label, user_id, lead, created, updated, version, strength
+                )
 
     return newest_per_annotator(answers())
 
@@ -196,6 +201,39 @@ def direction_counts(spec: KindSpec, labels: Sequence[Label]) -> list[int]:
     ``split_votes`` reads agreement from these)."""
     counts = Counter(direction_of(spec, label) for label in labels)
     return [counts[name] for name in directions(spec)]
+
+
+def signed_strength(label: Label, strength: int | None) -> int | None:
+    """A graded preference vote on one axis: ``+strength`` for A, ``-strength`` for B, 0 for a
+    tie; None for a vote without a strength (an ungraded config)."""
+    if strength is None:
+        return None
+    if label == "A":
+        return strength
+    if label == "B":
+        return -strength
+    return 0
+
+
+def consensus_strength(direction: Label | None, graded: Sequence[tuple[Label, int | None]]) -> float | None:
+    """How much better the consensus's chosen response is, on the graded scale (0..3): the
+    **median** of the counted votes' signed strengths (:func:`signed_strength`), read in the
+    consensus ``direction`` and floored at 0. None when the direction is no preference (a tie,
+    no label) or no vote carries a strength (an ungraded project).
+
+    Why the median: one annotator who always clicks "much better" cannot move it much, and when
+    the direction is the vote policy's (the most-voted of A / B / tie) it never points the other
+    way (more than half of the votes would have to be for the other side); the floor only acts
+    when another method (CROWDLAB) chose a direction the votes' median does not share.
+    ``graded``: (label, strength) per counted vote.
+    """
+    if direction not in ("A", "B"):
+        return None
+    signed = [s for label, strength in graded if (s := signed_strength(label, strength)) is not None]
+    if not signed:
+        return None
+    middle = float(statistics.median(signed))
+    return max(0.0, middle if direction == "A" else -middle)
 
 
 def shares(spec: KindSpec, labels: Sequence[Label]) -> dict[str, float]:

@@ -29,6 +29,9 @@ class Annotation(models.Model):
     # "toxic" / "A" for single-choice kinds; a list of categories for multi-label; null for a
     # skipped (cancelled) annotation.
     label = models.JSONField(null=True)
+    # From a graded preference config: how much better the chosen response is, 0 (tie) to 3
+    # ("much better"); the direction stays in ``label``. Null from every ungraded config.
+    strength = models.PositiveSmallIntegerField(null=True, blank=True)
     result = models.JSONField(default=list)
     lead_time = models.FloatField(null=True)
     was_cancelled = models.BooleanField(default=False)

@@ -154,10 +154,12 @@ def _apply(project: Project, ls: LsAnnotation, source: Annotation.Source) -> str
     if item is None:
         return "unknown_item"
     label: Any = None
+    strength = None
     if not ls.was_cancelled:
         # Answers about a pair's shown sides map back with the item's recorded order.
-        label = kinds.interface(project.kind).label_from(ls.result, sides=item.sides)
-        label = list(label) if isinstance(label, tuple) else label
+        parsed = kinds.interface_of(project).answer_from(ls.result, sides=item.sides)
+        label = list(parsed.label) if isinstance(parsed.label, tuple) else parsed.label
+        strength = parsed.strength
     fields = {
         "item": item,
         "annotator_id": Account.objects.filter(ls_user_id=ls.completed_by)
@@ -165,6 +167,7 @@ def _apply(project: Project, ls: LsAnnotation, source: Annotation.Source) -> str
         .first(),
         "ls_user_id": ls.completed_by,
         "label": label,
+        "strength": strength,
         "result": ls.result,
         "lead_time": ls.lead_time,
         "was_cancelled": ls.was_cancelled,

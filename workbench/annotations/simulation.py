@@ -3,8 +3,9 @@
 item's gold label with a per-annotator error rate. Demo, tests and benchmarks use them.
 
 On a preference pair they answer about what the task shows (Response 1 / Response 2, in the
-task's order), as a person would; an annotator with a ``first_shown_rate`` ignores the content
-and picks the first-shown response with that probability (position bias)."""
+task's order), as a person would (on a graded config, at a strength drawn evenly from 1..3); an
+annotator with a ``first_shown_rate`` ignores the content and picks the first-shown response with
+that probability (position bias)."""
 
 from __future__ import annotations
 
@@ -131,7 +132,7 @@ def _work(
 ) -> tuple[int, int]:
     """One annotator's pass through the queue: (tasks submitted, answers deliberately wrong)."""
     gateway = connection.get_gateway()
-    interface = kinds.interface(project.kind)
+    interface = kinds.interface_of(project)
     if project.ls_project_id is None:
         raise ValidationFailed(f"Project {project.id} is not in Label Studio; nothing to label.")
     submitted = wrong = 0
@@ -145,6 +146,8 @@ def _work(
             rng = random.Random(f"{seed}:{annotator.email}:{item.content_hash}")
             if interface.spec.sided:
                 choice, erred = shown_answer(annotator, item.gold, task.data.get("sides"), rng)
+                if interface.graded:  # how much better: a strength drawn evenly from the scale
+                    choice = sides.graded_choice(choice, rng.randint(1, sides.MAX_STRENGTH))
                 result = interface.result_for_choice(choice)
             else:
                 label, erred = answer(interface.spec, item.gold, annotator.error_rate, rng)

@@ -18,9 +18,12 @@ from workbench.errors import Forbidden, ValidationFailed
 from workbench.labelstudio.types import PROJECT_TITLE_MAX_CHARS, PROJECT_TITLE_MIN_CHARS
 from workbench.pagination import PaginatedListApi, paginated_response
 from workbench.projects import selectors, services
-from workbench.projects.kinds import Kind
+from workbench.projects.kinds import SPECS, Kind
 from workbench.projects.models import Project
 from workbench.schema import DB_ID_MAX, error_responses
+
+# Every config some kind offers; project_create checks that it is one of the chosen kind's.
+LABEL_CONFIGS = sorted({name for spec in SPECS.values() for name in spec.config_names})
 
 
 def managed_project(request: Request, project_id: int) -> Project:
@@ -58,6 +61,14 @@ class ProjectCreateInput(serializers.Serializer):
     kind = serializers.ChoiceField(choices=[k.value for k in Kind])
     annotators_per_item = serializers.IntegerField(min_value=1, max_value=50, default=1)
     description = serializers.CharField(required=False, allow_blank=True, default="")
+    label_config = serializers.ChoiceField(
+        choices=LABEL_CONFIGS,
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text="the labeling config (default: the kind's first); preference projects may choose "
+        "preference_graded.xml, a 7-point scale whose answers carry a strength",
+    )
 
 
 class ProjectListCreateApi(APIView):

@@ -84,6 +84,15 @@ class KindSpec:
     # The strategy a round uses when its model does not beat its baseline (a project's
     # ``RoundConfig.fallback_strategy`` overrides it); it must need no model.
     model_free_strategy: str = "random"
+    # A second config a project of this kind may choose at creation: a graded scale (which side,
+    # and by how much) whose answers carry a strength beside the label. Empty: no graded config.
+    graded_config_name: str = ""
+    graded_choices: tuple[str, ...] = ()
+
+    @property
+    def config_names(self) -> tuple[str, ...]:
+        """The labeling configs a project of this kind may use; the first is the default."""
+        return (self.config_name, self.graded_config_name) if self.graded_config_name else (self.config_name,)
 
     @property
     def sided(self) -> bool:
@@ -144,19 +153,47 @@ class KindSpec:
 
 
 @dataclass(frozen=True)
+class ParsedAnswer:
+    """What one annotation's ``result`` says: the stored label (direction for a preference:
+    ``A`` / ``B`` / ``tie``, None when it carries none) and, from a graded config, its strength
+    (0 for a tie, 1 "slightly better" .. 3 "much better"; None from an ungraded config)."""
+
+    label: Label | None
+    strength: int | None = None
+
+
+@dataclass(frozen=True)
 class LabelingInterface:
     spec: KindSpec
     xml: str
     sha256: str
     choices_name: str
     to_name: str
+    config_name: str = ""
+    graded: bool = False
 
-    def result_for(self, label: Label, *, sides: str | None = None) -> list[dict[str, Any]]:
-        """The Label Studio ``result`` an annotator produces when giving the stored ``label``;
-        a sided kind needs the order the item was shown in."""
+    @property
+    def choices(self) -> tuple[str, ...]:
+        """The choices this config offers in Label Studio, in its order."""
+        return self.spec.graded_choices if self.graded else self.spec.ls_choices
+
+    def result_for(
+        self, label: Label, *, sides: str | None = None, strength: int | None = None
+    ) -> list[dict[str, Any]]:
+        """The Label Studio ``result`` an annotator produces when giving the stored ``label``
+        (with ``strength`` on a graded config); a sided kind needs the order the item was shown in."""
+        if self.graded and strength is None:
+            raise ConfigError(f"an answer on the graded {self.config_name} needs a strength")
+        if not self.graded and strength is not None:
+            raise ConfigError(f"{self.config_name or self.spec.config_name} is not graded; no strength")
         if self.spec.sided:
             if sides is None:
                 raise ConfigError(f"a {self.spec.kind} answer needs the sides the item was shown in")
+            if strength is not None:
+                try:
+                    return self.result_for_choice(sides_.shown_grade(str(label), strength, sides))
+                except sides_.SidesError as exc:
+                    raise ConfigError(str(exc)) from exc
             return self.result_for_choice(sides_.shown_choice(str(label), sides))
         choices = list(label) if self.spec.multiple else [str(label)]
         if not choices:
@@ -165,9 +202,9 @@ class LabelingInterface:
 
     def result_for_choice(self, choice: str) -> list[dict[str, Any]]:
         """The ``result`` of clicking one of the config's choices (for a sided kind: ``1``,
-        ``2`` or ``tie``, about the shown sides)."""
-        if choice not in self.spec.ls_choices:
-            raise ConfigError(f"unknown choice {choice!r}; valid: {self.spec.ls_choices}")
+        ``2`` or ``tie``, or a graded one, about the shown sides)."""
+        if choice not in self.choices:
+            raise ConfigError(f"unknown choice {choice!r}; valid: {self.choices}")
         return self._result([choice])
 
     def _result(self, choices: list[str]) -> list[dict[str, Any]]:
@@ -181,9 +218,15 @@ class LabelingInterface:
         ]
 
     def label_from(self, result: list[dict[str, Any]], *, sides: str | None = None) -> Label | None:
-        """The stored label an annotation's ``result`` carries, or None when it carries none.
+        """The stored label an annotation's ``result`` carries, or None when it carries none
+        (:meth:`answer_from` without the strength)."""
+        return self.answer_from(result, sides=sides).label
+
+    def answer_from(self, result: list[dict[str, Any]], *, sides: str | None = None) -> ParsedAnswer:
+        """The label (and, on a graded config, the strength) an annotation's ``result`` carries.
         The one place an answer becomes a label: for a sided kind the choice is about the shown
-        sides, and ``sides`` (the item's recorded order) maps it back to ``A`` / ``B`` / ``tie``.
+        sides, and ``sides`` (the item's recorded order) maps it back to ``A`` / ``B`` / ``tie``;
+        a graded choice ("Response 2 much better") maps the same way and keeps its strength.
 
         Raises ConfigError for a choice this interface does not have (a config changed in
         Label Studio behind the workbench's back), or a sided answer without a recorded order.
@@ -192,22 +235,25 @@ class LabelingInterface:
         for region in result:
             if region.get("from_name") == self.choices_name:
                 chosen.extend(region.get("value", {}).get("choices", []))
-        valid = self.spec.ls_choices
+        valid = self.choices
         unknown = sorted(set(chosen) - set(valid))
         if unknown:
             raise ConfigError(f"Annotation has unknown choice(s) {unknown}; valid: {valid}")
         if self.spec.multiple:
-            return tuple(sorted(set(chosen), key=self.spec.labels.index))
+            return ParsedAnswer(tuple(sorted(set(chosen), key=self.spec.labels.index)))
         if len(chosen) != 1:
-            return None
+            return ParsedAnswer(None)
         if not self.spec.sided:
-            return chosen[0]
+            return ParsedAnswer(chosen[0])
         if sides not in sides_.SIDES:
             raise ConfigError(
                 f"a {self.spec.kind} answer ({chosen[0]!r}) arrived for an item with no recorded sides "
                 f"({sides!r}); it cannot be mapped to response A or B"
             )
-        return sides_.stored_label(chosen[0], sides)
+        if self.graded:
+            label, strength = sides_.stored_grade(chosen[0], sides)
+            return ParsedAnswer(label, strength)
+        return ParsedAnswer(sides_.stored_label(chosen[0], sides))
 
 
 _TOXICITY_TIES = ("toward_toxic", "abstain")
@@ -260,6 +306,8 @@ SPECS = {
         shown_fields=sides_.SHOWN_FIELDS,
         shown_choices=sides_.SHOWN_CHOICES,
         model_free_strategy="split_votes",
+        graded_config_name="preference_graded.xml",
+        graded_choices=sides_.GRADED_CHOICES,
     ),
 }
 
@@ -272,15 +320,38 @@ def spec_of(kind: Kind | str) -> KindSpec:
 _VARIABLE = re.compile(r"^\$([A-Za-z_][A-Za-z0-9_]*)$")
 
 
-@cache
-def interface(kind: Kind | str) -> LabelingInterface:
+def config_for(kind: Kind | str, config_name: str | None = None) -> str:
+    """The config a project of ``kind`` uses: ``config_name`` if the kind offers it, the kind's
+    default when None or empty. Raises ConfigError naming the valid ones otherwise."""
     spec = spec_of(kind)
-    path = CONFIG_DIR / spec.config_name
+    if not config_name:
+        return spec.config_name
+    if config_name not in spec.config_names:
+        raise ConfigError(
+            f"{config_name!r} is not a labeling config of {spec.kind}; valid: {', '.join(spec.config_names)}"
+        )
+    return config_name
+
+
+@cache
+def interface(kind: Kind | str, config_name: str | None = None) -> LabelingInterface:
+    """A kind's labeling interface: its default config, or ``config_name`` (see :func:`config_for`)."""
+    spec = spec_of(kind)
+    name = config_for(kind, config_name)
+    path = CONFIG_DIR / name
     raw = path.read_bytes()
-    return _validated(spec, raw.decode("utf-8"), hashlib.sha256(raw).hexdigest(), path)
+    graded = name == spec.graded_config_name
+    return _validated(spec, raw.decode("utf-8"), hashlib.sha256(raw).hexdigest(), path, name, graded)
 
 
-def _validated(spec: KindSpec, xml: str, sha256: str, path: Path) -> LabelingInterface:
+def interface_of(project: Any) -> LabelingInterface:
+    """The interface a project was created with (its ``kind`` and ``label_config_name``)."""
+    return interface(project.kind, project.label_config_name or None)
+
+
+def _validated(
+    spec: KindSpec, xml: str, sha256: str, path: Path, config_name: str = "", graded: bool = False
+) -> LabelingInterface:
     try:
         root = ElementTree.fromstring(xml)
     except ElementTree.ParseError as exc:
@@ -300,8 +371,9 @@ def _validated(spec: KindSpec, xml: str, sha256: str, path: Path) -> LabelingInt
         raise ConfigError(f"{path}: needs exactly one <Choices>, found {len(choices)}")
     (block,) = choices
     values = tuple(c.get("value") for c in block.iter("Choice"))
-    if values != spec.ls_choices:
-        raise ConfigError(f"{path}: choices {values} differ from {spec.kind}'s {spec.ls_choices}")
+    expected = spec.graded_choices if graded else spec.ls_choices
+    if values != expected:
+        raise ConfigError(f"{path}: choices {values} differ from {spec.kind}'s {expected}")
     multiple = block.get("choice", "single") == "multiple"
     if multiple != spec.multiple:
         raise ConfigError(f"{path}: choice='{block.get('choice')}' is wrong for {spec.kind}")
@@ -309,5 +381,11 @@ def _validated(spec: KindSpec, xml: str, sha256: str, path: Path) -> LabelingInt
     if to_name not in objects:
         raise ConfigError(f"{path}: <Choices toName='{to_name}'> names no <Text> tag")
     return LabelingInterface(
-        spec=spec, xml=xml, sha256=sha256, choices_name=block.get("name", ""), to_name=to_name
+        spec=spec,
+        xml=xml,
+        sha256=sha256,
+        choices_name=block.get("name", ""),
+        to_name=to_name,
+        config_name=config_name,
+        graded=graded,
     )

@@ -47,8 +47,11 @@ def project_create(
     annotators_per_item: int = 1,
     description: str = "",
     created_by: User | None = None,
+    label_config: str | None = None,
 ) -> Project:
-    """Create the project here and in Label Studio, with its labeling config and webhook."""
+    """Create the project here and in Label Studio, with its labeling config and webhook.
+    ``label_config``: one of the kind's configs (:attr:`~workbench.projects.kinds.KindSpec.config_names`,
+    e.g. ``preference_graded.xml``); the kind's default when None."""
     if annotators_per_item < 1:
         raise ValidationFailed("annotators_per_item must be at least 1.")
     if not PROJECT_TITLE_MIN_CHARS <= len(name) <= PROJECT_TITLE_MAX_CHARS:
@@ -60,9 +63,14 @@ def project_create(
                 "fields": {"name": [f"{PROJECT_TITLE_MIN_CHARS} to {PROJECT_TITLE_MAX_CHARS} characters"]}
             },
         )
+    try:
+        config_name = kinds.config_for(kind, label_config)
+    except kinds.ConfigError as exc:
+        problem = f"label_config: {exc}"
+        raise ValidationFailed(problem, extra={"fields": {"label_config": [str(exc)]}}) from exc
+    interface = kinds.interface(kind, config_name)
     if Project.objects.filter(name=name).exists():
         raise Conflict(f"A project named '{name}' already exists.")
-    interface = kinds.interface(kind)
     gateway = connection.get_gateway()
     try:
         ls_project_id = gateway.create_project(
@@ -81,7 +89,7 @@ def project_create(
                 name=name,
                 kind=interface.spec.kind.value,
                 description=description,
-                label_config_name=interface.spec.config_name,
+                label_config_name=interface.config_name,
                 label_config_sha256=interface.sha256,
                 annotators_per_item=annotators_per_item,
                 ls_project_id=ls_project_id,

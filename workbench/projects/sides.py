@@ -84,3 +84,49 @@ def chose_first_shown(label: str, sides: str) -> bool | None:
     if label not in ("A", "B") or sides not in SIDES:
         return None
     return shown_choice(label, sides) == FIRST
+
+
+# The graded scale (labeling_configs/preference_graded.xml), as in published RLHF collections
+# (Anthropic's HH-RLHF interface, Llama 2's four-level ratings): seven choices about the shown
+# sides, each a shown side and a strength, 0 (tie) to MAX_STRENGTH ("much better").
+SLIGHTLY, BETTER, MUCH = 1, 2, 3
+MAX_STRENGTH = MUCH
+_GRADE_WORDS = {SLIGHTLY: "slightly better", BETTER: "better", MUCH: "much better"}
+GRADED: tuple[tuple[str, str, int], ...] = (
+    *((f"Response 1 {_GRADE_WORDS[s]}", FIRST, s) for s in (MUCH, BETTER, SLIGHTLY)),
+    ("Tie", TIE, 0),
+    *((f"Response 2 {_GRADE_WORDS[s]}", SECOND, s) for s in (SLIGHTLY, BETTER, MUCH)),
+)
+GRADED_CHOICES = tuple(choice for choice, _, _ in GRADED)
+_GRADE_OF = {choice: (side, strength) for choice, side, strength in GRADED}
+_CHOICE_OF = {(side, strength): choice for choice, side, strength in GRADED}
+
+
+def stored_grade(choice: str, sides: str) -> tuple[str, int]:
+    """A graded answer on the shown sides ("Response 2 much better") as the stored label and
+    strength: (``A`` / ``B`` / ``tie``, 0..3), about the item's own responses."""
+    try:
+        side, strength = _GRADE_OF[choice]
+    except KeyError:
+        raise SidesError(f"unknown graded choice {choice!r}; valid: {', '.join(GRADED_CHOICES)}") from None
+    return stored_label(side, sides), strength
+
+
+def shown_grade(label: str, strength: int, sides: str) -> str:
+    """The inverse of :func:`stored_grade`: the graded choice an annotator clicks on the shown
+    sides to give ``label`` with ``strength`` (a tie has strength 0, a preference 1..3)."""
+    side = shown_choice(label, sides)
+    try:
+        return _CHOICE_OF[(side, strength)]
+    except KeyError:
+        valid = "0" if side == TIE else f"1..{MAX_STRENGTH}"
+        raise SidesError(f"strength {strength!r} is not on the scale for {label!r}; valid: {valid}") from None
+
+
+def graded_choice(choice: str, strength: int) -> str:
+    """A plain answer on the shown sides (``1`` / ``2`` / ``tie``) at a strength, as the graded
+    config's choice (simulated annotators answer this way)."""
+    try:
+        return _CHOICE_OF[(choice, 0 if choice == TIE else strength)]
+    except KeyError:
+        raise SidesError(f"no graded choice for {choice!r} at strength {strength!r}") from None

@@ -21,7 +21,7 @@ from exports import (
 )
 from exports import pseudonymize as _pseudonymize
 from workbench import votes
-from workbench.projects.kinds import KindSpec, spec_of
+from workbench.projects.kinds import KindSpec, interface_of, spec_of
 from workbench.projects.models import Item, Project
 from workbench.quality.selectors import items_with_active_issues
 from workbench.releases import consensus
@@ -74,6 +74,7 @@ def release_records(
     ``excluded`` (the first that applies: ``unlabeled``, ``below_min_annotators``,
     ``open_label_issue`` (open or in review), ``below_min_quality``)."""
     spec = spec_of(project.kind)
+    graded = interface_of(project).graded
     method = consensus.get(policy.consensus_method or consensus.FALLBACK_METHOD)
     last_id = 0
     while True:
@@ -86,7 +87,7 @@ def release_records(
             return
         last_id = items[-1][0]
         only = policy.guideline_version if policy.guideline_versions == "current" else None
-        voted_by = _votes_for(project, spec, [item_id for item_id, _, _ in items], salt, only)
+        voted_by, strengths = _votes_for(project, spec, [item_id for item_id, _, _ in items], salt, only)
         voted = [
             consensus.ItemVotes(item_id, voted_by[item_id])
             for item_id, _, _ in items
@@ -105,21 +106,26 @@ def release_records(
             elif policy.min_quality is not None and (result.quality or 0.0) < policy.min_quality:
                 excluded["below_min_quality"] += 1
             else:
-                yield _record(spec, item_id, external_id, data, voted_by[item_id], result)
+                # A graded pair's strength: from its counted votes, in the direction the method chose.
+                strength = votes.consensus_strength(result.label, strengths[item_id]) if graded else None
+                yield _record(spec, item_id, external_id, data, voted_by[item_id], result, strength)
 
 
 def _votes_for(
     project: Project, spec: KindSpec, item_ids: list[int], salt: str, guideline_version: int | None
-) -> dict[int, tuple[tuple[str, Any], ...]]:
+) -> tuple[dict[int, tuple[tuple[str, Any], ...]], dict[int, list[tuple[Any, int | None]]]]:
     """Each item's counted votes (the vote policy's answers that count; with a guideline
-    version, only those made under it), sorted by pseudonym."""
+    version, only those made under it), sorted by pseudonym; and their (label, strength) pairs
+    for a graded consensus strength."""
     counted = votes.counted_answers(
         project=project, spec=spec, item_ids=item_ids, guideline_version=guideline_version
     )
-    return {
+    voted = {
         item_id: tuple(sorted((pseudonym(a.ls_user_id, salt), a.label) for a in answers))
         for item_id, answers in counted.items()
     }
+    strengths = {item_id: [(a.label, a.strength) for a in answers] for item_id, answers in counted.items()}
+    return voted, strengths
 
 
 def _record(
@@ -129,6 +135,7 @@ def _record(
     data: dict[str, Any],
     votes: tuple[tuple[str, Any], ...],
     result: consensus.Consensus,
+    strength: float | None = None,
 ) -> ReleaseRecord:
     external = external_id or str(item_id)
     kind = spec.export_kind
@@ -154,6 +161,7 @@ def _record(
             soft_label=result.soft_label,
             annotations=annotations,
             quality=result.quality,
+            strength=strength,
         )
     return BinaryRecord(
         item_id=item_id,

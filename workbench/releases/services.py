@@ -29,7 +29,7 @@ from django.utils import timezone
 import label_quality as lq
 from workbench.bounds import INT32_MAX, Bound, check_bounds
 from workbench.errors import Conflict, NotFound, ValidationFailed
-from workbench.projects.kinds import spec_of
+from workbench.projects.kinds import interface_of, spec_of
 from workbench.projects.models import Project
 from workbench.quality.selectors import consensus_method_of, latest_run
 from workbench.releases import consensus
@@ -246,6 +246,7 @@ def _write_files(release: Release) -> tuple[dict[str, Any], str, dict[str, int]]
         records,
         kind=spec_of(project.kind).export_kind,
         classes=spec_of(project.kind).labels,
+        graded=interface_of(project).graded,
         out_dir=folder,
         salt=salt,
         release_meta=meta,

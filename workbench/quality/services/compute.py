@@ -207,24 +207,38 @@ def _store_issues(
         ).values_list("item_id", "outcome_label")
     }
     flagged = set()
+    seen, changed, new = [], [], []
+    item_ids = ratings.item_ids
     for pos, score, given, suggested in result.issues:
-        item_id = ratings.item_ids[pos]
+        item_id = item_ids[pos]
         flagged.add(item_id)
         issue = active.get(item_id)
         if issue is not None:
-            issue.score, issue.suggested_label, issue.last_seen_run = score, suggested, run
+            before = (issue.score, issue.suggested_label, issue.given_label)
+            issue.score, issue.suggested_label = score, suggested
             if issue.status == LabelIssue.Status.OPEN:
                 issue.given_label = given
-            issue.save(update_fields=["score", "suggested_label", "last_seen_run", "given_label"])
+            if (issue.score, issue.suggested_label, issue.given_label) != before:
+                changed.append(issue)
+            seen.append(issue.id)
         elif (item_id, repr(given)) not in reviewed:
-            LabelIssue.objects.create(
-                project=project,
-                item_id=item_id,
-                score=score,
-                given_label=given,
-                suggested_label=suggested,
-                last_seen_run=run,
+            new.append(
+                LabelIssue(
+                    project=project,
+                    item_id=item_id,
+                    score=score,
+                    given_label=given,
+                    suggested_label=suggested,
+                    last_seen_run=run,
+                )
             )
+    # In bulk: a run on a large project flags thousands of items, and a recompute mostly finds
+    # the same ones with the same scores (one UPDATE marks them seen; only changes are written).
+    for start in range(0, len(seen), 5000):
+        LabelIssue.objects.filter(id__in=seen[start : start + 5000]).update(last_seen_run=run)
+    fields = ["score", "suggested_label", "given_label"]
+    LabelIssue.objects.bulk_update(changed, fields, batch_size=1000)
+    LabelIssue.objects.bulk_create(new, batch_size=1000)
     gone = [
         i.id for item_id, i in active.items() if item_id not in flagged and i.status == LabelIssue.Status.OPEN
     ]
