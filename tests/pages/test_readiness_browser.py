@@ -51,12 +51,12 @@ def test_the_round_pages_show_no_signal_with_the_fallback_and_the_savings_estima
     readiness = page.locator("#readiness").inner_text()
     assert "No signal" in readiness and "chance" in readiness
     assert "accuracy" in page.locator("#readiness-figures").inner_text()
-    assert "Selected with random instead of margin" in page.locator("#fallback").inner_text()
+    assert "Selected with split_votes instead of margin" in page.locator("#fallback").inner_text()
     assert "not enough audit labels yet" in page.locator("#savings").inner_text()
 
     page.goto(f"{live_server.url}/rounds/projects/{pairs.id}/")
     row = page.locator(f"#rounds tr[data-round='{chance.id}']").inner_text()
-    assert "no signal" in row and "random" in row and "asked margin" in row
+    assert "no signal" in row and "split_votes" in row and "asked margin" in row
 
     page.goto(f"{live_server.url}/rounds/projects/{toxicity.id}/{learned.id}/")
     page.wait_for_selector("#savings .estimate")

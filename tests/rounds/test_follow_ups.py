@@ -17,6 +17,7 @@ from workbench.errors import ValidationFailed
 from workbench.projects import kinds
 from workbench.projects.models import Item
 from workbench.projects.services import items_import_records
+from workbench.rounds import queue
 from workbench.rounds.models import QueueFollowUp
 from workbench.rounds.services import round_config_update, round_start
 
@@ -99,8 +100,9 @@ def test_a_split_item_gets_a_follow_up_task_showing_it_as_its_own_task_does(fake
     assert {k: v for k, v in shown.items() if k != "queue_follow_up"} == own  # same item, same sides
     batch = list(round_.selections.order_by("rank").values_list("item_id", flat=True))
     assert batch[0] == split.id and agreed.id not in batch  # split first; a confident 2-0 is done
-    # The follow-up, not the item's full task, carries the new queue's first prediction.
-    assert fake_gateway.tasks[follow_up.ls_task_id].scores[round_.model_version] == 0.0
+    # The follow-up, not the item's full task, carries the new queue's first prediction (the
+    # round's order starts at HEAD; relabel campaigns' follow-ups come before it).
+    assert fake_gateway.tasks[follow_up.ls_task_id].scores[round_.model_version] == queue.HEAD
 
 
 def test_a_third_annotator_on_the_follow_up_is_a_third_vote_and_a_repeat_counts_once(

@@ -169,13 +169,13 @@ def test_the_round_api_shows_readiness_fallback_and_savings(fake_gateway: FakeGa
     body = client.get(f"/api/projects/{project.id}/rounds/{round_.id}/").json()
 
     assert body["signal"] == "no_signal"
-    assert (body["strategy"], body["strategy_used"]) == ("margin", "random")
+    assert (body["strategy"], body["strategy_used"]) == ("margin", "split_votes")
     assert body["readiness"]["metric"] == "accuracy" and "no signal" in body["strategy_reason"]
     assert body["savings"]["useful"] == "pairs the model got wrong"
     assert body["savings"]["message"].startswith("not enough audit labels yet")
     assert {"audit", "predicted"} <= body["selection"][0].keys()
     settings = client.get(f"/api/projects/{project.id}/rounds/settings/").json()
-    assert (settings["fallback_strategy"], settings["model_free_strategy"]) == ("", "random")
+    assert (settings["fallback_strategy"], settings["model_free_strategy"]) == ("", "split_votes")
     refused = client.patch(
         f"/api/projects/{project.id}/rounds/settings/", {"audit_percent": 51}, format="json"
     )
