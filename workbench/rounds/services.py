@@ -158,8 +158,9 @@ def round_start(
 
     Unset arguments come from the project's round settings. ``parameters`` may hold
     ``committee_size``, ``cost_fp``, ``cost_fn``, ``max_annotators_per_item``, ``gold_share``.
-    Refused while another round of the project is pending or running. The round records the project's model-free strategy (``fallback_strategy``,
-    used when its model shows no signal) and audit share (``audit_percent``).
+    Refused while another round of the project is pending or running. The round records the
+    project's model-free strategy (``fallback_strategy``, used when its model shows no signal)
+    and audit share (``audit_percent``).
     """
     config = round_config_get(project=project)
     name = strategy or config.strategy
