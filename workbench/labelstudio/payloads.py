@@ -13,7 +13,7 @@ from typing import Any
 
 from django.utils.dateparse import parse_datetime
 
-from workbench.labelstudio.types import LsAnnotation
+from workbench.labelstudio.types import LsAnnotation, LsTaskChange
 
 WEBHOOK_SECRET_HEADER = "X-Workbench-Webhook-Secret"
 WEBHOOK_ACTIONS = ("ANNOTATION_CREATED", "ANNOTATION_UPDATED", "ANNOTATIONS_DELETED")
@@ -63,6 +63,46 @@ def annotation_from_json(annotation: dict[str, Any], task: dict[str, Any]) -> Ls
         task_data=dict(data),
         project_id=None if project_ref is None else ls_id(project_ref, f"{where}: project"),
     )
+
+
+def task_change_from_json(task: dict[str, Any]) -> LsTaskChange:
+    """A task of the light listing (``include=id,data,updated_at,total_annotations,
+    cancelled_annotations``)."""
+    if not isinstance(task, dict):
+        raise MalformedPayload("a task must be a JSON object")
+    task_id = ls_id(task.get("id"), "task.id")
+    updated_at = _datetime(task.get("updated_at"))
+    data = task.get("data") or {}
+    if updated_at is None or not isinstance(data, dict):
+        raise MalformedPayload(f"task {task_id}: updated_at must be a timestamp and data an object")
+    counts = [task.get("total_annotations"), task.get("cancelled_annotations")]
+    if not all(isinstance(n, int) and not isinstance(n, bool) and n >= 0 for n in counts):
+        raise MalformedPayload(
+            f"task {task_id}: annotation counts must be non-negative integers, got {counts}"
+        )
+    return LsTaskChange(id=task_id, data=dict(data), updated_at=updated_at, annotations=sum(counts))
+
+
+def project_annotation_count(project: dict[str, Any]) -> int:
+    """How many annotations a project object says it holds: submitted plus skipped."""
+    counts = [project.get("total_annotations_number"), project.get("skipped_annotations_number")]
+    if not isinstance(project, dict) or not all(
+        isinstance(n, int) and not isinstance(n, bool) and n >= 0 for n in counts
+    ):
+        raise MalformedPayload(f"the project's annotation counts must be non-negative integers, got {counts}")
+    return sum(counts)
+
+
+def event_task_hint(payload: dict[str, Any]) -> int | None:
+    """The task a webhook event says its annotation belongs to: a hint for reading that task's
+    annotations from Label Studio in one request with others', never trusted as data (None when
+    the payload names no valid task)."""
+    annotation = payload.get("annotation")
+    value = annotation.get("task") if isinstance(annotation, dict) else None
+    try:
+        return ls_id(value, "annotation.task")
+    except MalformedPayload:
+        return None
 
 
 def event_annotation_ids(payload: dict[str, Any]) -> list[int]:
