@@ -194,9 +194,9 @@ class FakeGateway:
         self.changed_listings += 1
         yield from snapshot
 
-    def newest_task_change(self, *, project_id: int) -> datetime | None:
-        stamps = [self.tasks[t].updated_at for t in self._project(project_id).task_ids]
-        return max(stamps, default=None)
+    def change_mark(self, *, project_id: int) -> datetime | None:
+        self._project(project_id)
+        return max(_now(), self._last_tick)  # every later change gets a later tick
 
     def iter_task_annotations(self, *, project_id: int, task_ids: Sequence[int]) -> Iterator[LsAnnotation]:
         own = set(self._project(project_id).task_ids)

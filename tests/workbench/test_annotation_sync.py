@@ -250,7 +250,7 @@ class Refusing(FakeGateway):
         self.reads += 1
         raise self.error
 
-    def newest_task_change(self, *, project_id: int):  # type: ignore[no-untyped-def]
+    def change_mark(self, *, project_id: int):  # type: ignore[no-untyped-def]
         self.reads += 1  # reconciliation's first read
         raise self.error
 

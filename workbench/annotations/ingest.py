@@ -18,6 +18,9 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+import orjson
+from django.db import connection
+from django.db.models import JSONField
 from django.utils import timezone
 
 from workbench.accounts.models import Account
@@ -139,13 +142,49 @@ def annotations_write(*, project: Project, rows: Sequence[Annotation]) -> Counte
                 counts["updated"] += 1
             else:
                 counts["unchanged"] += 1
-        Annotation.objects.bulk_create(
-            chunk,
-            update_conflicts=True,
-            unique_fields=["project", "ls_annotation_id"],
-            update_fields=_WRITTEN,
-        )
+        if connection.vendor == "postgresql":
+            _upsert_by_copy(chunk)
+        else:
+            Annotation.objects.bulk_create(
+                chunk,
+                update_conflicts=True,
+                unique_fields=["project", "ls_annotation_id"],
+                update_fields=_WRITTEN,
+            )
     return counts
+
+
+def _upsert_by_copy(rows: Sequence[Annotation]) -> None:
+    """PostgreSQL: COPY the rows into a temporary table, then one INSERT ... ON CONFLICT from it.
+    ``bulk_create`` binds every value in Python (its JSON quoted by a regex per string), which
+    was most of an ingest's time; COPY hands them over in its own format."""
+    meta = Annotation._meta
+    fields = [meta.get_field(name) for name in ["project", "ls_annotation_id", *_WRITTEN]]
+    columns = [f.column for f in fields]  # type: ignore[union-attr]
+    json_columns = {f.column for f in fields if isinstance(f, JSONField)}  # type: ignore[union-attr]
+    table = meta.db_table
+    names = ", ".join(columns)
+    updates = ", ".join(f"{c} = EXCLUDED.{c}" for c in columns[2:])
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "CREATE TEMP TABLE IF NOT EXISTS annotation_upsert ON COMMIT DELETE ROWS "
+            f"AS SELECT {names} FROM {table} WITH NO DATA"
+        )
+        with cursor.copy(f"COPY annotation_upsert ({names}) FROM STDIN") as copy:  # type: ignore[attr-defined]
+            for row in rows:
+                copy.write_row(
+                    [
+                        orjson.dumps(value).decode()
+                        if column in json_columns and value is not None
+                        else value
+                        for column, value in ((c, getattr(row, c)) for c in columns)
+                    ]
+                )
+        cursor.execute(
+            f"INSERT INTO {table} ({names}) SELECT {names} FROM annotation_upsert "
+            f"ON CONFLICT (project_id, ls_annotation_id) DO UPDATE SET {updates}"
+        )
+        cursor.execute("DELETE FROM annotation_upsert")
 
 
 def _items_for(project: Project, batch: Sequence[LsAnnotation]) -> dict[int, Item]:

@@ -56,8 +56,8 @@ class Annotation(models.Model):
 class ReconcileState(models.Model):
     """Where a project's reconciliation stands with Label Studio (see ``reconcile.py``).
 
-    ``high_water``: the newest task ``updated_at`` Label Studio showed when the last pass began;
-    the next pass reads the tasks changed after it (minus an overlap). ``full_pass_at``: when the
+    ``high_water``: Label Studio's clock when the last pass began; the next pass reads the tasks
+    changed after it (minus an overlap). ``full_pass_at``: when the
     last full pass finished. ``unmatched``: annotations Label Studio held in the project at that
     full pass that no item here matches (tasks not made by the workbench), so that the count
     check does not take them for missing rows."""

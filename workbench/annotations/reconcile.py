@@ -8,9 +8,10 @@ asks for the tasks with ``updated_at`` after the project's high-water mark minus
 ``RECONCILE_OVERLAP_SECONDS`` (a light listing: id, data, updated_at, annotation counts; one
 request per 1,000 changed tasks), reads the annotations of those that have any (the JSON export
 restricted to their ids, 500 tasks per request), upserts them in batches and deletes the rows of
-those tasks that Label Studio no longer has. The mark is the newest ``updated_at`` Label Studio
-showed *before* the pass began (its own clock), so whatever changes during a pass is read again by
-the next one; the overlap covers a change whose transaction commits after a later one's. Reading
+those tasks that Label Studio no longer has. The mark is Label Studio's own clock when the pass
+began (the ``Date`` of its answer), so whatever changes during a pass is read again by the next
+one; the overlap covers clock steps between Label Studio's workers and a change whose transaction
+commits after a later one's. Reading
 a task twice is harmless: every write is an upsert of what Label Studio says.
 
 What no task's ``updated_at`` shows: a task deleted with its annotations, and a task whose data
@@ -94,7 +95,7 @@ def annotations_reconcile(*, project: Project, full: bool = False) -> ReconcileR
     )
     counts: Counter[str] = Counter()
     try:
-        mark = gateway.newest_task_change(project_id=ls_project_id)
+        mark = gateway.change_mark(project_id=ls_project_id)
         if not full:
             since = state.high_water - timedelta(seconds=settings.RECONCILE_OVERLAP_SECONDS)  # type: ignore[operator]
             try:

@@ -25,6 +25,7 @@ import json
 import re
 from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
 from itertools import islice
 from typing import Any, TypeVar
 
@@ -256,8 +257,22 @@ class SdkGateway:
             if len(tasks) < BATCH_SIZE:
                 return
 
-    def newest_task_change(self, *, project_id: int) -> datetime | None:
-        tasks = self._task_page(project_id, {"ordering": ["-tasks:updated_at"]}, 1, _CHANGE_FIELDS)
+    def change_mark(self, *, project_id: int) -> datetime | None:
+        """Label Studio's clock now, from the ``Date`` header of a task-list request (whole
+        seconds, rounded down: never later than the truth), or the newest task ``updated_at``
+        when no ``Date`` header comes back; None for a project without tasks and no header."""
+        headers = self._sdk._client_wrapper.get_headers()
+        query = json.dumps({"ordering": ["-tasks:updated_at"]})
+        params = {"project": project_id, "page": 1, "page_size": 1, "include": _CHANGE_FIELDS, "query": query}
+        with _translated_errors("GET /api/tasks/"):
+            response = self._http.get("/api/tasks/", headers=headers, params=params)
+        if response.status_code == 404:  # "Invalid page": no tasks
+            tasks: list[Any] = []
+        else:
+            tasks = _json(response, "list tasks").get("tasks") or []
+        if date := response.headers.get("Date"):
+            with contextlib.suppress(TypeError, ValueError):
+                return parsedate_to_datetime(date)
         return _parsed(task_change_from_json, tasks[0]).updated_at if tasks else None
 
     def iter_task_annotations(self, *, project_id: int, task_ids: Sequence[int]) -> Iterator[LsAnnotation]:

@@ -130,8 +130,9 @@ class Gateway(Protocol):
         """The tasks whose ``updated_at`` is later than ``since``, in id order."""
         ...
 
-    def newest_task_change(self, *, project_id: int) -> datetime | None:
-        """The latest ``updated_at`` of the project's tasks (None: no tasks)."""
+    def change_mark(self, *, project_id: int) -> datetime | None:
+        """A time on Label Studio's clock no later than now: every task changed from now on
+        gets a later ``updated_at`` (None: nothing to go by yet)."""
         ...
 
     def iter_task_annotations(self, *, project_id: int, task_ids: Sequence[int]) -> Iterator[LsAnnotation]:
