@@ -34,16 +34,16 @@ def update_from_values(
     table = quote(meta.db_table)
     pk = meta.pk
     assert pk is not None  # every concrete model has one
-    columns = [pk, *(meta.get_field(name) for name in fields)]
-    fixed = [(meta.get_field(name), value) for name, value in (constants or {}).items()]
+    columns: list[models.Field[Any, Any]] = [pk, *(_concrete(model, name) for name in fields)]
+    fixed = [(_concrete(model, name), value) for name, value in (constants or {}).items()]
     width = len(columns)
     if any(len(row) != width for row in rows):
         raise ValueError(f"update_from_values: every row needs {width} values (the key, then {list(fields)})")
     postgres = connection.vendor == "postgresql"
     names = [f"v.c{n}" for n in range(width)] if postgres else [f"v.column{n + 1}" for n in range(width)]
     assignments = ", ".join(
-        [f"{quote(c.column)} = {name}" for c, name in zip(columns[1:], names[1:], strict=True)]
-        + [f"{quote(c.column)} = %s" for c, _ in fixed]
+        [f"{quote(str(c.column))} = {name}" for c, name in zip(columns[1:], names[1:], strict=True)]
+        + [f"{quote(str(c.column))} = %s" for c, _ in fixed]
     )
     fixed_params = [c.get_db_prep_save(value, connection) for c, value in fixed]
     updated = 0
@@ -62,10 +62,17 @@ def update_from_values(
                 one = "(" + ", ".join(["%s"] * width) + ")"
                 source = f"(VALUES {', '.join([one] * len(batch))}) AS v"
                 params = [*fixed_params, *(value for row in zip(*prepared, strict=True) for value in row)]
-            where = f"{table}.{quote(pk.column)} = {names[0]}"
+            where = f"{table}.{quote(str(pk.column))} = {names[0]}"
             cursor.execute(
                 f"UPDATE {table} SET {assignments} FROM {source} WHERE {where}",
                 params,
             )
             updated += cursor.rowcount
     return updated
+
+
+def _concrete(model: type[models.Model], name: str) -> models.Field[Any, Any]:
+    field = model._meta.get_field(name)
+    if not isinstance(field, models.Field) or field.column is None:
+        raise ValueError(f"update_from_values: {model.__name__}.{name} is not a column")
+    return field

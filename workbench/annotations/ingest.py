@@ -160,8 +160,8 @@ def _upsert_by_copy(rows: Sequence[Annotation]) -> None:
     was most of an ingest's time; COPY hands them over in its own format."""
     meta = Annotation._meta
     fields = [meta.get_field(name) for name in ["project", "ls_annotation_id", *_WRITTEN]]
-    columns = [f.column for f in fields]  # type: ignore[union-attr]
-    json_columns = {f.column for f in fields if isinstance(f, JSONField)}  # type: ignore[union-attr]
+    columns = [str(f.column) for f in fields]  # type: ignore[union-attr]
+    json_columns = {str(f.column) for f in fields if isinstance(f, JSONField)}
     table = meta.db_table
     names = ", ".join(columns)
     updates = ", ".join(f"{c} = EXCLUDED.{c}" for c in columns[2:])
@@ -170,7 +170,7 @@ def _upsert_by_copy(rows: Sequence[Annotation]) -> None:
             "CREATE TEMP TABLE IF NOT EXISTS annotation_upsert ON COMMIT DELETE ROWS "
             f"AS SELECT {names} FROM {table} WITH NO DATA"
         )
-        with cursor.copy(f"COPY annotation_upsert ({names}) FROM STDIN") as copy:  # type: ignore[attr-defined]
+        with cursor.copy(f"COPY annotation_upsert ({names}) FROM STDIN") as copy:
             for row in rows:
                 copy.write_row(
                     [
@@ -192,7 +192,7 @@ def _items_for(project: Project, batch: Sequence[LsAnnotation]) -> dict[int, Ite
     a task id takes the task of its answer when no other item holds it (the push reached Label
     Studio but its bookkeeping did not commit; Label Studio's own task data says it is this
     item's)."""
-    wanted = {_item_id(ls) for ls in batch} - {None}
+    wanted = {item_id for ls in batch if (item_id := _item_id(ls)) is not None}
     found = {
         item.id: item
         for item in Item.objects.filter(project=project, id__in=wanted).only("id", "ls_task_id", "sides")
@@ -244,7 +244,8 @@ def _annotators(ls_user_ids: Iterable[int]) -> dict[int, int]:
         .values_list("ls_user_id", "user_id")
     )
     for ls_user_id, user_id in rows:
-        found[ls_user_id] = user_id
+        if ls_user_id is not None:
+            found[ls_user_id] = user_id
     return found
 
 

@@ -96,8 +96,8 @@ def annotations_reconcile(*, project: Project, full: bool = False) -> ReconcileR
     counts: Counter[str] = Counter()
     try:
         mark = gateway.change_mark(project_id=ls_project_id)
-        if not full:
-            since = state.high_water - timedelta(seconds=settings.RECONCILE_OVERLAP_SECONDS)  # type: ignore[operator]
+        if not full and state.high_water is not None:
+            since = state.high_water - timedelta(seconds=settings.RECONCILE_OVERLAP_SECONDS)
             try:
                 counts.update(_pass(project, gateway, since=since, started=started))
             except _NeedsFullPass as why:
@@ -186,13 +186,13 @@ def _repair_changed(project: Project, chunk: Sequence[LsTaskChange]) -> int:
     bound = dict(
         Item.objects.filter(project=project, ls_task_id__in=list(named)).values_list("ls_task_id", "id")
     )
-    for task_id, item_id in bound.items():
-        if named[task_id] != item_id:
-            raise _NeedsFullPass(f"task {task_id} no longer names item {item_id}")
+    for bound_task, bound_item in bound.items():
+        if bound_task is not None and named[bound_task] != bound_item:
+            raise _NeedsFullPass(f"task {bound_task} no longer names item {bound_item}")
     candidates: dict[int, list[int]] = defaultdict(list)
-    for task_id, item_id in named.items():
-        if item_id is not None and task_id not in bound:
-            candidates[item_id].append(task_id)
+    for task_id, named_item in named.items():
+        if named_item is not None and task_id not in bound:
+            candidates[named_item].append(task_id)
     unbound = Item.objects.filter(project=project, id__in=list(candidates), ls_task_id__isnull=True)
     rows = [(item_id, min(candidates[item_id])) for item_id in unbound.values_list("id", flat=True)]
     update_from_values(Item, fields=["ls_task_id"], rows=rows, constants={"pushed_at": timezone.now()})

@@ -263,7 +263,13 @@ class SdkGateway:
         when no ``Date`` header comes back; None for a project without tasks and no header."""
         headers = self._sdk._client_wrapper.get_headers()
         query = json.dumps({"ordering": ["-tasks:updated_at"]})
-        params = {"project": project_id, "page": 1, "page_size": 1, "include": _CHANGE_FIELDS, "query": query}
+        params: dict[str, Any] = {
+            "project": project_id,
+            "page": 1,
+            "page_size": 1,
+            "include": _CHANGE_FIELDS,
+            "query": query,
+        }
         with _translated_errors("GET /api/tasks/"):
             response = self._http.get("/api/tasks/", headers=headers, params=params)
         if response.status_code == 404:  # "Invalid page": no tasks

@@ -75,22 +75,17 @@ def task_change_from_json(task: dict[str, Any]) -> LsTaskChange:
     data = task.get("data") or {}
     if updated_at is None or not isinstance(data, dict):
         raise MalformedPayload(f"task {task_id}: updated_at must be a timestamp and data an object")
-    counts = [task.get("total_annotations"), task.get("cancelled_annotations")]
-    if not all(isinstance(n, int) and not isinstance(n, bool) and n >= 0 for n in counts):
-        raise MalformedPayload(
-            f"task {task_id}: annotation counts must be non-negative integers, got {counts}"
-        )
-    return LsTaskChange(id=task_id, data=dict(data), updated_at=updated_at, annotations=sum(counts))
+    annotations = _count(task.get("total_annotations"), f"task {task_id}: total_annotations")
+    annotations += _count(task.get("cancelled_annotations"), f"task {task_id}: cancelled_annotations")
+    return LsTaskChange(id=task_id, data=dict(data), updated_at=updated_at, annotations=annotations)
 
 
 def project_annotation_count(project: dict[str, Any]) -> int:
     """How many annotations a project object says it holds: submitted plus skipped."""
-    counts = [project.get("total_annotations_number"), project.get("skipped_annotations_number")]
-    if not isinstance(project, dict) or not all(
-        isinstance(n, int) and not isinstance(n, bool) and n >= 0 for n in counts
-    ):
-        raise MalformedPayload(f"the project's annotation counts must be non-negative integers, got {counts}")
-    return sum(counts)
+    if not isinstance(project, dict):
+        raise MalformedPayload("a project must be a JSON object")
+    total = _count(project.get("total_annotations_number"), "project.total_annotations_number")
+    return total + _count(project.get("skipped_annotations_number"), "project.skipped_annotations_number")
 
 
 def event_task_hint(payload: dict[str, Any]) -> int | None:
@@ -136,6 +131,12 @@ def scrub_secrets(value: Any) -> Any:
         return {k: ("REDACTED" if k in SECRET_KEYS else scrub_secrets(v)) for k, v in value.items()}
     if isinstance(value, list):
         return [scrub_secrets(v) for v in value]
+    return value
+
+
+def _count(value: Any, where: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise MalformedPayload(f"{where} must be a non-negative integer, got {_short(value)}")
     return value
 
 
