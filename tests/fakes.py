@@ -21,10 +21,17 @@ import itertools
 import threading
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
-from workbench.labelstudio.types import LabelStudioError, LsAnnotation, LsTask, LsUser, Prediction
+from workbench.labelstudio.types import (
+    LabelStudioError,
+    LsAnnotation,
+    LsTask,
+    LsTaskChange,
+    LsUser,
+    Prediction,
+)
 
 V = TypeVar("V")
 
@@ -47,6 +54,9 @@ class FakeTask:
     data: dict[str, Any]
     scores: dict[str, float] = field(default_factory=dict)  # model version -> score
     locked_by: set[int] = field(default_factory=set)
+    # Bumped as Label Studio bumps it: on import, data changes, and when an annotation of the
+    # task is created, updated or deleted.
+    updated_at: datetime = field(default_factory=lambda: _now())
 
 
 @dataclass
@@ -81,6 +91,11 @@ class FakeGateway:
         # One counter per kind, like Label Studio's tables.
         self._ids = {kind: itertools.count(1) for kind in ("project", "task", "annotation", "webhook")}
         self._user_ids = itertools.count(2)  # 1 is the admin who owns the API key
+        self._last_tick = _now()
+        # What reconciliation read, for tests of incrementality.
+        self.changed_listings = 0
+        self.annotation_reads = 0
+        self.full_exports = 0
 
     # --- projects and webhooks --------------------------------------------------------
 
@@ -125,7 +140,7 @@ class FakeGateway:
         project = self._project(project_id)
         ids = [next(self._ids["task"]) for _ in tasks]
         for task_id, data in zip(ids, tasks, strict=True):
-            self.tasks[task_id] = FakeTask(task_id, project_id, dict(data))
+            self.tasks[task_id] = FakeTask(task_id, project_id, dict(data), updated_at=self._tick())
         project.task_ids.extend(ids)
         return ids
 
@@ -140,6 +155,7 @@ class FakeGateway:
                 task.scores[model_version] = prediction.score
 
     def iter_annotations(self, *, project_id: int) -> Iterator[LsAnnotation]:
+        self.full_exports += 1
         with self._lock:
             snapshot = [
                 replace(annotation, task_data=dict(self.tasks[task_id].data), project_id=project_id)
@@ -163,16 +179,68 @@ class FakeGateway:
             ]
         yield from snapshot
 
+    def iter_changed_tasks(self, *, project_id: int, since: datetime) -> Iterator[LsTaskChange]:
+        with self._lock:
+            snapshot = [
+                LsTaskChange(
+                    id=task.id,
+                    data=dict(task.data),
+                    updated_at=task.updated_at,
+                    annotations=len(self._annotations_of(task.id)),
+                )
+                for task in (self.tasks[t] for t in sorted(self._project(project_id).task_ids))
+                if task.updated_at > since
+            ]
+        self.changed_listings += 1
+        yield from snapshot
+
+    def change_mark(self, *, project_id: int) -> datetime | None:
+        self._project(project_id)
+        return max(_now(), self._last_tick)  # every later change gets a later tick
+
+    def iter_task_annotations(self, *, project_id: int, task_ids: Sequence[int]) -> Iterator[LsAnnotation]:
+        own = set(self._project(project_id).task_ids)
+        with self._lock:
+            snapshot = [
+                replace(annotation, task_data=dict(self.tasks[task_id].data), project_id=project_id)
+                for task_id in sorted(set(task_ids) & own)
+                for annotation in self._annotations_of(task_id)
+            ]
+        self.annotation_reads += len(snapshot)
+        yield from snapshot
+
+    def count_annotations(self, *, project_id: int) -> int:
+        own = set(self._project(project_id).task_ids)
+        return sum(a.task_id in own for a in self.annotations.values())
+
     def update_task_data(self, *, tasks: Sequence[LsTask]) -> None:
         for task in tasks:
-            self._get(self.tasks, task.id, "task").data = dict(task.data)
+            stored = self._get(self.tasks, task.id, "task")
+            stored.data, stored.updated_at = dict(task.data), self._tick()
 
     def update_annotation(self, *, annotation_id: int, result: list[dict[str, Any]]) -> None:
         annotation = self._get(self.annotations, annotation_id, "annotation")
         self.annotations[annotation_id] = replace(annotation, result=list(result), updated_at=_now())
+        self.tasks[annotation.task_id].updated_at = self._tick()
 
     def delete_annotation(self, *, annotation_id: int) -> None:
-        self.annotations.pop(annotation_id, None)
+        annotation = self.annotations.pop(annotation_id, None)
+        if annotation is not None and annotation.task_id in self.tasks:
+            self.tasks[annotation.task_id].updated_at = self._tick()
+
+    def delete_task(self, *, task_id: int) -> None:
+        """What deleting a task in Label Studio's Data Manager does (not part of the Gateway
+        protocol): the task and its annotations go, and no other task is touched."""
+        task = self.tasks.pop(task_id)
+        self.projects[task.project_id].task_ids.remove(task_id)
+        self.annotations = {k: a for k, a in self.annotations.items() if a.task_id != task_id}
+
+    def _tick(self) -> datetime:
+        """A strictly later time than any stamp so far (Label Studio's microseconds never tie in
+        practice; a fast test's clock may)."""
+        now = _now()
+        self._last_tick = max(now, self._last_tick + timedelta(microseconds=1))
+        return self._last_tick
 
     # --- users and what they do -------------------------------------------------------
 
@@ -244,6 +312,7 @@ class FakeGateway:
                 updated_at=now,
             )
             self.annotations[annotation.id] = annotation
+            task.updated_at = self._tick()
             task.locked_by.discard(user_id)  # Label Studio releases the lock on submit
             return annotation
 

@@ -246,12 +246,18 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_SERIALIZER = "json"
 CELERY_RESULT_BACKEND = None
 RECONCILE_INTERVAL_SECONDS = env.int("RECONCILE_INTERVAL_SECONDS", default=300)
+# Incremental reconciliation re-reads the tasks changed this long before the last pass's mark
+# (a transaction that commits after a later one's), and makes a full pass this often.
+RECONCILE_OVERLAP_SECONDS = env.int("RECONCILE_OVERLAP_SECONDS", default=120)
+RECONCILE_FULL_INTERVAL_SECONDS = env.int("RECONCILE_FULL_INTERVAL_SECONDS", default=86400)
 # Label quality is recomputed for projects whose annotations changed, at most this often.
 QUALITY_INTERVAL_SECONDS = env.int("QUALITY_INTERVAL_SECONDS", default=600)
 # Webhook events: tries per event (each counted before it starts), and how old an unprocessed
 # event must be before the sweep re-queues it.
 WEBHOOK_EVENT_MAX_ATTEMPTS = 5
 WEBHOOK_SWEEP_AFTER_SECONDS = 60
+# How many pending events of one Label Studio project a worker applies together.
+WEBHOOK_BATCH_EVENTS = 500
 CELERY_BEAT_SCHEDULE = {
     "sweep-webhook-events": {
         "task": "workbench.annotations.tasks.sweep_webhook_events",

@@ -563,3 +563,49 @@ def test_fake_instructions_are_set_and_shown() -> None:
         "<p>v1</p>",
         True,
     )
+
+
+# --- what incremental reconciliation reads ---------------------------------------------------
+
+
+def test_changed_tasks_annotations_by_task_and_counts_follow_label_studio(
+    gateway: Gateway,
+    make_project: Callable[..., int],
+    make_annotator: Callable[[], tuple[int, str]],
+    skip: Skip,
+) -> None:
+    import time
+
+    project_id = make_project()
+    task_ids = import_items(gateway, project_id, 4)
+    _, token = make_annotator()
+    time.sleep(1.1)  # the real mark has whole seconds: what follows happens after it
+    mark = gateway.change_mark(project_id=project_id)
+    assert mark is not None
+    assert list(gateway.iter_changed_tasks(project_id=project_id, since=mark)) == []
+
+    done = gateway.submit_annotation(
+        task_id=task_ids[1], result=choice("toxic"), lead_time=1.0, user_token=token
+    )
+    skip(task_ids[2], token)
+    changed = list(gateway.iter_changed_tasks(project_id=project_id, since=mark))
+    assert [(t.id, t.annotations, t.data["item_id"]) for t in changed] == [
+        (task_ids[1], 1, 1),
+        (task_ids[2], 1, 2),
+    ]
+    assert all(t.updated_at > mark for t in changed)
+    assert gateway.count_annotations(project_id=project_id) == 2
+
+    read = list(
+        gateway.iter_task_annotations(project_id=project_id, task_ids=[task_ids[0], task_ids[1], task_ids[2]])
+    )
+    assert sorted((a.task_id, a.was_cancelled) for a in read) == [(task_ids[1], False), (task_ids[2], True)]
+    assert all(a.task_data["item_id"] in (1, 2) for a in read)
+
+    time.sleep(1.1)
+    later = gateway.change_mark(project_id=project_id)
+    assert later is not None
+    gateway.delete_annotation(annotation_id=done.id)
+    (bumped,) = gateway.iter_changed_tasks(project_id=project_id, since=later)
+    assert (bumped.id, bumped.annotations) == (task_ids[1], 0)
+    assert gateway.count_annotations(project_id=project_id) == 1

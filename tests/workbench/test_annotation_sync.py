@@ -250,6 +250,13 @@ class Refusing(FakeGateway):
         self.reads += 1
         raise self.error
 
+    def change_mark(self, *, project_id: int):  # type: ignore[no-untyped-def]
+        self.reads += 1  # reconciliation's first read
+        raise self.error
+
+    def iter_task_annotations(self, *, project_id: int, task_ids):  # type: ignore[no-untyped-def]
+        raise self.error  # webhook batching's shortcut: each annotation is then read on its own
+
 
 def use(monkeypatch: pytest.MonkeyPatch, gateway: FakeGateway) -> None:
     from workbench.labelstudio import connection

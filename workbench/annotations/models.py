@@ -41,13 +41,36 @@ class Annotation(models.Model):
     # The guideline version in force, read from the task's data (stamped by the workbench when it
     # pushed or re-stamped the task); null for tasks pushed before any guideline was published.
     guideline_version = models.PositiveIntegerField(null=True, blank=True)
+    # The Label Studio task it was made on (the item's own task or a follow-up task): incremental
+    # reconciliation compares a changed task's annotations with the rows of that task.
+    ls_task_id = models.PositiveIntegerField(null=True, blank=True)
     synced_at = models.DateTimeField()
 
     class Meta:
         constraints = [
             models.UniqueConstraint(fields=["project", "ls_annotation_id"], name="annotation_unique_ls_id")
         ]
-        indexes = [models.Index(fields=["project", "synced_at"])]
+        indexes = [
+            models.Index(fields=["project", "synced_at"]),
+            models.Index(fields=["project", "ls_task_id"], name="annotation_project_task"),
+        ]
+
+
+class ReconcileState(models.Model):
+    """Where a project's reconciliation stands with Label Studio (see ``reconcile.py``).
+
+    ``high_water``: Label Studio's clock when the last pass began; the next pass reads the tasks
+    changed after it (minus an overlap). ``full_pass_at``: when the
+    last full pass finished. ``unmatched``: annotations Label Studio held in the project at that
+    full pass that no item here matches (tasks not made by the workbench), so that the count
+    check does not take them for missing rows."""
+
+    project = models.OneToOneField(
+        Project, on_delete=models.CASCADE, primary_key=True, related_name="reconcile_state"
+    )
+    high_water = models.DateTimeField(null=True)
+    full_pass_at = models.DateTimeField(null=True)
+    unmatched = models.PositiveIntegerField(default=0)
 
 
 class WebhookEvent(models.Model):

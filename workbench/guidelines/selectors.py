@@ -87,17 +87,26 @@ def version_in_force(*, project: Project, stamped: Any, made_at: datetime | None
     answered, e.g. before the answer was synced): then the newest earlier version published
     before the answer was made, or None if it predates every guideline. ``made_at`` is Label
     Studio's creation time of the answer."""
-    if not isinstance(stamped, int) or isinstance(stamped, bool) or stamped < 1:
-        return None
-    if made_at is None:
-        return stamped
-    return (
-        versions_of(project)
-        .filter(version__lte=stamped, published_at__lte=made_at)
-        .order_by("-version")
-        .values_list("version", flat=True)
-        .first()
-    )
+    return versions_in_force(project=project, answers=[(stamped, made_at)])[0]
+
+
+def versions_in_force(
+    *, project: Project, answers: Sequence[tuple[Any, datetime | None]]
+) -> list[int | None]:
+    """``version_in_force`` for many answers (stamp, made at) of one project, with at most one
+    query: ingest batches of thousands of answers."""
+    published: list[tuple[int, datetime]] | None = None
+    found: list[int | None] = []
+    for stamped, made_at in answers:
+        if not isinstance(stamped, int) or isinstance(stamped, bool) or stamped < 1:
+            found.append(None)
+        elif made_at is None:
+            found.append(stamped)
+        else:
+            if published is None:
+                published = list(versions_of(project).values_list("version", "published_at"))
+            found.append(max((v for v, at in published if v <= stamped and at <= made_at), default=None))
+    return found
 
 
 def stamped_versions(project: Project) -> list[int]:

@@ -13,7 +13,7 @@ from typing import Any
 
 from django.utils.dateparse import parse_datetime
 
-from workbench.labelstudio.types import LsAnnotation
+from workbench.labelstudio.types import LsAnnotation, LsTaskChange
 
 WEBHOOK_SECRET_HEADER = "X-Workbench-Webhook-Secret"
 WEBHOOK_ACTIONS = ("ANNOTATION_CREATED", "ANNOTATION_UPDATED", "ANNOTATIONS_DELETED")
@@ -65,6 +65,41 @@ def annotation_from_json(annotation: dict[str, Any], task: dict[str, Any]) -> Ls
     )
 
 
+def task_change_from_json(task: dict[str, Any]) -> LsTaskChange:
+    """A task of the light listing (``include=id,data,updated_at,total_annotations,
+    cancelled_annotations``)."""
+    if not isinstance(task, dict):
+        raise MalformedPayload("a task must be a JSON object")
+    task_id = ls_id(task.get("id"), "task.id")
+    updated_at = _datetime(task.get("updated_at"))
+    data = task.get("data") or {}
+    if updated_at is None or not isinstance(data, dict):
+        raise MalformedPayload(f"task {task_id}: updated_at must be a timestamp and data an object")
+    annotations = _count(task.get("total_annotations"), f"task {task_id}: total_annotations")
+    annotations += _count(task.get("cancelled_annotations"), f"task {task_id}: cancelled_annotations")
+    return LsTaskChange(id=task_id, data=dict(data), updated_at=updated_at, annotations=annotations)
+
+
+def project_annotation_count(project: dict[str, Any]) -> int:
+    """How many annotations a project object says it holds: submitted plus skipped."""
+    if not isinstance(project, dict):
+        raise MalformedPayload("a project must be a JSON object")
+    total = _count(project.get("total_annotations_number"), "project.total_annotations_number")
+    return total + _count(project.get("skipped_annotations_number"), "project.skipped_annotations_number")
+
+
+def event_task_hint(payload: dict[str, Any]) -> int | None:
+    """The task a webhook event says its annotation belongs to: a hint for reading that task's
+    annotations from Label Studio in one request with others', never trusted as data (None when
+    the payload names no valid task)."""
+    annotation = payload.get("annotation")
+    value = annotation.get("task") if isinstance(annotation, dict) else None
+    try:
+        return ls_id(value, "annotation.task")
+    except MalformedPayload:
+        return None
+
+
 def event_annotation_ids(payload: dict[str, Any]) -> list[int]:
     """The annotations a webhook event is about: its only use of the payload's content."""
     if "annotation" in payload:
@@ -96,6 +131,12 @@ def scrub_secrets(value: Any) -> Any:
         return {k: ("REDACTED" if k in SECRET_KEYS else scrub_secrets(v)) for k, v in value.items()}
     if isinstance(value, list):
         return [scrub_secrets(v) for v in value]
+    return value
+
+
+def _count(value: Any, where: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise MalformedPayload(f"{where} must be a non-negative integer, got {_short(value)}")
     return value
 
 

@@ -45,6 +45,18 @@ class LsTask:
 
 
 @dataclass(frozen=True)
+class LsTaskChange:
+    """A task as the light task listing shows it: what reconciliation needs to tell which
+    tasks changed (Label Studio bumps ``updated_at`` when an annotation of the task is created,
+    updated or deleted, and when its data changes) and whether they still have annotations."""
+
+    id: int
+    data: dict[str, Any]
+    updated_at: datetime
+    annotations: int  # cancelled (skipped) ones included
+
+
+@dataclass(frozen=True)
 class LsAnnotation:
     id: int
     task_id: int
@@ -112,6 +124,24 @@ class Gateway(Protocol):
 
     def iter_tasks(self, *, project_id: int) -> Iterator[LsTask]:
         """Every task of the project (id and data), in id order."""
+        ...
+
+    def iter_changed_tasks(self, *, project_id: int, since: datetime) -> Iterator[LsTaskChange]:
+        """The tasks whose ``updated_at`` is later than ``since``, in id order."""
+        ...
+
+    def change_mark(self, *, project_id: int) -> datetime | None:
+        """A time on Label Studio's clock no later than now: every task changed from now on
+        gets a later ``updated_at`` (None: nothing to go by yet)."""
+        ...
+
+    def iter_task_annotations(self, *, project_id: int, task_ids: Sequence[int]) -> Iterator[LsAnnotation]:
+        """Every annotation of these tasks of the project (cancelled ones flagged), each with its
+        task's data; ids of other projects' tasks, or of tasks without annotations, add nothing."""
+        ...
+
+    def count_annotations(self, *, project_id: int) -> int:
+        """How many annotations the project holds, cancelled (skipped) ones included."""
         ...
 
     def update_task_data(self, *, tasks: Sequence[LsTask]) -> None:

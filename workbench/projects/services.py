@@ -4,6 +4,7 @@ import json
 import logging
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from functools import partial
 from typing import Any, BinaryIO
@@ -17,6 +18,7 @@ from django.db.models import F
 from django.utils import timezone
 
 import label_quality as lq
+from workbench.bulk import update_from_values
 from workbench.errors import Conflict, PayloadTooLarge, ValidationFailed, upstream_error
 from workbench.labelstudio import connection
 from workbench.labelstudio.types import PROJECT_TITLE_MAX_CHARS, PROJECT_TITLE_MIN_CHARS, LabelStudioError
@@ -36,7 +38,9 @@ from workbench.projects.uploads import refuse_if_too_large
 
 log = logging.getLogger(__name__)
 
-PUSH_BATCH_SIZE = 1000
+# One Label Studio import request per batch: Label Studio has a fixed cost per request (see
+# gateway.IMPORT_BATCH_SIZE), and the bookkeeping of one batch overlaps the next one's import.
+PUSH_BATCH_SIZE = 5000
 WEBHOOK_PATH = "/webhooks/label-studio/"
 
 
@@ -358,38 +362,69 @@ def item_sides_record(*, project: Project, items: Sequence[Item]) -> None:
     missing = [item for item in items if not item.sides]
     for item in missing:
         item.sides = sides.draw(project_id=project.id, item_id=item.id)
-    Item.objects.bulk_update(missing, ["sides"], batch_size=1000)
+    update_from_values(Item, fields=["sides"], rows=[(item.id, item.sides) for item in missing])
+
+
+# What task_data and item_sides_record read of an item (not its metadata, gold, hashes).
+_PUSHED_FIELDS = ("id", "project_id", "data", "sides")
 
 
 def items_push(*, project: Project, limit: int | None = None, item_ids: Sequence[int] | None = None) -> int:
     """Send pool items to Label Studio as tasks (oldest first, or the given ones), recording
-    each task id. Returns how many were pushed."""
+    each task id. Returns how many were pushed.
+
+    Streams the pool in batches of ``PUSH_BATCH_SIZE`` (memory flat in the pool's size); per
+    batch: the sides of new pairs recorded, one import, one UPDATE of the task ids. While Label
+    Studio imports a batch (a thread waiting on the request), this thread records the previous
+    batch's task ids and reads the next batch, so the bookkeeping costs almost no wall time. A
+    batch whose bookkeeping fails after Label Studio took it is adopted by reconciliation
+    (``item_id`` in the task's data)."""
     pending = Item.objects.filter(project=project, ls_task_id__isnull=True).order_by("id")
     if item_ids is not None:
         pending = pending.filter(id__in=item_ids)
-    if limit is not None:
-        pending = pending[:limit]
-    items = list(pending.select_related("project"))
-    item_sides_record(project=project, items=items)
     from workbench.guidelines.selectors import current_version  # late: guidelines builds on projects
 
     version = current_version(project)
     gateway = connection.get_gateway()
+    ls_project_id = project.ls_id()
+    read = 0
+    last_id = 0
+
+    def next_batch() -> list[Item]:
+        nonlocal read, last_id
+        size = PUSH_BATCH_SIZE if limit is None else min(PUSH_BATCH_SIZE, limit - read)
+        batch = list(pending.filter(id__gt=last_id).only(*_PUSHED_FIELDS)[:size]) if size > 0 else []
+        for item in batch:
+            item.project = project  # task_data reads the kind: no query per item
+        read += len(batch)
+        last_id = batch[-1].id if batch else last_id
+        return batch
+
     pushed = 0
-    for start in range(0, len(items), PUSH_BATCH_SIZE):
-        batch = items[start : start + PUSH_BATCH_SIZE]
-        try:
-            task_ids = gateway.import_tasks(
-                project_id=project.ls_id(), tasks=[task_data(i, guideline_version=version) for i in batch]
-            )
-        except LabelStudioError as exc:
-            raise upstream_error(
-                exc, f"Label Studio refused tasks after {pushed} were pushed", extra={"pushed": pushed}
-            ) from exc
-        now = timezone.now()
-        with transaction.atomic():
-            for item, task_id in zip(batch, task_ids, strict=True):
-                item.ls_task_id, item.pushed_at = task_id, now
-            Item.objects.bulk_update(batch, ["ls_task_id", "pushed_at"], batch_size=1000)
-        pushed += len(batch)
+    unrecorded: tuple[list[Item], list[int]] | None = None
+    batch = next_batch()
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="push") as sender:
+        while batch:
+            item_sides_record(project=project, items=batch)  # committed before the tasks exist
+            tasks = [task_data(i, guideline_version=version) for i in batch]
+            sending = sender.submit(gateway.import_tasks, project_id=ls_project_id, tasks=tasks)
+            if unrecorded is not None:
+                pushed += _task_ids_record(*unrecorded)
+            following = next_batch()
+            try:
+                unrecorded = (batch, sending.result())
+            except LabelStudioError as exc:
+                raise upstream_error(
+                    exc, f"Label Studio refused tasks after {pushed} were pushed", extra={"pushed": pushed}
+                ) from exc
+            batch = following
+    if unrecorded is not None:
+        pushed += _task_ids_record(*unrecorded)
     return pushed
+
+
+def _task_ids_record(batch: Sequence[Item], task_ids: Sequence[int]) -> int:
+    rows = [(item.id, task_id) for item, task_id in zip(batch, task_ids, strict=True)]
+    with transaction.atomic():
+        update_from_values(Item, fields=["ls_task_id"], rows=rows, constants={"pushed_at": timezone.now()})
+    return len(rows)
