@@ -89,11 +89,13 @@ def test_the_report_counts_false_positives_and_negatives_of_the_relabeled_rows(
         "other": 3,
     }
     assert [b["rows"] for b in report["size"]["by_score"]] == [2, 2, 0, 2, 4]
-    # The campaign's progress: changed = the annotators disagree with the deployed model.
+    # The campaign's own counts: every item is new to the project (no older label), so an answered
+    # one is "labeled", never changed / unchanged; the model's errors are the errors above.
     assert report["campaign"]["counts"] == {
         "queued": 1,
-        "changed": 5,
-        "unchanged": 4,
+        "changed": 0,
+        "unchanged": 0,
+        "labeled": 9,
         "done": 9,
         "total": 10,
     }
@@ -101,7 +103,11 @@ def test_the_report_counts_false_positives_and_negatives_of_the_relabeled_rows(
     assert "4 flagged as false positives, 3 as false negatives, 3 other" in header["what_happened"]
     assert "blocked sports comments" in header["what_happened"]
     assert "false-positive rate 60.0% (3/5" in header["how_big"]
-    assert any("9 done (5 changed, 4 unchanged), 1 waiting" in line for line in header["what_was_done"])
+    assert any(
+        "9 done (9 labeled for the first time; of items with an older label, 0 changed, 0 unchanged), "
+        "1 waiting" in line
+        for line in header["what_was_done"]
+    )
     assert report["provenance"]["round"] is None and report["threshold"]["latest_round_validation"] is None
     # The threshold the costs would choose on the relabeled rows: 0.5 separates nothing better than
     # the choice, which must cost no more than the deployed 0.5 (5 errors of 9).
@@ -170,5 +176,5 @@ def test_the_markdown_holds_the_header_and_the_figures(fake_gateway: FakeGateway
     assert "| false negative | 2 | 4 | 50.0% |" in text
     assert "| user_flagged_false_positive | 4 | 4 | 3 |" in text
     assert "Confusion counts: TP 2, FP 3, TN 2, FN 2." in text
-    assert "| 1 | 9 | 5 | 4 | 10 |" in text  # the campaign: queued, done, changed, unchanged, total
+    assert "| 1 | 9 | 0 | 0 | 9 | 10 |" in text  # the campaign: queued, done, changed, unchanged, labeled, total
     assert "- Round: not found" in text

@@ -134,7 +134,7 @@ def report_markdown(report: dict[str, Any]) -> str:
         cc = campaign["counts"]
         out += [f"## Relabel campaign {campaign['id']} (guideline v{campaign['guideline_version']})", ""]
         out += _table(
-            ["queued", "done", "changed", "unchanged", "total"],
-            [[cc["queued"], cc["done"], cc["changed"], cc["unchanged"], cc["total"]]],
+            ["queued", "done", "changed", "unchanged", "labeled", "total"],
+            [[cc["queued"], cc["done"], cc["changed"], cc["unchanged"], cc["labeled"], cc["total"]]],
         )
     return "\n".join(out).rstrip() + "\n"

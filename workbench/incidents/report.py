@@ -12,7 +12,9 @@ records, nothing recomputed that they store:
   (``active_learning.choose_threshold``), on the latest round's validation slice and on the
   relabeled rows;
 - what changed since the training release (guideline versions, rounds) and what was done (the
-  import, the relabel sample and its progress).
+  import, the relabel sample and its progress: the campaign's own counts, where ``changed`` /
+  ``unchanged`` compare with an item's older consensus and a new item's answer is ``labeled``;
+  the model's errors are the *errors* section, not these counts).
 """
 
 from __future__ import annotations
@@ -346,8 +348,9 @@ def _header(body: dict[str, Any]) -> dict[str, Any]:
         c = campaign["counts"]
         done.append(
             f"Relabel campaign {campaign['id']} under guideline v{campaign['guideline_version']}: "
-            f"{c['total']} items queued, {c['done']} done ({c['changed']} changed, "
-            f"{c['unchanged']} unchanged), {c['queued']} waiting."
+            f"{c['total']} items queued, {c['done']} done ({c['labeled']} labeled for the first time; "
+            f"of items with an older label, {c['changed']} changed, {c['unchanged']} unchanged), "
+            f"{c['queued']} waiting."
         )
     else:
         done.append("No relabel sample queued yet.")
