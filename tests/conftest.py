@@ -38,6 +38,7 @@ def hashed_features(settings, tmp_path):  # type: ignore[no-untyped-def]
     settings.WORKBENCH_FEATURIZER = "hashed"
     settings.EMBEDDINGS_DIR = tmp_path / "embeddings"
     settings.RELEASES_DIR = tmp_path / "releases"
+    settings.ROUND_MODELS_DIR = tmp_path / "round-models"
 
 
 @pytest.fixture

@@ -112,6 +112,8 @@ FILE_UPLOAD_HANDLERS = [
 
 # Dataset release files (immutable once published).
 RELEASES_DIR = Path(env.str("WORKBENCH_RELEASES_DIR", default=str(VAR_DIR / "releases")))
+# Each finished round's trained model (workbench/rounds/round_model.py), <round id>.pkl.
+ROUND_MODELS_DIR = Path(env.str("WORKBENCH_ROUND_MODELS_DIR", default=str(VAR_DIR / "models" / "rounds")))
 
 INSTALLED_APPS = [
     "django.contrib.admin",

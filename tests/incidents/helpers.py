@@ -26,7 +26,7 @@ KNOWN = [
 
 
 def known_text(i: int) -> str:
-    return f"production comment {i} about the weather and the match"
+    return f"production comment {i:02d} about the weather and the match"
 
 
 def known_jsonl(model_version: str = "") -> bytes:

@@ -60,7 +60,7 @@ def test_an_engineer_member_imports_reads_the_report_and_queues_the_sample(proje
     again = client.post(f"{url}{body['id']}/sample/", {"size": 4}, format="json")
     assert again.status_code == 409 and again.json()["extra"]["campaign_id"] == queued.json()["campaign_id"]
     counts = client.get(f"{url}{body['id']}/report/").json()["campaign"]["counts"]
-    assert counts == {"queued": 4, "changed": 0, "unchanged": 0, "done": 0, "total": 4}
+    assert counts == {"queued": 4, "changed": 0, "unchanged": 0, "labeled": 0, "done": 0, "total": 4}
 
 
 def test_annotators_and_strangers_are_kept_out(project: Project) -> None:

@@ -5,21 +5,25 @@ the threshold the current costs choose, and the Markdown."""
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 from django.utils import timezone
 
+import active_learning as al
 from tests import factories
 from tests.fakes import FakeGateway
-from tests.incidents.helpers import annotator, answer_open_tasks, known_jsonl, known_labels
+from tests.incidents.helpers import annotator, answer_open_tasks, known_jsonl, known_labels, known_text
 from workbench.annotations.services import annotations_reconcile
 from workbench.guidelines.services import guideline_publish
 from workbench.incidents.markdown import report_markdown
 from workbench.incidents.models import FeedbackBatch
 from workbench.incidents.report import triage_report
 from workbench.incidents.services import feedback_import, feedback_sample_queue
-from workbench.projects.models import Project
+from workbench.projects.models import Item, Project
 from workbench.releases.models import Release
+from workbench.rounds import embeddings
 from workbench.rounds.models import Round
+from workbench.rounds.round_model import round_model_save
 from workbench.rounds.services import round_config_update
 
 pytestmark = pytest.mark.django_db
@@ -42,15 +46,15 @@ def relabeled_batch(fake_gateway: FakeGateway, model_version: str = "") -> tuple
     return project, batch
 
 
-def deployed_round(project: Project, *, threshold: float) -> Round:
+def deployed_round(project: Project, *, threshold: float, number: int = 1) -> Round:
     return Round.objects.create(
         project=project,
-        number=1,
+        number=number,
         status=Round.Status.DONE,
         trigger=Round.Trigger.COMMAND,
         strategy="margin",
         seed=1,
-        model_version="workbench-round-1",
+        model_version=f"workbench-round-{number}",
         threshold={"threshold": threshold},
         training_size=40,
         # The validation slice: positives score 0.7 / 0.8, negatives 0.2 / 0.6.
@@ -89,11 +93,13 @@ def test_the_report_counts_false_positives_and_negatives_of_the_relabeled_rows(
         "other": 3,
     }
     assert [b["rows"] for b in report["size"]["by_score"]] == [2, 2, 0, 2, 4]
-    # The campaign's progress: changed = the annotators disagree with the deployed model.
+    # The campaign's own counts: every item is new to the project (no older label), so an answered
+    # one is "labeled", never changed / unchanged; the model's errors are the errors above.
     assert report["campaign"]["counts"] == {
         "queued": 1,
-        "changed": 5,
-        "unchanged": 4,
+        "changed": 0,
+        "unchanged": 0,
+        "labeled": 9,
         "done": 9,
         "total": 10,
     }
@@ -101,8 +107,17 @@ def test_the_report_counts_false_positives_and_negatives_of_the_relabeled_rows(
     assert "4 flagged as false positives, 3 as false negatives, 3 other" in header["what_happened"]
     assert "blocked sports comments" in header["what_happened"]
     assert "false-positive rate 60.0% (3/5" in header["how_big"]
-    assert any("9 done (5 changed, 4 unchanged), 1 waiting" in line for line in header["what_was_done"])
+    assert any(
+        "9 done (9 labeled for the first time; of items with an older label, 0 changed, 0 unchanged), "
+        "1 waiting" in line
+        for line in header["what_was_done"]
+    )
     assert report["provenance"]["round"] is None and report["threshold"]["latest_round_validation"] is None
+    assert report["latest_round_model"] == {
+        "status": "unavailable",
+        "round": None,
+        "reason": "no round of this project has finished",
+    }
     # The threshold the costs would choose on the relabeled rows: 0.5 separates nothing better than
     # the choice, which must cost no more than the deployed 0.5 (5 errors of 9).
     on_batch = report["threshold"]["relabeled_batch"]
@@ -138,6 +153,11 @@ def test_the_deployed_rounds_threshold_decides_and_the_costs_choose_a_new_one(
         "round 1 by its model_version 'workbench-round-1'",
         "release 1, the newest built on 'workbench-round-1'",
     ]
+    # The deployed round is the latest; it was made without a stored model (as older rounds were).
+    own = report["latest_round_model"]
+    assert own["status"] == "unavailable" and own["round"] == 1
+    assert own["reason"].startswith("round 1 has no stored model")
+    assert "the latest round's model not scored: round 1 has no stored model" in report["header"]["how_big"]
     errors = report["errors"]
     # At 0.8 the 0.6-scored toxic row is missed too; the flagged rows stay as they were.
     assert errors["threshold"] == 0.8 and errors["counts"] == {"tp": 1, "fp": 3, "tn": 2, "fn": 3}
@@ -170,5 +190,54 @@ def test_the_markdown_holds_the_header_and_the_figures(fake_gateway: FakeGateway
     assert "| false negative | 2 | 4 | 50.0% |" in text
     assert "| user_flagged_false_positive | 4 | 4 | 3 |" in text
     assert "Confusion counts: TP 2, FP 3, TN 2, FN 2." in text
-    assert "| 1 | 9 | 5 | 4 | 10 |" in text  # the campaign: queued, done, changed, unchanged, total
+    # The campaign: queued, done, changed, unchanged, labeled, total.
+    assert "| 1 | 9 | 0 | 0 | 9 | 10 |" in text
     assert "- Round: not found" in text
+
+
+@pytest.mark.usefixtures("hashed_features")
+def test_the_latest_rounds_own_model_is_judged_on_the_relabeled_rows_beside_the_deployed_one(
+    fake_gateway: FakeGateway,
+) -> None:
+    """The deployed model (round 1, production scores) against the latest round's stored model
+    (round 2): a model trained on the relabeled texts with the labels of rows 0 (non-toxic) and
+    4 (toxic) flipped, so at its threshold it flags row 0 and lets row 4 through."""
+    project, batch = relabeled_batch(fake_gateway, model_version="workbench-round-1")
+    deployed_round(project, threshold=0.5)
+    latest = deployed_round(project, threshold=0.5, number=2)
+    ids = sorted(i for i, label in known_labels(project).items() if label is not None)
+    labels = {i: known_labels(project)[i] for i in ids}  # the nine relabeled items' v2 labels
+    flipped = {Item.objects.get(data__text=known_text(row)).id for row in (0, 4)}
+    taught = [(labels[i] == "toxic") != (i in flipped) for i in ids]
+    X, featurizer = embeddings.features(project.kind, [Item.objects.get(id=i).data for i in ids])
+    model = al.LogisticClassifier(2, C=1e4)
+    model.fit(X, np.asarray(taught, dtype=np.int64))
+    assert round_model_save(latest, model, featurizer) is not None
+
+    report = triage_report(batch)
+    own = report["latest_round_model"]
+    assert own["status"] == "scored" and own["round"] == 2 and own["featurizer"] == featurizer
+    assert (own["threshold"], own["threshold_source"]) == (0.5, "round 2's chosen threshold")
+    # Independently: the model's own decisions on the same nine rows against their v2 labels.
+    flagged = model.predict_proba(X)[:, 1] >= 0.5
+    expected = {"tp": 0, "fp": 0, "tn": 0, "fn": 0}
+    for item_id, flag in zip(ids, flagged, strict=True):
+        toxic = labels[item_id] == "toxic"
+        expected[("t" if toxic == flag else "f") + ("p" if flag else "n")] += 1
+    assert own["counts"] == expected == {"tp": 3, "fp": 1, "tn": 4, "fn": 1}
+    assert own["relabeled_rows"] == 9
+    assert (own["fp_rate"]["errors"], own["fp_rate"]["n"], own["fp_rate"]["value"]) == (1, 5, 0.2)
+    assert (own["fn_rate"]["errors"], own["fn_rate"]["n"], own["fn_rate"]["value"]) == (1, 4, 0.25)
+    assert own["fp_rate"]["low"] == pytest.approx(0.0362, abs=1e-3)
+    assert own["fp_rate"]["high"] == pytest.approx(0.6245, abs=1e-3)
+    # Beside the deployed model's, from the production scores: 3/5 and 2/4.
+    assert report["errors"]["counts"] == {"tp": 2, "fp": 3, "tn": 2, "fn": 2}
+    assert (
+        "the latest round's model (round 2, at 0.500) on the same rows: false-positive rate 20.0% (1/5"
+        in (report["header"]["how_big"])
+    )
+    text = report_markdown(report)
+    assert "## Errors of the latest round's model (round 2) on the relabeled rows" in text
+    assert "| false positive | 1 | 5 | 20.0% | 3.6% – 62.4% |" in text
+    assert "| false negative | 1 | 4 | 25.0% |" in text
+    assert "Confusion counts: TP 3, FP 1, TN 4, FN 1." in text

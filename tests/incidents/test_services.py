@@ -13,7 +13,8 @@ from django.core.management import CommandError, call_command
 
 from tests import factories
 from tests.fakes import FakeGateway
-from tests.incidents.helpers import known_jsonl
+from tests.incidents.helpers import annotator, answer_open_tasks, known_jsonl, known_labels
+from workbench.annotations.services import annotations_reconcile
 from workbench.audits.models import DriftCheck
 from workbench.errors import Conflict, ValidationFailed
 from workbench.guidelines.campaigns import campaign_progress
@@ -182,11 +183,59 @@ def test_queueing_the_sample_opens_one_relabel_campaign_under_the_current_guidel
     assert progress["counts"]["queued"] == 6
     follow_ups = [t for t in fake_gateway.tasks.values() if t.data.get("relabel_campaign") == campaign.id]
     assert len(follow_ups) == 6 and {t.data["guideline_version"] for t in follow_ups} == {2}
-    # The deployed model's decision (score against 0.5) is the old label the answers are compared with.
-    scores = dict(FeedbackEntry.objects.filter(batch=batch).values_list("item_id", "score"))
-    assert all((t["old_label"] == "toxic") == (scores[t["item_id"]] >= 0.5) for t in progress["tasks"])
+    # The campaign module's meaning: an item's old label is its older answers' consensus, none
+    # for these items, new to the project (an answer will make them "labeled").
+    assert {t["old_label"] for t in progress["tasks"]} == {None}
     with pytest.raises(Conflict, match="already has its sample queued"):
         feedback_sample_queue(batch=batch, size=2, seed=1)
+
+
+@pytest.mark.usefixtures("hashed_features")
+def test_a_later_batch_on_relabeled_texts_compares_with_their_older_labels(
+    project: Project, fake_gateway: FakeGateway
+) -> None:
+    """The campaign is the campaigns' own (``campaign_open`` over the sample's item ids): a text
+    answered under v1 comes back with that consensus as its old label and ends changed or
+    unchanged under v2; a text already answered under v2 is left out of the next campaign."""
+    guideline_publish(project=project, text="v1", note="first", author=None)
+    first = feedback_sample_queue(
+        batch=feedback_import(project=project, source="a.jsonl", content=known_jsonl()), size=10, seed=1
+    )
+    v1_labels = known_labels(project)
+    assert answer_open_tasks(fake_gateway, project, annotator(fake_gateway, 1), v1_labels) == 9
+    annotations_reconcile(project=project)
+    assert campaign_progress(first.campaign)["counts"]["labeled"] == 9
+
+    guideline_publish(project=project, text="v2", note="insults count", author=None)
+    second = feedback_sample_queue(
+        batch=feedback_import(project=project, source="b.jsonl", content=known_jsonl()), size=10, seed=2
+    )
+    assert second.created_count == 0 and second.linked_count == 10  # the same texts, linked
+    tasks = {t["item_id"]: t for t in campaign_progress(second.campaign)["tasks"]}
+    assert len(tasks) == 10
+    assert {i: t["old_label"] for i, t in tasks.items()} == v1_labels  # None: never answered
+    flipped = {i: ("toxic" if v == "non-toxic" else "non-toxic") if v else None for i, v in v1_labels.items()}
+    v2_labels = {i: flipped[i] if n % 2 else v1_labels[i] for n, i in enumerate(sorted(v1_labels))}
+    v2_labels[next(i for i, v in v1_labels.items() if v is None)] = "toxic"
+    # 11: the first campaign's task of the text nobody answered is still open too.
+    assert answer_open_tasks(fake_gateway, project, annotator(fake_gateway, 2), v2_labels) == 11
+    annotations_reconcile(project=project)
+    counts = campaign_progress(second.campaign)["counts"]
+    changed = sum(1 for i, v in v1_labels.items() if v is not None and v2_labels[i] != v)
+    assert counts == {
+        "queued": 0,
+        "changed": changed,
+        "unchanged": 9 - changed,
+        "labeled": 1,
+        "done": 10,
+        "total": 10,
+    }
+    assert 0 < changed < 9
+
+    with pytest.raises(ValidationFailed, match="already has an answer under the current version"):
+        feedback_sample_queue(
+            batch=feedback_import(project=project, source="c.jsonl", content=known_jsonl()), size=10, seed=3
+        )
 
 
 def test_the_batch_drift_check_is_the_audits_check_of_its_import(

@@ -38,6 +38,9 @@ def worker_env(broker: str, settings, **extra: str) -> dict[str, str]:  # type: 
         "DATABASE_URL": f"postgres://{db['USER']}{password}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
         "CELERY_BROKER_URL": broker,
         "WORKBENCH_WEBHOOK_SECRET": settings.WEBHOOK_SECRET,
+        # A round the worker runs keeps its model where this test's settings say (tmp with
+        # the hashed_features fixture), not in the shared var/.
+        "WORKBENCH_ROUND_MODELS_DIR": str(settings.ROUND_MODELS_DIR),
         **extra,
     }
 

@@ -10,4 +10,5 @@ def hashed_features(settings, tmp_path: Path) -> Path:  # type: ignore[no-untype
     """Rounds in tests embed with the cheap hashed featurizer, into a cache of their own."""
     settings.WORKBENCH_FEATURIZER = "hashed"
     settings.EMBEDDINGS_DIR = tmp_path / "embeddings"
+    settings.ROUND_MODELS_DIR = tmp_path / "round-models"
     return settings.EMBEDDINGS_DIR

@@ -113,7 +113,10 @@ class FeedbackListImportApi(APIView):
     )
     def post(self, request: Request, project_id: int) -> Response:
         project = selectors.feedback_project_get(user=request.user, project_id=project_id)
-        import_body_check(content_length=request.META.get("CONTENT_LENGTH"), multipart=True)
+        import_body_check(
+            content_length=request.META.get("CONTENT_LENGTH"),
+            multipart=request.content_type.startswith("multipart/"),
+        )
         data = FeedbackImportInput(data=request.data)
         data.is_valid(raise_exception=True)
         upload = data.validated_data["file"]

@@ -93,6 +93,25 @@ def report_markdown(report: dict[str, Any]) -> str:
         [["false positive", *_rate(errors["fp_rate"])], ["false negative", *_rate(errors["fn_rate"])]],
     )
     out += [f"Confusion counts: TP {c['tp']}, FP {c['fp']}, TN {c['tn']}, FN {c['fn']}.", ""]
+    own = report["latest_round_model"]
+    title = "## Errors of the latest round's model on the relabeled rows"
+    if own["round"] is not None:
+        title = f"## Errors of the latest round's model (round {own['round']}) on the relabeled rows"
+    out += [title, ""]
+    if own["status"] != "scored":
+        out += [f"Not scored: {own['reason']}.", ""]
+    else:
+        oc = own["counts"]
+        out += [
+            f"The round's stored model on the same rows (features: {own['featurizer']}); decision: "
+            f"score ≥ {own['threshold']:.3f} ({own['threshold_source']}).",
+            "",
+        ]
+        out += _table(
+            ["rate", "errors", "of", "value", "95% interval (Wilson)"],
+            [["false positive", *_rate(own["fp_rate"])], ["false negative", *_rate(own["fn_rate"])]],
+        )
+        out += [f"Confusion counts: TP {oc['tp']}, FP {oc['fp']}, TN {oc['tn']}, FN {oc['fn']}.", ""]
     t = report["threshold"]
     out += [f"## Threshold at the current costs (cost_fp={t['cost_fp']:g}, cost_fn={t['cost_fn']:g})", ""]
     rows = [["deployed", t["deployed"], None, None, None, t["deployed_source"]]]
@@ -134,7 +153,7 @@ def report_markdown(report: dict[str, Any]) -> str:
         cc = campaign["counts"]
         out += [f"## Relabel campaign {campaign['id']} (guideline v{campaign['guideline_version']})", ""]
         out += _table(
-            ["queued", "done", "changed", "unchanged", "total"],
-            [[cc["queued"], cc["done"], cc["changed"], cc["unchanged"], cc["total"]]],
+            ["queued", "done", "changed", "unchanged", "labeled", "total"],
+            [[cc["queued"], cc["done"], cc["changed"], cc["unchanged"], cc["labeled"], cc["total"]]],
         )
     return "\n".join(out).rstrip() + "\n"

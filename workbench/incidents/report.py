@@ -8,11 +8,16 @@ records, nothing recomputed that they store:
 - errors: the deployed model's decisions (its score against its round's threshold) on the rows
   whose items are labeled under the current guideline so far, as false-positive and
   false-negative rates with Wilson 95% intervals and the counts behind them;
+- the latest round's model on the same rows: the latest done round's stored model
+  (``workbench.rounds.round_model``) scores their items (features from the same featurizer) at
+  that round's threshold, with the same rates; or why it could not (no stored model);
 - the threshold the project's current cost settings would choose now
   (``active_learning.choose_threshold``), on the latest round's validation slice and on the
   relabeled rows;
 - what changed since the training release (guideline versions, rounds) and what was done (the
-  import, the relabel sample and its progress).
+  import, the relabel sample and its progress: the campaign's own counts, where ``changed`` /
+  ``unchanged`` compare with an item's older consensus and a new item's answer is ``labeled``;
+  the model's errors are the *errors* section, not these counts).
 """
 
 from __future__ import annotations
@@ -32,8 +37,10 @@ from workbench.incidents import selectors
 from workbench.incidents.models import FeedbackBatch, FeedbackEntry, Report
 from workbench.incidents.sampling import score_bin
 from workbench.projects.kinds import Label
+from workbench.projects.models import Item
 from workbench.releases.models import Release
 from workbench.rounds.models import Round
+from workbench.rounds.round_model import round_model_load, round_model_proba
 from workbench.rounds.services import round_config_get
 
 SCORE_BINS = 5  # the report's score histogram (the sample keeps its own bins)
@@ -66,6 +73,7 @@ def triage_report(batch: FeedbackBatch) -> dict[str, Any]:
         "provenance": _provenance(prov, latest),
         "drift": _drift(batch),
         "errors": _errors(entries, labels, prov.threshold, prov.threshold_source, version),
+        "latest_round_model": _latest_model(entries, labels, latest),
         "threshold": _threshold(batch, entries, labels, latest, prov),
         "changes": _changes(batch, prov, latest),
         "campaign": _campaign(batch),
@@ -180,35 +188,78 @@ def _errors(
     threshold_source: str,
     version: int | None,
 ) -> dict[str, Any]:
-    tp = fp = tn = fn = 0
     per_report: dict[str, dict[str, int]] = {
         name: {"rows": 0, "relabeled": 0, "model_wrong": 0} for name in Report.values
     }
+    decided: list[tuple[bool, bool]] = []
     for e in entries:
         per_report[e.report]["rows"] += 1
         label = labels.get(e.item_id)
         if label is None:
             continue
         toxic, flagged = _is_toxic(label), e.score >= threshold
-        tp += toxic and flagged
-        fp += flagged and not toxic
-        tn += not flagged and not toxic
-        fn += toxic and not flagged
+        decided.append((toxic, flagged))
         per_report[e.report]["relabeled"] += 1
         per_report[e.report]["model_wrong"] += toxic != flagged
     return {
         "guideline_version": version,
         "threshold": threshold,
         "threshold_source": threshold_source,
-        "relabeled_rows": tp + fp + tn + fn,
+        **_confusion(decided),
         "rows": len(entries),
+        "per_report": per_report,
+    }
+
+
+def _confusion(decided: list[tuple[bool, bool]]) -> dict[str, Any]:
+    """(label is toxic, model flagged it) per relabeled row -> counts and the two error rates."""
+    tp = sum(toxic and flagged for toxic, flagged in decided)
+    fp = sum(flagged and not toxic for toxic, flagged in decided)
+    tn = sum(not flagged and not toxic for toxic, flagged in decided)
+    fn = sum(toxic and not flagged for toxic, flagged in decided)
+    return {
+        "relabeled_rows": len(decided),
         "counts": {"tp": tp, "fp": fp, "tn": tn, "fn": fn},
         # FP rate: of the rows whose label is non-toxic, the share the model flagged.
         "fp_rate": _rate(fp, fp + tn),
         # FN rate: of the rows whose label is toxic, the share the model let through.
         "fn_rate": _rate(fn, fn + tp),
-        "per_report": per_report,
     }
+
+
+def _latest_model(
+    entries: list[FeedbackEntry], labels: dict[int, Label], latest: Round | None
+) -> dict[str, Any]:
+    """The latest done round's own model (``workbench.rounds.round_model``) on the relabeled
+    rows: each row's item scored with the stored model, features from the same featurizer,
+    decided at that round's threshold. ``status`` "scored", else "unavailable" with the reason
+    (no round done, no stored model, the featurizer changed)."""
+    if latest is None:
+        return {"status": "unavailable", "round": None, "reason": "no round of this project has finished"}
+    out: dict[str, Any] = {"round": latest.number, "round_id": latest.id}
+    stored = round_model_load(latest)
+    if isinstance(stored, str):
+        return {**out, "status": "unavailable", "reason": stored}
+    chosen = (latest.threshold or {}).get("threshold")
+    threshold = float(chosen) if chosen is not None else selectors.DEFAULT_THRESHOLD
+    out |= {
+        "featurizer": stored.featurizer,
+        "threshold": threshold,
+        "threshold_source": f"round {latest.number}'s chosen threshold"
+        if chosen is not None
+        else f"0.5 (round {latest.number} chose none)",
+    }
+    relabeled = [e for e in entries if e.item_id in labels]
+    item_ids = sorted({e.item_id for e in relabeled})
+    score: dict[int, float] = {}
+    if item_ids:
+        data = Item.objects.in_bulk(item_ids)
+        proba = round_model_proba(stored, [data[i].data for i in item_ids])
+        if isinstance(proba, str):
+            return {**out, "status": "unavailable", "reason": proba}
+        score = {i: float(p) for i, p in zip(item_ids, proba[:, 1], strict=True)}
+    decided = [(_is_toxic(labels[e.item_id]), score[e.item_id] >= threshold) for e in relabeled]
+    return {**out, "status": "scored", **_confusion(decided)}
 
 
 def _choice(y: list[int], p: list[float], cost_fp: float, cost_fn: float) -> dict[str, Any] | None:
@@ -316,6 +367,15 @@ def _header(body: dict[str, Any]) -> dict[str, Any]:
     )
     if errors["relabeled_rows"]:
         big += f": false-positive rate {_share(fp)}, false-negative rate {_share(fn)}"
+    own = body["latest_round_model"]
+    if own["status"] == "scored" and own["relabeled_rows"]:
+        big += (
+            f"; the latest round's model (round {own['round']}, at {own['threshold']:.3f}) on the same "
+            f"rows: false-positive rate {_share(own['fp_rate'])}, "
+            f"false-negative rate {_share(own['fn_rate'])}"
+        )
+    elif own["status"] == "unavailable":
+        big += f"; the latest round's model not scored: {own['reason']}"
     changed: list[str] = []
     drift = body["drift"]
     if drift["status"] == "done":
@@ -346,8 +406,9 @@ def _header(body: dict[str, Any]) -> dict[str, Any]:
         c = campaign["counts"]
         done.append(
             f"Relabel campaign {campaign['id']} under guideline v{campaign['guideline_version']}: "
-            f"{c['total']} items queued, {c['done']} done ({c['changed']} changed, "
-            f"{c['unchanged']} unchanged), {c['queued']} waiting."
+            f"{c['total']} items queued, {c['done']} done ({c['labeled']} labeled for the first time; "
+            f"of items with an older label, {c['changed']} changed, {c['unchanged']} unchanged), "
+            f"{c['queued']} waiting."
         )
     else:
         done.append("No relabel sample queued yet.")

@@ -17,14 +17,15 @@ from workbench.audits.models import DriftCheck
 from workbench.audits.services.drift import drift_check_run
 from workbench.bounds import Bound, check_bounds
 from workbench.errors import Conflict, PayloadTooLarge, ValidationFailed
+from workbench.guidelines.campaigns import campaign_open
+from workbench.guidelines.selection import Selection
 from workbench.guidelines.selectors import version_current
 from workbench.incidents import selectors
-from workbench.incidents.campaign import campaign_open_over_items
 from workbench.incidents.models import FeedbackBatch, FeedbackEntry
 from workbench.incidents.parsing import parse_feedback
 from workbench.incidents.sampling import stratified_sample
 from workbench.projects.importing import ImportRejected, ImportTooLarge
-from workbench.projects.kinds import Kind, spec_of
+from workbench.projects.kinds import Kind
 from workbench.projects.models import Item, ItemImport, Project
 
 SAMPLE_BOUNDS = {
@@ -218,8 +219,10 @@ def feedback_sample_queue(
     created_by: User | None = None,
 ) -> FeedbackBatch:
     """Queue a sample of the batch's items, stratified by report type and score bin, as a relabel
-    campaign under the guideline in force (one sample per batch). An item's stratum is that of
-    its first row; the campaign's old label is the deployed model's decision."""
+    campaign under the guideline in force (one sample per batch), opened by the campaigns' own
+    ``campaign_open`` over the chosen item ids (its seed is the sample's). An item's stratum is
+    that of its first row; a chosen item already answered under the version in force is left
+    out of the campaign (the sample records what was drawn)."""
     seed = secrets.randbits(32) if seed is None else seed
     check_bounds(SAMPLE_BOUNDS, {"size": size, "bins": bins, "seed": seed})
     project = batch.project
@@ -239,7 +242,6 @@ def feedback_sample_queue(
     )
     chosen = [entries[p] for p in positions]
     threshold = selectors.provenance_of(batch).threshold
-    positive, negative = spec_of(project.kind).labels  # binary: "toxic", "non-toxic"
     with transaction.atomic():
         locked = FeedbackBatch.objects.select_for_update().get(id=batch.id)
         if locked.campaign_id is not None:
@@ -248,11 +250,11 @@ def feedback_sample_queue(
                 f"{locked.campaign_id}).",
                 extra={"campaign_id": locked.campaign_id},
             )
-        campaign = campaign_open_over_items(
+        campaign = campaign_open(
             version=version,
-            item_ids=[e.item_id for e in chosen],
-            old_labels=[positive if e.score >= threshold else negative for e in chosen],
+            selection=Selection(item_ids=tuple(e.item_id for e in chosen)),
             created_by=created_by,
+            seed=seed,
         )
         locked.campaign = campaign
         locked.sample = {

@@ -29,6 +29,7 @@ from workbench.rounds.evaluation import validation_scores
 from workbench.rounds.follow_ups import follow_ups_open
 from workbench.rounds.models import Round, RoundConfig, RoundSelection
 from workbench.rounds.queue import queue_publish
+from workbench.rounds.round_model import round_model_save
 from workbench.rounds.snapshot import Snapshot, direction_matrix, snapshot_take, votes_matrix
 
 log = logging.getLogger(__name__)
@@ -351,6 +352,7 @@ def _execute(round_: Round) -> None:
             readiness=readiness and {k: _json_value(v) for k, v in readiness.as_dict().items()},
             finished_at=timezone.now(),
         )
+    round_model_save(round_, result.model, model_id)  # logs a failed write; the round stays done
 
 
 def _audit_rows(result: al.RoundResult) -> list[int]:
