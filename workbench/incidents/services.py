@@ -16,7 +16,7 @@ from django.db import transaction
 from workbench.audits.models import DriftCheck
 from workbench.audits.services.drift import drift_check_run
 from workbench.bounds import Bound, check_bounds
-from workbench.errors import Conflict, PayloadTooLarge, ValidationFailed
+from workbench.errors import Conflict, ValidationFailed
 from workbench.guidelines.campaigns import campaign_open
 from workbench.guidelines.selection import Selection
 from workbench.guidelines.selectors import version_current
@@ -24,9 +24,9 @@ from workbench.incidents import selectors
 from workbench.incidents.models import FeedbackBatch, FeedbackEntry
 from workbench.incidents.parsing import parse_feedback
 from workbench.incidents.sampling import stratified_sample
-from workbench.projects.importing import ImportRejected, ImportTooLarge
 from workbench.projects.kinds import Kind
 from workbench.projects.models import Item, ItemImport, Project
+from workbench.projects.services import import_errors
 
 SAMPLE_BOUNDS = {
     "size": Bound(1, 10_000, integer=True),
@@ -68,7 +68,7 @@ def feedback_import(
             f"release: project has no published release {release_version}.",
             extra={"fields": {"release": ["no such published release"]}},
         )
-    try:
+    with import_errors():
         parsed = parse_feedback(
             kind=project.kind,
             source=source,
@@ -79,14 +79,6 @@ def feedback_import(
             max_file_bytes=settings.IMPORT_MAX_FILE_BYTES,
             max_decompressed_bytes=settings.IMPORT_MAX_DECOMPRESSED_BYTES,
         )
-    except ImportTooLarge as exc:
-        raise PayloadTooLarge(
-            str(exc), extra={"errors": [e.as_dict(exc.source) for e in exc.errors], "limit": exc.limit}
-        ) from exc
-    except ImportRejected as exc:
-        raise ValidationFailed(
-            str(exc), extra={"errors": [e.as_dict(exc.source) for e in exc.errors], "more": exc.more}
-        ) from exc
     rows = parsed.rows
     hashes = {r.item.content_hash for r in rows}
     with transaction.atomic():

@@ -5,6 +5,7 @@ import logging
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import partial
 from typing import Any, BinaryIO
@@ -149,6 +150,23 @@ def import_body_check(*, content_length: str | int | None, multipart: bool) -> N
         )
 
 
+@contextmanager
+def import_errors() -> Iterator[None]:
+    """The import parser's rejections as the API's errors, for every import of rows (items,
+    feedback): an over-limit file is a 413 with its limit, any other a 400 listing each
+    problem's file, row and field (the first 50, and how many more)."""
+    try:
+        yield
+    except ImportTooLarge as exc:
+        raise PayloadTooLarge(
+            str(exc), extra={"errors": [e.as_dict(exc.source) for e in exc.errors], "limit": exc.limit}
+        ) from exc
+    except ImportRejected as exc:
+        raise ValidationFailed(
+            str(exc), extra={"errors": [e.as_dict(exc.source) for e in exc.errors], "more": exc.more}
+        ) from exc
+
+
 ImportProgress = Callable[[int, int], None]
 """Called after each batch with the rows read so far and the raw bytes read so far."""
 
@@ -180,66 +198,56 @@ def items_import(
         max_decompressed_bytes=settings.IMPORT_MAX_DECOMPRESSED_BYTES,
     )
     pair = kinds.spec_of(project.kind).pair
-    try:
-        with transaction.atomic(), database.cursor() as cursor:
-            Project.objects.select_for_update().filter(id=project.id).first()
-            stage = bulk.stage_create(cursor)
-            started = time.perf_counter()
-            with stage.writing() as add:
-                for batch in _batches(stream, bulk.BATCH_ROWS):
-                    add(_staged(batch, pair=pair))
-                    if progress is not None:
-                        progress(stream.rows, stream.bytes_read)
-            staged_s = time.perf_counter() - started
-            stage.loaded()
-            repeated, repeated_count = stage.repeated_ids(MAX_REPORTED_ERRORS)
-            repeats = [repeat_error(row, external_id, first) for row, external_id, first in repeated]
-            rejection = stream.rejection(repeats, repeated_count)
-            if rejection is not None:
-                raise rejection
-            kept = stage.keep(project_id=project.id)
-            conflicts, conflict_count = stage.conflicts(project_id=project.id, limit=MAX_REPORTED_ERRORS)
-            if conflicts:
-                taken = "is already used by an item with other content"
-                errors = [
-                    RowError(row, "external_id", f"'{external_id}' {taken}") for row, external_id in conflicts
-                ]
-                raise ImportRejected(source, errors, more=conflict_count - len(errors))
-            record = ItemImport.objects.create(
-                project=project,
-                source_name=source[:255],
-                source_sha256=stream.sha256,
-                rows=stage.rows,
-                created_count=kept,
-                duplicate_count=stage.rows - kept,
-                created_by=created_by if created_by and created_by.pk else None,
-            )
-            checked_s = time.perf_counter() - started - staged_s
-            created = stage.insert_items(project_id=project.id, source_id=record.id)
-            Project.objects.filter(id=project.id).update(item_count=F("item_count") + created)
-            duplicate_rows = stage.duplicate_rows(100)
-            near, near_count = stage.near_identical(100)
-            stage.drop()
-            log.info(
-                "import %s of %s: %d rows parsed and staged in %.1f s, checked in %.1f s, "
-                "%d written in %.1f s",
-                record.id,
-                source,
-                stage.rows,
-                staged_s,
-                checked_s,
-                created,
-                time.perf_counter() - started - staged_s - checked_s,
-            )
-            transaction.on_commit(partial(items_import_committed, import_id=record.id))
-    except ImportTooLarge as exc:
-        raise PayloadTooLarge(
-            str(exc), extra={"errors": [e.as_dict(exc.source) for e in exc.errors], "limit": exc.limit}
-        ) from exc
-    except ImportRejected as exc:
-        raise ValidationFailed(
-            str(exc), extra={"errors": [e.as_dict(exc.source) for e in exc.errors], "more": exc.more}
-        ) from exc
+    with import_errors(), transaction.atomic(), database.cursor() as cursor:
+        Project.objects.select_for_update().filter(id=project.id).first()
+        stage = bulk.stage_create(cursor)
+        started = time.perf_counter()
+        with stage.writing() as add:
+            for batch in _batches(stream, bulk.BATCH_ROWS):
+                add(_staged(batch, pair=pair))
+                if progress is not None:
+                    progress(stream.rows, stream.bytes_read)
+        staged_s = time.perf_counter() - started
+        stage.loaded()
+        repeated, repeated_count = stage.repeated_ids(MAX_REPORTED_ERRORS)
+        repeats = [repeat_error(row, external_id, first) for row, external_id, first in repeated]
+        rejection = stream.rejection(repeats, repeated_count)
+        if rejection is not None:
+            raise rejection
+        kept = stage.keep(project_id=project.id)
+        conflicts, conflict_count = stage.conflicts(project_id=project.id, limit=MAX_REPORTED_ERRORS)
+        if conflicts:
+            taken = "is already used by an item with other content"
+            errors = [
+                RowError(row, "external_id", f"'{external_id}' {taken}") for row, external_id in conflicts
+            ]
+            raise ImportRejected(source, errors, more=conflict_count - len(errors))
+        record = ItemImport.objects.create(
+            project=project,
+            source_name=source[:255],
+            source_sha256=stream.sha256,
+            rows=stage.rows,
+            created_count=kept,
+            duplicate_count=stage.rows - kept,
+            created_by=created_by if created_by and created_by.pk else None,
+        )
+        checked_s = time.perf_counter() - started - staged_s
+        created = stage.insert_items(project_id=project.id, source_id=record.id)
+        Project.objects.filter(id=project.id).update(item_count=F("item_count") + created)
+        duplicate_rows = stage.duplicate_rows(100)
+        near, near_count = stage.near_identical(100)
+        stage.drop()
+        log.info(
+            "import %s of %s: %d rows parsed and staged in %.1f s, checked in %.1f s, %d written in %.1f s",
+            record.id,
+            source,
+            stage.rows,
+            staged_s,
+            checked_s,
+            created,
+            time.perf_counter() - started - staged_s - checked_s,
+        )
+        transaction.on_commit(partial(items_import_committed, import_id=record.id))
     return ImportReport(
         record.id,
         stage.rows,
