@@ -150,18 +150,25 @@ def fit_and_predict(
         timings["predict"] = time.perf_counter() - t
     if fit_committee:
         t = time.perf_counter()
-        committee = bootstrap_committee_proba(
-            options.task,
-            labeled.features,
-            labeled.labels,
-            pool.features,
-            n_members=options.committee_size,
-            rng=rng,
-            n_classes=options.n_classes,
-            model_params=params,
-        )
+        committee = committee_proba(labeled, pool, rng, options=options)
         timings["committee"] = time.perf_counter() - t
     return Fitted(model, pool_proba, committee, prior_only, timings)
+
+
+def committee_proba(
+    labeled: LabeledSet, pool: Pool, rng: np.random.Generator, *, options: RoundOptions
+) -> NDArray[np.float64]:
+    """The bootstrap committee's predictions on the pool (consumes ``rng``)."""
+    return bootstrap_committee_proba(
+        options.task,
+        labeled.features,
+        labeled.labels,
+        pool.features,
+        n_members=options.committee_size,
+        rng=rng,
+        n_classes=options.n_classes,
+        model_params=dict(options.model_params or {}),
+    )
 
 
 @dataclass(frozen=True)
@@ -364,16 +371,7 @@ def run_round(
             reason = f"{strat.name} needs a model that beats its baseline; {readiness.reason}"
     if "committee_proba" in used.requires:
         t = time.perf_counter()
-        committee = bootstrap_committee_proba(
-            options.task,
-            labeled.features,
-            labeled.labels,
-            pool.features,
-            n_members=options.committee_size,
-            rng=rng,
-            n_classes=options.n_classes,
-            model_params=dict(options.model_params or {}),
-        )
+        committee = committee_proba(labeled, pool, rng, options=options)
         fitted.timings["committee"] = time.perf_counter() - t
         fitted = Fitted(fitted.model, fitted.pool_proba, committee, fitted.prior_only_labels, fitted.timings)
     queried = query_pool(fitted, labeled, pool, used, k, rng, options=options)
