@@ -89,7 +89,7 @@ def test_a_webhook_is_queued_on_redis_and_applied_by_the_worker(
     assert_equal_to_label_studio(project, [a for a in held if a.id == first.id])
     event.refresh_from_db()
     assert event.processed_at is not None and event.error == ""
-    assert celery_worker_process.succeeded("process_webhook_event") == 1
+    celery_worker_process.assert_succeeded("process_webhook_event", 1)
 
 
 def test_the_webhook_is_stored_and_answered_200_while_the_broker_is_down(
@@ -130,7 +130,7 @@ def test_the_sweep_queues_events_that_never_reached_the_broker(
         celery_worker_process,
     )
     assert_equal_to_label_studio(project, held)
-    assert celery_worker_process.succeeded("process_webhook_event") == len(held)
+    celery_worker_process.assert_succeeded("process_webhook_event", len(held))
 
 
 def test_the_reconcile_endpoint_answers_202_and_the_worker_reconciles(
@@ -165,7 +165,7 @@ def test_the_beat_task_reconciles_every_project_in_the_worker(
         "reconciliation",
         celery_worker_process,
     )
-    assert celery_worker_process.succeeded("reconcile_all_projects") == 1
+    celery_worker_process.assert_succeeded("reconcile_all_projects", 1)
     assert_equal_to_label_studio(project, held)
 
 

@@ -89,6 +89,8 @@ def test_two_worker_processes_share_the_chunks_of_an_import(
     assert EmbeddingChunk.objects.filter(project=project).count() == 6
 
     wait_for(lambda: embedding_progress(project).chunks_done == 6, 180, "all six chunks", workers[0])
+    # A chunk is counted inside its task; the worker logs "succeeded" only after the task returns.
+    wait_for(lambda: sum(w.succeeded("embed_chunk") for w in workers) == 6, 60, "six successes", workers[0])
     done = [w.succeeded("embed_chunk") for w in workers]
     assert all(n >= 1 for n in done) and sum(done) == 6, (done, [w.log()[-2000:] for w in workers])
     progress = embedding_progress(project)
@@ -116,7 +118,7 @@ def test_a_worker_killed_mid_chunk_has_the_chunk_redone_from_what_it_wrote(
     # Redone by a new pool process: what the dead one wrote was kept, the rest was encoded.
     assert killed.computed == CHUNK - WRITE_EVERY
     assert "SIGKILL" in worker.log()  # the pool process was lost, the worker requeued its task
-    assert worker.succeeded("embed_chunk") == 2
+    worker.assert_succeeded("embed_chunk", 2)
     progress = embedding_progress(project)
     assert (progress.embedded, progress.total) == (2 * CHUNK, 2 * CHUNK)
     assert_one_row_per_item(project)

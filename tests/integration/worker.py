@@ -100,6 +100,13 @@ class Worker:
     def succeeded(self, task_name: str) -> int:
         return sum(task_name in line and "succeeded" in line for line in self.log().splitlines())
 
+    def assert_succeeded(self, task_name: str, times: int, timeout: float = 60) -> None:
+        """The worker logged ``times`` successes of the task. A task's effects (rows, counters)
+        are visible before it returns and the worker logs "succeeded", so this waits for the log
+        line first, then checks there are no more."""
+        wait_for(lambda: self.succeeded(task_name) >= times, timeout, f"{times} x {task_name}", self)
+        assert self.succeeded(task_name) == times, self.log()[-4000:]
+
 
 def wait_for(
     condition: Callable[[], object], timeout: float, what: str, worker: Worker | None = None
