@@ -81,20 +81,15 @@ def current_version(project: Project) -> int | None:
     return latest
 
 
-def version_in_force(*, project: Project, stamped: Any, made_at: datetime | None) -> int | None:
-    """The guideline version an answer was made under: the one its task's data carries, unless
-    the answer is older than that version's publication (the task was re-stamped after it was
-    answered, e.g. before the answer was synced): then the newest earlier version published
-    before the answer was made, or None if it predates every guideline. ``made_at`` is Label
-    Studio's creation time of the answer."""
-    return versions_in_force(project=project, answers=[(stamped, made_at)])[0]
-
-
 def versions_in_force(
     *, project: Project, answers: Sequence[tuple[Any, datetime | None]]
 ) -> list[int | None]:
-    """``version_in_force`` for many answers (stamp, made at) of one project, with at most one
-    query: ingest batches of thousands of answers."""
+    """The guideline version each answer (stamp, made at) of one project was made under, with at
+    most one query (ingest batches of thousands of answers): the one its task's data carries,
+    unless the answer is older than that version's publication (the task was re-stamped after it
+    was answered, e.g. before the answer was synced): then the newest earlier version published
+    before the answer was made, or None if it predates every guideline. ``made at`` is Label
+    Studio's creation time of the answer."""
     published: list[tuple[int, datetime]] | None = None
     found: list[int | None] = []
     for stamped, made_at in answers:
