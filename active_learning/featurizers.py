@@ -3,8 +3,9 @@
 ``torch`` and ``sentence_transformers`` are imported lazily, on the first encode (importing torch
 costs 8-9 s), so importing this package stays cheap. A sentence-transformers model runs on one
 of :data:`BACKENDS`: ``torch`` (``SentenceTransformer.encode``), ``onnx`` (the same float32
-model exported once to ONNX and run by ONNX Runtime; no torch import after the export) or
-``onnx-int8`` (dynamically quantised weights; see :mod:`active_learning.onnx_backend`).
+model exported once to ONNX and run by ONNX Runtime; no torch import after the export),
+``onnx-int8`` (dynamically quantised weights) or ``openvino-int8`` (int8 weights, activations
+quantised per group of 32, run by OpenVINO); see :mod:`active_learning.onnx_backend`.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from typing import Any, Protocol, runtime_checkable
 import numpy as np
 from numpy.typing import NDArray
 
-from .onnx_backend import ONNX_BACKENDS, OnnxEncoder, ensure_onnx
+from .onnx_backend import ONNX_BACKENDS, OnnxEncoder, ensure_export
 
 DEFAULT_MODEL = "sentence-transformers/all-MiniLM-L6-v2"
 _MINILM_NAMES = frozenset({"all-MiniLM-L6-v2", DEFAULT_MODEL, "minilm"})
@@ -112,9 +113,9 @@ class SentenceTransformerFeaturizer:
                 f"{self._load_path!r}, which is not one"
             )
         # torch and onnx run the same float32 model (cosine 1.0 to 1e-6) and share cached rows;
-        # int8 weights give other numbers, so they get their own cache key.
-        if backend == "onnx-int8":
-            self._model_id += "#onnx-int8"
+        # int8 weights give other numbers, so each int8 backend gets its own cache key.
+        if backend.endswith("-int8"):
+            self._model_id += f"#{backend}"
         if not normalize:
             self._model_id += "#raw"
         self.device = device
@@ -158,8 +159,8 @@ class SentenceTransformerFeaturizer:
         """The ONNX Runtime encoder (exports the model into ``models_dir`` on first use)."""
         if self._onnx is None:
             root = Path(self._load_path)
-            path = ensure_onnx(root, self.models_dir, int8=self.backend == "onnx-int8")
-            self._onnx = OnnxEncoder(root, path)
+            path = ensure_export(root, self.models_dir, self.backend)
+            self._onnx = OnnxEncoder(root, path, backend=self.backend)
         return self._onnx
 
     def encode(self, texts: Sequence[str], batch_size: int = 64) -> NDArray[np.float32]:

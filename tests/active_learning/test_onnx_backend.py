@@ -38,7 +38,9 @@ def torch_vectors() -> np.ndarray:
     return get_featurizer("all-MiniLM-L6-v2", backend="torch").encode(SENTENCES)
 
 
-@pytest.mark.parametrize(("backend", "min_cosine"), [("onnx", 0.9999), ("onnx-int8", 0.95)])
+@pytest.mark.parametrize(
+    ("backend", "min_cosine"), [("onnx", 0.9999), ("onnx-int8", 0.95), ("openvino-int8", 0.99)]
+)
 def test_the_onnx_backends_match_torch_offline(
     backend: str, min_cosine: float, models_dir: Path, torch_vectors: np.ndarray
 ) -> None:
@@ -48,29 +50,30 @@ def test_the_onnx_backends_match_torch_offline(
     np.testing.assert_allclose(np.linalg.norm(out, axis=1), 1.0, atol=1e-4)
     cosine = np.sum(out * torch_vectors, axis=1)
     # fp32 ONNX is the same function; int8 is held to the floor measured by bench/embedding_backends.py
+    # (openvino-int8 to issue 14's bar for a default backend, every text at 0.99)
     assert cosine.min() >= min_cosine, cosine
     if backend == "onnx":
         assert cosine.min() >= 0.99
     assert featurizer.encode([]).shape == (0, 384)
 
 
-def test_a_second_process_reuses_the_export_without_importing_torch(models_dir: Path) -> None:
-    get_featurizer("all-MiniLM-L6-v2", backend="onnx", models_dir=models_dir).encode(
-        ["warm"]
-    )  # export exists
+@pytest.mark.parametrize("backend", ["onnx", "openvino-int8"])
+def test_a_second_process_reuses_the_export_without_importing_torch(backend: str, models_dir: Path) -> None:
+    get_featurizer("all-MiniLM-L6-v2", backend=backend, models_dir=models_dir).encode(["warm"])  # exported
     code = (
         "import sys; from active_learning.featurizers import get_featurizer; "
-        f"f = get_featurizer('all-MiniLM-L6-v2', backend='onnx', models_dir={str(models_dir)!r}); "
+        f"f = get_featurizer('all-MiniLM-L6-v2', backend={backend!r}, models_dir={str(models_dir)!r}); "
         "v = f.encode(['hi there']); "
-        "print(v.shape, 'torch' in sys.modules)"
+        "print(v.shape, 'torch' in sys.modules, 'nncf' in sys.modules)"
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert done.stdout.strip().splitlines()[-1] == "(1, 384) False"
+    assert done.stdout.strip().splitlines()[-1] == "(1, 384) False False"
 
 
-def test_int8_embeddings_get_their_own_cache_key() -> None:
+def test_each_int8_backend_gets_its_own_cache_key() -> None:
     ids = {b: SentenceTransformerFeaturizer("all-MiniLM-L6-v2", backend=b).model_id for b in BACKENDS}
-    assert ids["torch"] == ids["onnx"] != ids["onnx-int8"]
+    assert ids["torch"] == ids["onnx"]
+    assert len({ids["torch"], ids["onnx-int8"], ids["openvino-int8"]}) == 3
 
 
 def test_it_rejects_an_unknown_backend_and_a_model_it_cannot_run(tmp_path: Path) -> None:

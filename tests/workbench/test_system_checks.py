@@ -97,7 +97,7 @@ def test_an_unknown_featurizer_fails_start_up() -> None:
         call_command("check")
 
 
-@pytest.mark.parametrize("backend", ["torch", "onnx", "onnx-int8"])
+@pytest.mark.parametrize("backend", ["torch", "onnx", "onnx-int8", "openvino-int8"])
 def test_every_known_embedding_backend_passes(backend: str) -> None:
     with override_settings(EMBEDDING_BACKEND=backend):
         assert checks.featurizer() == []
