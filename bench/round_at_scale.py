@@ -7,6 +7,8 @@ Setup (once per ``--items``; reused while the project exists with that many item
 * a PostgreSQL database (``--database``, created if missing, migrated) holding one toxicity
   project with ``--items`` items written by ``COPY`` (texts ``synthetic comment <i> ...``),
   ``--labels`` of them with one annotation each (bulk insert);
+* the tables analysed, every run (what autovacuum does after a large write; without statistics the
+  planner scans the whole project to push the batch);
 * the embedding cache (``var/bench/round_at_scale/embeddings``) filled with random unit float16
   vectors for every text, in shards of ``EMBEDDING_CHUNK_SIZE`` rows as the chunk jobs write them
   (no real encoding).
@@ -189,6 +191,9 @@ def setup(args: argparse.Namespace) -> None:
             batch_size=5000,
         )
         print(f"setup: {args.labels:,} annotations {time.perf_counter() - started:.1f} s", flush=True)
+    with db.cursor() as cursor:  # what autovacuum does after a large write (off on some servers)
+        cursor.execute("ANALYZE projects_item")
+        cursor.execute("ANALYZE annotations_annotation")
     fill_cache(args)
 
 
