@@ -204,3 +204,13 @@ def test_rows_read_by_file_and_through_the_mapping_are_the_rows_stored(
     ):
         np.testing.assert_array_equal(cache.get(keys[rows], dtype=np.float16), vec[rows])
         np.testing.assert_array_equal(cache.get(keys[rows]), vec[rows].astype(np.float32))
+
+
+def test_a_shard_another_process_compacted_away_is_still_read_through_the_mapping(tmp_path: Path) -> None:
+    keys = content_keys([f"item {i}" for i in range(40)])
+    vec = np.random.default_rng(4).normal(size=(40, 3)).astype(np.float16)
+    cache = FileEmbeddingCache(tmp_path, "m", 3)
+    cache.put_many([(keys[:20], vec[:20]), (keys[20:], vec[20:])])
+    for path in cache.directory.glob("*.vec.npy"):
+        path.unlink()  # what compact() in another process does to the old shards
+    np.testing.assert_array_equal(cache.get(keys, dtype=np.float16), vec)
