@@ -111,25 +111,33 @@ class Stage:
 
     def _write_pool(self, cursor: Any, rows: Sequence[StagedRow]) -> None:
         """Decide the batch's kept rows (against the pool and the earlier batches) and write the
-        ones with a usable external id to the pool, in file order."""
+        ones with a usable external id to the pool, in file order.
+
+        Each lookup in the pool or the kept rows is a subquery behind an optimisation fence
+        (``OFFSET 0`` on PostgreSQL), so it runs per batch row as one probe of the unique index:
+        the planner's statistics of the growing pool and of the temporary tables lag behind
+        them, and a join it picked on those statistics could read every row of the project's
+        pool once per batch. The batch itself is a ``BETWEEN`` range of the stage's key."""
         first, last = rows[0][0], rows[-1][0]
         items = _q(Item._meta.db_table)
-        # BETWEEN: an index range of the stage (the planner has no statistics of it yet).
+        fence = " OFFSET 0" if self.postgres else ""
+        batch = "s.file_row BETWEEN %s AND %s"
         cursor.execute(
             f"INSERT INTO {KEPT} (file_row, content_hash) SELECT MIN(s.file_row), s.content_hash "
-            f"FROM {STAGE} s WHERE s.file_row BETWEEN %s AND %s "
+            f"FROM {STAGE} s WHERE {batch} "
             f"AND NOT EXISTS (SELECT 1 FROM {items} i WHERE i.project_id = %s "
-            "AND i.content_hash = s.content_hash) "
-            f"AND NOT EXISTS (SELECT 1 FROM {KEPT} k WHERE k.content_hash = s.content_hash) "
+            f"AND i.content_hash = s.content_hash{fence}) "
+            f"AND NOT EXISTS (SELECT 1 FROM {KEPT} k WHERE k.content_hash = s.content_hash{fence}) "
             "GROUP BY s.content_hash",
             [first, last, self.project_id],
         )
         sql, params = self._insert_items
         cursor.execute(
-            f"{sql} FROM {STAGE} s JOIN {KEPT} k ON k.file_row = s.file_row "
-            "WHERE s.file_row BETWEEN %s AND %s AND (s.external_id = '' OR ("
+            f"{sql} FROM {STAGE} s WHERE {batch} "
+            f"AND EXISTS (SELECT 1 FROM {KEPT} k WHERE k.file_row = s.file_row{fence}) "
+            "AND (s.external_id = '' OR ("
             f"NOT EXISTS (SELECT 1 FROM {items} i WHERE i.project_id = %s AND i.external_id <> '' "
-            "AND i.external_id = s.external_id) "
+            f"AND i.external_id = s.external_id{fence}) "
             f"AND s.external_id NOT IN (SELECT external_id FROM {STAGE} WHERE file_row BETWEEN %s AND %s "
             "GROUP BY external_id HAVING COUNT(*) > 1))) ORDER BY s.file_row",
             [*params, first, last, self.project_id, first, last],
@@ -227,34 +235,21 @@ def stage_create(cursor: CursorWrapper, *, project_id: int, source_id: int) -> S
 
 @contextmanager
 def _batch_statements(cursor: CursorWrapper) -> Iterator[None]:
-    """PostgreSQL settings for the per-batch statements, restored when the batches are done.
-
-    - Nested loops only: each statement joins one batch to the stage, the kept rows and the pool
-      (up to millions of rows, growing as the import runs, without fresh statistics), and the
-      right plan probes their indexes per batch row; a hash or merge join would read the big
-      side once per batch.
-    - The pool's foreign keys are checked at the end of each statement (``IMMEDIATE``) instead
-      of all at commit, so the checks run while the next batch is parsed."""
+    """The pool's foreign keys are checked at the end of each batch's statement (``IMMEDIATE``)
+    while the batches are written, instead of all at commit, so the checks run while the next
+    batch is parsed (PostgreSQL; Django makes every foreign key ``DEFERRABLE INITIALLY
+    DEFERRED``, which is restored after)."""
     cursor.execute(
         "SELECT conname FROM pg_constraint WHERE conrelid = %s::regclass AND contype = 'f' AND condeferrable",
         [Item._meta.db_table],
     )
-    keys = [_q(name) for (name,) in cursor.fetchall()]
-    cursor.execute("SELECT current_setting('enable_hashjoin'), current_setting('enable_mergejoin')")
-    hashjoin, mergejoin = cursor.fetchone()
-    cursor.execute(
-        "SELECT set_config('enable_hashjoin', 'off', true), set_config('enable_mergejoin', 'off', true)"
-    )
+    keys = ", ".join(_q(name) for (name,) in cursor.fetchall())
     if keys:
-        cursor.execute(f"SET CONSTRAINTS {', '.join(keys)} IMMEDIATE")
+        cursor.execute(f"SET CONSTRAINTS {keys} IMMEDIATE")
     yield
-    # Not on an error: the transaction rolls back, and with it these settings.
+    # Not on an error: the transaction (or savepoint) rolls back, and with it this setting.
     if keys:
-        cursor.execute(f"SET CONSTRAINTS {', '.join(keys)} DEFERRED")
-    cursor.execute(
-        "SELECT set_config('enable_hashjoin', %s, true), set_config('enable_mergejoin', %s, true)",
-        [hashjoin, mergejoin],
-    )
+        cursor.execute(f"SET CONSTRAINTS {keys} DEFERRED")
 
 
 def _insert_items_sql(*, project_id: int, source_id: int) -> tuple[str, list[Any]]:
