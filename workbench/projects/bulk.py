@@ -38,6 +38,7 @@ if TYPE_CHECKING:
 
 STAGE = "workbench_import_stage"
 KEPT = "workbench_import_kept"
+HELD = "workbench_import_held"  # kept rows not written to the pool, for an external id's error
 # Rows per write to the stage: the only rows the import holds in memory at a time.
 BATCH_ROWS = 5000
 JSON_COLUMNS = ("data", "metadata", "gold")
@@ -122,25 +123,32 @@ class Stage:
         items = _q(Item._meta.db_table)
         fence = " OFFSET 0" if self.postgres else ""
         batch = "s.file_row BETWEEN %s AND %s"
+        kept = f"EXISTS (SELECT 1 FROM {KEPT} k WHERE k.file_row = s.file_row{fence})"
+        usable_id = (
+            f"(s.external_id = '' OR (NOT EXISTS (SELECT 1 FROM {items} i WHERE i.project_id = %s "
+            f"AND i.external_id <> '' AND i.external_id = s.external_id{fence}) "
+            f"AND s.external_id NOT IN (SELECT external_id FROM {STAGE} WHERE file_row BETWEEN %s AND %s "
+            "GROUP BY external_id HAVING COUNT(*) > 1)))"
+        )
+        usable_params = [self.project_id, first, last]
+        # Content kept by an earlier batch is in the pool, or held back.
         cursor.execute(
-            f"INSERT INTO {KEPT} (file_row, content_hash) SELECT MIN(s.file_row), s.content_hash "
-            f"FROM {STAGE} s WHERE {batch} "
+            f"INSERT INTO {KEPT} (file_row) SELECT MIN(s.file_row) FROM {STAGE} s WHERE {batch} "
             f"AND NOT EXISTS (SELECT 1 FROM {items} i WHERE i.project_id = %s "
             f"AND i.content_hash = s.content_hash{fence}) "
-            f"AND NOT EXISTS (SELECT 1 FROM {KEPT} k WHERE k.content_hash = s.content_hash{fence}) "
+            f"AND NOT EXISTS (SELECT 1 FROM {HELD} h WHERE h.content_hash = s.content_hash{fence}) "
             "GROUP BY s.content_hash",
             [first, last, self.project_id],
         )
         sql, params = self._insert_items
         cursor.execute(
-            f"{sql} FROM {STAGE} s WHERE {batch} "
-            f"AND EXISTS (SELECT 1 FROM {KEPT} k WHERE k.file_row = s.file_row{fence}) "
-            "AND (s.external_id = '' OR ("
-            f"NOT EXISTS (SELECT 1 FROM {items} i WHERE i.project_id = %s AND i.external_id <> '' "
-            f"AND i.external_id = s.external_id{fence}) "
-            f"AND s.external_id NOT IN (SELECT external_id FROM {STAGE} WHERE file_row BETWEEN %s AND %s "
-            "GROUP BY external_id HAVING COUNT(*) > 1))) ORDER BY s.file_row",
-            [*params, first, last, self.project_id, first, last],
+            f"{sql} FROM {STAGE} s WHERE {batch} AND {kept} AND {usable_id} ORDER BY s.file_row",
+            [*params, first, last, *usable_params],
+        )
+        cursor.execute(
+            f"INSERT INTO {HELD} (content_hash) SELECT s.content_hash FROM {STAGE} s "
+            f"WHERE {batch} AND {kept} AND NOT {usable_id}",
+            [first, last, *usable_params],
         )
 
     def _count_written(self) -> int:
@@ -212,6 +220,7 @@ class Stage:
         return [(r[0], r[1], r[2]) for r in found], (found[0][3] if found else 0)
 
     def drop(self) -> None:
+        self.cursor.execute(f"DROP TABLE IF EXISTS {HELD}")
         self.cursor.execute(f"DROP TABLE IF EXISTS {KEPT}")
         self.cursor.execute(f"DROP TABLE IF EXISTS {STAGE}")
 
@@ -227,9 +236,10 @@ def stage_create(cursor: CursorWrapper, *, project_id: int, source_id: int) -> S
         f"CREATE TEMPORARY TABLE {STAGE} (file_row integer PRIMARY KEY, content_hash text NOT NULL, "
         f"external_id text NOT NULL, data {json} NOT NULL, metadata {json} NOT NULL, gold {json}, near text)"
     )
-    cursor.execute(
-        f"CREATE TEMPORARY TABLE {KEPT} (file_row integer PRIMARY KEY, content_hash text NOT NULL UNIQUE)"
-    )
+    # No index on the kept rows' content: one would take a random page per row from the few
+    # megabytes of buffers a session has for temporary tables (temp_buffers).
+    cursor.execute(f"CREATE TEMPORARY TABLE {KEPT} (file_row integer PRIMARY KEY)")
+    cursor.execute(f"CREATE TEMPORARY TABLE {HELD} (content_hash text PRIMARY KEY)")
     return stage
 
 
