@@ -154,6 +154,12 @@ def test_ids_repeated_or_taken_inside_one_batch_are_reported_not_a_database_erro
     with pytest.raises(ValidationFailed) as info:
         items_import(project=project, source="c.csv", content=clash)
     assert [(e["row"], e["field"]) for e in info.value.extra["errors"]] == [(2, "external_id")]
+    # Content held back in one batch for its id is still the first occurrence in a later batch.
+    filler = "".join(f"f{i},filler {i}\n" for i in range(2, 9))
+    later = f"external_id,text\nc2,same new text\n{filler}c3,same new text\n".encode()
+    with pytest.raises(ValidationFailed) as info:
+        items_import(project=project, source="d.csv", content=later)
+    assert [(e["row"], e["field"]) for e in info.value.extra["errors"]] == [(1, "external_id")]
     assert Item.objects.filter(project=project).count() == 3 == ItemImport.objects.get().created_count
 
 
