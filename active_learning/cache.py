@@ -131,6 +131,50 @@ def model_dir_name(model_id: str) -> str:
     return f"{slug}-{hashlib.sha256(model_id.encode('utf-8')).hexdigest()[:12]}"
 
 
+# Rows a dense run of one shard is read in, with a file read (see _read_rows).
+READ_BLOCK_ROWS = 65_536
+
+
+def _read_rows(shard: NDArray[Any], local: NDArray[np.int64], into: NDArray[Any]) -> None:
+    """Fill ``into`` (one row per entry of ``local``) with rows ``local`` (ascending) of a
+    memory-mapped shard. Dense runs are read with plain file reads, block by block: pages touched
+    through the mapping stay in the process's resident set, so reading a million rows through it
+    counted the whole 768 MB of shards on top of the copy in peak RSS (and page faults cost more
+    than the reads). Sparse rows go through the mapping, which touches only their pages."""
+    if not isinstance(shard, np.memmap) or shard.filename is None or not shard.flags.c_contiguous:
+        into[:] = shard[local]
+        return
+    width = int(np.prod(shard.shape[1:]))  # values per row
+    cuts = np.flatnonzero(np.diff(local // READ_BLOCK_ROWS)) + 1
+    for a, b in zip(np.r_[0, cuts].tolist(), np.r_[cuts, local.shape[0]].tolist(), strict=True):
+        first, span = int(local[a]), int(local[b - 1] - local[a]) + 1
+        if (b - a) * 4 >= span and _read_run(shard, first, span, width, local[a:b] - first, into[a:b]):
+            continue
+        into[a:b] = shard[local[a:b]]
+
+
+def _read_run(
+    shard: np.memmap[Any, Any], first: int, span: int, width: int, rows: NDArray[np.int64], into: NDArray[Any]
+) -> bool:
+    """Rows ``first + rows`` of the run ``[first, first + span)`` of a shard's file into ``into``;
+    False when the file cannot be read whole (another process compacted it away: the mapping
+    still holds it)."""
+    whole_run = span == rows.shape[0]
+    try:
+        with open(str(shard.filename), "rb") as f:
+            f.seek(int(shard.offset) + first * width * shard.dtype.itemsize)
+            if whole_run and into.dtype == shard.dtype and into.flags.c_contiguous:
+                return f.readinto(memoryview(into.data).cast("B")) == into.nbytes  # straight into place
+            block = np.fromfile(f, dtype=shard.dtype, count=span * width)
+    except OSError:
+        return False
+    if block.shape[0] != span * width:
+        return False
+    block = block.reshape(span, *shard.shape[1:])
+    into[:] = block if whole_run else block[rows]
+    return True
+
+
 class FileEmbeddingCache:
     """Append-only ``.npy`` shard store for one model under ``root``.
 
@@ -211,8 +255,12 @@ class FileEmbeddingCache:
         if keys.shape[0] == 0 or self._sorted_prefix.shape[0] == 0:
             return out
         q = _prefix(keys)
-        left = np.searchsorted(self._sorted_prefix, q, side="left")
-        right = np.searchsorted(self._sorted_prefix, q, side="right")
+        # Searched in sorted order (the index is walked once, not jumped about: a million random
+        # keys took 1.0 s unsorted, 0.3 s with the sort), the bounds put back in the keys' order.
+        order = np.argsort(q)
+        left, right = np.empty_like(order), np.empty_like(order)
+        left[order] = np.searchsorted(self._sorted_prefix, q[order], side="left")
+        right[order] = np.searchsorted(self._sorted_prefix, q[order], side="right")
         single = (right - left) == 1
         idx = np.nonzero(single)[0]
         hit = self._sorted_keys[left[idx]] == keys[idx]
@@ -252,8 +300,16 @@ class FileEmbeddingCache:
         bounds = np.searchsorted(ordered, self._offsets, side="left")
         for s in range(len(self._shards)):
             lo, hi = int(bounds[s]), int(bounds[s + 1])
-            if lo < hi:
-                out[order[lo:hi]] = self._shards[s][ordered[lo:hi] - self._offsets[s]]
+            if lo == hi:
+                continue
+            local, dest = ordered[lo:hi] - self._offsets[s], order[lo:hi]
+            if int(dest[-1]) - int(dest[0]) == hi - lo - 1 and bool(np.all(np.diff(dest) == 1)):
+                # These keys were asked for in storage order: their rows are filled in place.
+                _read_rows(self._shards[s], local, out[int(dest[0]) : int(dest[-1]) + 1])
+            else:
+                part = np.empty((hi - lo, self._dim), dtype=dtype)
+                _read_rows(self._shards[s], local, part)
+                out[dest] = part
         return out
 
     def put(self, keys: NDArray[np.bytes_], vectors: NDArray[Any]) -> None:

@@ -65,6 +65,10 @@ def embed_counted(
     if keys.shape[0] == 0:
         return np.empty((0, cache.dim if cache is not None else featurizer.dim), dtype=dtype), 0
     if cache is not None:
+        try:  # a warm pool (every text cached) is looked up once, not twice
+            return cache.get(keys, dtype=dtype), 0
+        except KeyError:
+            pass
         # Only what the cache lacks is deduplicated (a sort of n digests saved on a warm pool).
         absent = np.nonzero(~cache.contains(keys))[0]
         ukeys, first_absent = np.unique(keys[absent], return_index=True)

@@ -7,6 +7,8 @@ Setup (once per ``--items``; reused while the project exists with that many item
 * a PostgreSQL database (``--database``, created if missing, migrated) holding one toxicity
   project with ``--items`` items written by ``COPY`` (texts ``synthetic comment <i> ...``),
   ``--labels`` of them with one annotation each (bulk insert);
+* the tables analysed, every run (what autovacuum does after a large write; without statistics the
+  planner scans the whole project to push the batch);
 * the embedding cache (``var/bench/round_at_scale/embeddings``) filled with random unit float16
   vectors for every text, in shards of ``EMBEDDING_CHUNK_SIZE`` rows as the chunk jobs write them
   (no real encoding).
@@ -14,7 +16,9 @@ Setup (once per ``--items``; reused while the project exists with that many item
 Then, each in a fresh interpreter so that peak RSS is its own:
 
 * **library**: the texts hashed (``content_keys``), the cache opened, every row read
-  (float16), ``run_round`` with the same strategy, k and labeled items;
+  (float16), ``run_round`` with the same strategy, k and labeled items, gated as the service's
+  round is (``RoundOptions.fallback``: the kind's model-free strategy, so the readiness check
+  runs in both and both fall back alike);
 * **service**: ``round_start`` + ``round_run`` in process (the Celery task's body) on a
   FakeGateway whose calls are timed: database loads, embeddings from the cache, selection,
   queue publish; Label Studio's part (the gateway calls) is reported separately.
@@ -40,6 +44,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 VAR = ROOT / "var" / "bench" / "round_at_scale"
 PROJECT = "round at scale {items}"
+KIND = "toxicity_binary"
 DIM = 384
 
 
@@ -137,7 +142,7 @@ def setup(args: argparse.Namespace) -> None:
             project.delete()
         # Each run's in-memory Label Studio numbers its projects from 1: unlink the older ones.
         Project.objects.update(ls_project_id=None)
-        project = project_create(name=name, kind="toxicity_binary")
+        project = project_create(name=name, kind=KIND)
         record = ItemImport.objects.create(
             project=project,
             source_name="bench",
@@ -189,6 +194,9 @@ def setup(args: argparse.Namespace) -> None:
             batch_size=5000,
         )
         print(f"setup: {args.labels:,} annotations {time.perf_counter() - started:.1f} s", flush=True)
+    with db.cursor() as cursor:  # what autovacuum does after a large write (off on some servers)
+        cursor.execute("ANALYZE projects_item")
+        cursor.execute("ANALYZE annotations_annotation")
     fill_cache(args)
 
 
@@ -231,8 +239,10 @@ def run_library(args: argparse.Namespace) -> dict[str, Any]:
     from django.conf import settings
 
     import active_learning as al
+    from workbench.projects import kinds
     from workbench.rounds import embeddings
 
+    spec = kinds.spec_of(KIND)
     timings: dict[str, float] = {}
     t0 = time.perf_counter()
     keys = al.content_keys(text_of(i) for i in range(args.items))
@@ -247,11 +257,21 @@ def run_library(args: argparse.Namespace) -> dict[str, Any]:
     y = np.array([1 if n % 3 == 0 else 0 for n in range(labeled.shape[0])])
     t = time.perf_counter()
     result = al.run_round(
-        al.LabeledSet(pool[labeled], y), al.Pool(pool), args.strategy, args.k, np.random.default_rng(0)
+        al.LabeledSet(pool[labeled], y),
+        al.Pool(pool),
+        args.strategy,
+        args.k,
+        np.random.default_rng(0),
+        options=al.RoundOptions(task=spec.task, fallback=spec.model_free_strategy),
     )
     timings["run_round"] = time.perf_counter() - t
     timings["total"] = time.perf_counter() - t0
-    return {"timings": timings, "selected": int(result.positions.shape[0])}
+    return {
+        "timings": timings,
+        "selected": int(result.positions.shape[0]),
+        "strategy_used": result.strategy,
+        "round_timings": result.timings,
+    }
 
 
 def run_service(args: argparse.Namespace) -> dict[str, Any]:
@@ -287,6 +307,7 @@ def run_service(args: argparse.Namespace) -> dict[str, Any]:
         "timings": {"total": total, **{f"  {k}": v for k, v in round_.timings.items()}},
         "label_studio_s": gateway.seconds,
         "label_studio_calls": gateway.calls,
+        "strategy_used": round_.strategy_used,
         "pool_size": round_.pool_size,
         "training_size": round_.training_size,
         "embedded_in_round": round_.parameters.get("embedded"),

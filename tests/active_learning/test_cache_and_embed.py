@@ -181,3 +181,36 @@ def test_put_many_indexes_all_batches_once_and_skips_keys_repeated_across_them(t
     reread = FileEmbeddingCache(tmp_path, "m", 2, dtype=np.float32)
     np.testing.assert_array_equal(reread.get(keys)[:, 0], [1.0, 2.0, 3.0, 4.0])
     assert len(list(cache.directory.glob("*.keys.npy"))) == 3  # one shard per batch that added rows
+
+
+def test_rows_read_by_file_and_through_the_mapping_are_the_rows_stored(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Dense runs of a shard are read with file reads (all rows, or a quarter of the run), sparse
+    ones through the mapping; every way gives the stored rows, in the order asked, in any dtype."""
+    from active_learning import cache as cache_module
+
+    monkeypatch.setattr(cache_module, "READ_BLOCK_ROWS", 16)  # several blocks per shard
+    keys = content_keys([f"item {i}" for i in range(300)])
+    vec = np.random.default_rng(2).normal(size=(300, 5)).astype(np.float16)
+    cache = FileEmbeddingCache(tmp_path, "m", 5)
+    cache.put_many([(keys[:100], vec[:100]), (keys[100:], vec[100:])])
+    rng = np.random.default_rng(3)
+    for rows in (
+        np.arange(300),  # every row: read straight into place
+        np.r_[np.arange(0, 100, 2), np.arange(150, 300, 3)],  # dense runs with gaps
+        np.array([5, 77, 140, 299]),  # sparse: through the mapping
+        rng.permutation(300)[:123],  # any order
+    ):
+        np.testing.assert_array_equal(cache.get(keys[rows], dtype=np.float16), vec[rows])
+        np.testing.assert_array_equal(cache.get(keys[rows]), vec[rows].astype(np.float32))
+
+
+def test_a_shard_another_process_compacted_away_is_still_read_through_the_mapping(tmp_path: Path) -> None:
+    keys = content_keys([f"item {i}" for i in range(40)])
+    vec = np.random.default_rng(4).normal(size=(40, 3)).astype(np.float16)
+    cache = FileEmbeddingCache(tmp_path, "m", 3)
+    cache.put_many([(keys[:20], vec[:20]), (keys[20:], vec[20:])])
+    for path in cache.directory.glob("*.vec.npy"):
+        path.unlink()  # what compact() in another process does to the old shards
+    np.testing.assert_array_equal(cache.get(keys, dtype=np.float16), vec)

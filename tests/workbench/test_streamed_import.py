@@ -137,6 +137,32 @@ def test_an_external_id_repeated_in_another_batch_names_both_rows(fake_gateway, 
     assert Item.objects.count() == 0
 
 
+def test_ids_repeated_or_taken_inside_one_batch_are_reported_not_a_database_error(  # type: ignore[no-untyped-def]
+    fake_gateway, small_batches
+) -> None:
+    """Kept rows reach the pool batch by batch; rows whose id repeats in their own batch or is
+    taken in the pool are held back, so the checks report them instead of the unique index."""
+    project = factories.project()
+    items_import(project=project, source="a.csv", content=csv_pool(3))
+    content = b"external_id,text\nn1,one\nn1,another\nc2,not c2's text\nn4,four\n"
+    with pytest.raises(ValidationFailed) as info:
+        items_import(project=project, source="b.csv", content=content)
+    assert info.value.extra["errors"] == [
+        {"file": "b.csv", "row": 2, "field": "external_id", "message": "'n1' repeats row 1"}
+    ]
+    clash = b"external_id,text\nn1,one\nc2,not c2's text\nc1,comment number 1\n"
+    with pytest.raises(ValidationFailed) as info:
+        items_import(project=project, source="c.csv", content=clash)
+    assert [(e["row"], e["field"]) for e in info.value.extra["errors"]] == [(2, "external_id")]
+    # Content held back in one batch for its id is still the first occurrence in a later batch.
+    filler = "".join(f"f{i},filler {i}\n" for i in range(2, 9))
+    later = f"external_id,text\nc2,same new text\n{filler}c3,same new text\n".encode()
+    with pytest.raises(ValidationFailed) as info:
+        items_import(project=project, source="d.csv", content=later)
+    assert [(e["row"], e["field"]) for e in info.value.extra["errors"]] == [(1, "external_id")]
+    assert Item.objects.filter(project=project).count() == 3 == ItemImport.objects.get().created_count
+
+
 def test_the_service_writes_batches_while_the_file_is_still_being_read(fake_gateway, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     """Rows are not materialised: each batch reaches the database when only a bounded number of
     lines past it have been read (the stream's 64 KiB read-ahead), never the whole file."""

@@ -72,7 +72,9 @@ class Item(models.Model):
     """One thing to label, in the workbench's pool. Label Studio holds a task for it only once
     it has been pushed (``ls_task_id``)."""
 
-    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="items")
+    # No index of its own: every composite index below starts with project_id and serves its
+    # lookups, and each index is one more to maintain per imported row.
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="items", db_index=False)
     source = models.ForeignKey(ItemImport, on_delete=models.PROTECT, related_name="items")
     external_id = models.CharField(max_length=255, blank=True)
     content_hash = models.CharField(max_length=64)

@@ -50,16 +50,25 @@ def embed_texts_counted(
 ) -> tuple[NDArray[Any], str, int]:
     """``(n, len(spec.embed_fields), d)`` embeddings of the items' texts (cached) as ``dtype``,
     the featurizer's model id, and how many texts had to be encoded (not in the cache yet)."""
+    return embed_columns_counted(spec, _columns(spec, items), dtype=dtype)
+
+
+def embed_columns_counted(
+    spec: kinds.KindSpec, columns: Sequence[Sequence[str]], *, dtype: DTypeLike = np.float32
+) -> tuple[NDArray[Any], str, int]:
+    """:func:`embed_texts_counted` for texts given as columns, one per field of
+    ``spec.embed_fields`` (``columns[f][i]``: item i's text of field f), as a round reads them."""
     feat = featurizer()
     cache = cache_of(feat)
-    texts = [t for data in items for t in spec.texts(data)]
-    if not texts:
+    n = len(columns[0]) if columns else 0
+    if n == 0:
         return np.empty((0, len(spec.embed_fields), feat.dim), dtype=dtype), feat.model_id, 0
+    # Item by item, field by field: the one text column as it is, several interleaved.
+    texts = columns[0] if len(columns) == 1 else [t for item in zip(*columns, strict=True) for t in item]
     vectors, computed = al.embed_counted(
         texts, feat, cache=cache, chunk_size=WRITE_EVERY, progress=False, dtype=dtype
     )
-    shaped = vectors.reshape(len(items), len(spec.embed_fields), -1)
-    return shaped, feat.model_id, computed
+    return vectors.reshape(n, len(spec.embed_fields), -1), feat.model_id, computed
 
 
 def embed_texts(spec: kinds.KindSpec, items: Sequence[dict[str, Any]]) -> tuple[NDArray[np.float32], str]:
@@ -83,6 +92,18 @@ def features_counted(
     """:func:`features` as ``dtype`` (a round takes float16, the cache's precision: half the
     memory of a large pool), embedding only the texts the cache lacks, and how many that were
     (a round records it: 0 once the background jobs have caught up with the imports)."""
+    return features_of_columns(kind, _columns(kinds.spec_of(kind), items), dtype=dtype)
+
+
+def features_of_columns(
+    kind: kinds.Kind | str, columns: Sequence[Sequence[str]], *, dtype: DTypeLike = np.float32
+) -> tuple[NDArray[Any], str, int]:
+    """:func:`features_counted` for texts given as columns (:func:`embed_columns_counted`)."""
     spec = kinds.spec_of(kind)
-    vectors, model_id, computed = embed_texts_counted(spec, items, dtype=dtype)
+    vectors, model_id, computed = embed_columns_counted(spec, columns, dtype=dtype)
     return (vectors if spec.pair else vectors[:, 0, :]), model_id, computed
+
+
+def _columns(spec: kinds.KindSpec, items: Sequence[dict[str, Any]]) -> list[list[str]]:
+    """The items' texts as columns, one per field of ``spec.embed_fields``."""
+    return [[data[name] for data in items] for name in spec.embed_fields]

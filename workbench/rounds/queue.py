@@ -17,6 +17,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import cast
 
+import numpy as np
+from numpy.typing import NDArray
+
 from workbench.errors import UpstreamUnavailable, upstream_error
 from workbench.labelstudio import connection
 from workbench.labelstudio.types import LabelStudioError, Prediction
@@ -36,7 +39,7 @@ class Published:
 def queue_publish(
     *,
     project: Project,
-    ordered_item_ids: Sequence[int],
+    ordered_item_ids: Sequence[int] | NDArray[np.int64],
     push_count: int,
     model_version: str,
     follow_up_tasks: Mapping[int, int] | None = None,
@@ -48,7 +51,8 @@ def queue_publish(
     campaigns' follow-ups still waiting for an answer keep their place ahead of the order.
     ``follow_up_tasks`` ({item id: task id}): items served through a follow-up task instead of
     their own (full) one (workbench/rounds/follow_ups.py)."""
-    head = ordered_item_ids[:push_count]
+    ordered = np.asarray(ordered_item_ids, dtype=np.int64)
+    head = ordered[:push_count].tolist()
     missing = list(Item.objects.filter(id__in=head, ls_task_id__isnull=True).values_list("id", flat=True))
     pushed = items_push(project=project, item_ids=missing) if missing else 0
     # Label Studio holds the queue only (about 100k tasks at most), so this map stays small.
@@ -57,12 +61,13 @@ def queue_publish(
     )
     task_of.update(follow_up_tasks or {})
     # Label Studio silently drops a prediction whose score is outside [0, 1], so the rank is
-    # scaled into [HEAD, 1): still distinct and in order (float64) for millions of items.
-    n = len(ordered_item_ids)
+    # scaled into [HEAD, 1): still distinct and in order (float64) for millions of items. Only
+    # the ranks of items it holds are visited (a few thousand of a million-item order).
+    n = len(ordered)
+    held = np.flatnonzero(np.isin(ordered, np.fromiter(task_of, dtype=np.int64, count=len(task_of))))
     predictions = [
         Prediction(task_id=cast(int, task_of[item_id]), score=HEAD + (1 - HEAD) * rank / n)
-        for rank, item_id in enumerate(ordered_item_ids)
-        if item_id in task_of
+        for rank, item_id in zip(held.tolist(), ordered[held].tolist(), strict=True)
     ]
     if not predictions:
         raise UpstreamUnavailable(

@@ -16,6 +16,7 @@ from django.contrib.auth.models import User
 from django.db import IntegrityError, transaction
 from django.db.models import Max, Q
 from django.utils import timezone
+from numpy.typing import NDArray
 
 import active_learning as al
 from active_learning.strategies import cold_start_names
@@ -30,7 +31,7 @@ from workbench.rounds.follow_ups import follow_ups_open
 from workbench.rounds.models import Round, RoundConfig, RoundSelection
 from workbench.rounds.queue import queue_publish
 from workbench.rounds.round_model import round_model_save
-from workbench.rounds.snapshot import Snapshot, direction_matrix, snapshot_take, votes_matrix
+from workbench.rounds.snapshot import Snapshot, snapshot_take, votes_matrix
 
 log = logging.getLogger(__name__)
 
@@ -278,17 +279,16 @@ def _execute(round_: Round) -> None:
         follow_up_cap=_follow_up_cap(round_),
     )
     timings["load"] = time.perf_counter() - started
-    if not snap.pool:
+    if not len(snap.pool):
         raise ValidationFailed(
             "Every item outside the validation slice has all its annotations; nothing to queue."
         )
 
     t = time.perf_counter()
-    needed = sorted(set(snap.train) | set(snap.validation) | set(snap.pool))
-    X, model_id, embedded = embeddings.features_counted(
-        project.kind, [snap.data[p] for p in needed], dtype=np.float16
+    needed, row = _feature_rows(snap)
+    X, model_id, embedded = embeddings.features_of_columns(
+        project.kind, [[column[p] for p in needed] for column in snap.texts], dtype=np.float16
     )
-    row = {p: i for i, p in enumerate(needed)}
     timings["embed"] = time.perf_counter() - t
 
     result = _run_library(round_, snap, X, row)
@@ -296,13 +296,13 @@ def _execute(round_: Round) -> None:
 
     order = _queue_order(result.positions, result.scores)
     batch = order[: int(params["batch_size"])]
-    pool_item_ids = [snap.item_ids[p] for p in snap.pool]
+    pool_item_ids = np.asarray(snap.item_ids, dtype=np.int64)[snap.pool]
     push_count = len(batch) + int(params["buffer_size"])
     t = time.perf_counter()
     follow_ups = _follow_ups(round_, snap, order[:push_count])
     published = queue_publish(
         project=project,
-        ordered_item_ids=[pool_item_ids[i] for i in order],
+        ordered_item_ids=pool_item_ids[order],
         push_count=push_count,
         model_version=round_.model_version,
         follow_up_tasks=follow_ups,
@@ -318,13 +318,13 @@ def _execute(round_: Round) -> None:
         RoundSelection.objects.bulk_create(
             RoundSelection(
                 round=round_,
-                item_id=pool_item_ids[i],
+                item_id=int(pool_item_ids[i]),
                 rank=rank,
                 priority=_finite(result.scores[i]),
                 audit=i in audit,
                 predicted=None if predicted is None else _finite(predicted[i]),
             )
-            for rank, i in enumerate(batch)
+            for rank, i in enumerate(batch.tolist())
         )
         Round.objects.filter(id=round_.id).update(
             status=Round.Status.DONE,
@@ -374,24 +374,37 @@ def _json_value(value: Any) -> Any:
     return _finite(value) if isinstance(value, float) else value
 
 
+def _feature_rows(snap: Snapshot) -> tuple[list[int], dict[int, int]]:
+    """The positions whose features a round reads, in the order of its feature rows: the pool
+    first, in pool order (the library then takes ``X[:n_pool]``, a view: a copy of a million
+    rows would cost a second and 768 MB), then the training and validation items outside the
+    pool; and the row of each training and validation item."""
+    labeled = np.union1d(np.asarray(snap.train, dtype=np.intp), np.asarray(snap.validation, dtype=np.intp))
+    pooled = np.isin(labeled, snap.pool)
+    outside = labeled[~pooled]
+    rows = np.empty(labeled.shape[0], dtype=np.intp)
+    rows[pooled] = np.searchsorted(snap.pool, labeled[pooled])
+    rows[~pooled] = len(snap.pool) + np.arange(outside.shape[0])
+    row = dict(zip(labeled.tolist(), rows.tolist(), strict=True))
+    return np.concatenate([snap.pool, outside]).tolist(), row
+
+
 def _run_library(round_: Round, snap: Snapshot, X: Any, row: dict[int, int]) -> al.RoundResult:
+    """The library's round on features ``X`` laid out by :func:`_feature_rows`."""
     params = round_.parameters
     spec = kinds.spec_of(snap.kind)
     task = spec.task
-    pool_rows = [row[p] for p in snap.pool]
     strategy = al.get_strategy(round_.strategy)
     has_val = bool(snap.validation) and bool(snap.train)
     try:
         return al.run_round(
             al.LabeledSet(X[[row[p] for p in snap.train]], snap.targets(snap.train_targets)),
             al.Pool(
-                X[pool_rows],
-                texts=[" ".join(spec.texts(snap.data[p])) for p in snap.pool]
-                if "texts" in strategy.requires
-                else None,
+                X[: len(snap.pool)],
+                texts=snap.joined_texts(snap.pool.tolist()) if "texts" in strategy.requires else None,
                 annotations=votes_matrix(snap) if "annotations" in strategy.requires else None,
                 max_annotations=_follow_up_cap(round_) or round_.project.annotators_per_item,
-                vote_counts=direction_matrix(snap),
+                vote_counts=snap.pool_directions,
                 gold=snap.pool_gold,
                 min_annotations=round_.project.annotators_per_item,
             ),
@@ -430,13 +443,13 @@ def _follow_up_cap(round_: Round) -> int | None:
     return max(cap, round_.project.annotators_per_item)
 
 
-def _follow_ups(round_: Round, snap: Snapshot, head: list[int]) -> dict[int, int]:
+def _follow_ups(round_: Round, snap: Snapshot, head: NDArray[np.intp]) -> dict[int, int]:
     """Follow-up tasks for the items at the head of the queue whose own task is full
     (workbench/rounds/follow_ups.py): {item id: task id}. An item with its answers but no task
     of its own (answered outside Label Studio's queue) is pushed like any other instead."""
     full = [
         snap.item_ids[snap.pool[i]]
-        for i in head
+        for i in head.tolist()
         if snap.pool_answered[i] >= round_.project.annotators_per_item
     ]
     if full:
@@ -447,15 +460,15 @@ def _follow_ups(round_: Round, snap: Snapshot, head: list[int]) -> dict[int, int
     return follow_ups_open(project=round_.project, round_=round_, item_ids=full)
 
 
-def _queue_order(positions: np.ndarray, scores: np.ndarray) -> list[int]:
+def _queue_order(positions: np.ndarray, scores: np.ndarray) -> NDArray[np.intp]:
     """Pool rows in serving order: the selected batch as selected, then every other eligible row
     by priority (ties by item order). Rows scored -inf (ineligible) are left out."""
-    chosen = [int(p) for p in positions]
+    chosen = np.asarray(positions, dtype=np.intp)
     taken = np.zeros(scores.shape[0], dtype=bool)
     taken[chosen] = True
     rest = np.nonzero(~taken & np.isfinite(scores))[0]
     rest = rest[np.argsort(-scores[rest], kind="stable")]
-    return chosen + [int(p) for p in rest]
+    return np.concatenate([chosen, rest.astype(np.intp)])
 
 
 def _metrics(
