@@ -14,13 +14,14 @@ from tests.guidelines.test_services import annotator, build, label
 from workbench.accounts.models import Role
 from workbench.annotations.services import annotations_reconcile
 from workbench.audits.models import ItemIdentity
+from workbench.audits.services.identity import identity_counts_refresh
 from workbench.errors import ValidationFailed
 from workbench.guidelines.campaigns import campaign_open, campaign_progress
 from workbench.guidelines.models import GuidelineVersion, RelabelCampaign, RelabelTask
 from workbench.guidelines.selection import Selection
 from workbench.guidelines.services import guideline_publish
 from workbench.labelstudio.types import Prediction
-from workbench.projects.models import Item, Project
+from workbench.projects.models import Item, ItemImport, Project
 from workbench.projects.services import items_import_records, items_push
 from workbench.releases import services as releases
 from workbench.rounds.models import Round
@@ -69,6 +70,8 @@ def project(fake_gateway: FakeGateway) -> Project:
         ItemIdentity.objects.create(
             item_id=ids[n], project=project, groups=groups, source="lexicon", rule="test"
         )
+    for record in ItemImport.objects.filter(project=project):  # what the assign service does after writing
+        identity_counts_refresh(item_import=record)
     return project
 
 

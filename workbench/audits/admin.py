@@ -1,6 +1,14 @@
 from django.contrib import admin
+from django.http import HttpRequest
 
-from workbench.audits.models import AuditSettings, DriftCheck, FairnessAudit, ItemIdentity, LabelAudit
+from workbench.audits.models import (
+    AuditSettings,
+    DriftCheck,
+    FairnessAudit,
+    ImportIdentityCounts,
+    ItemIdentity,
+    LabelAudit,
+)
 
 
 @admin.register(AuditSettings)
@@ -13,6 +21,22 @@ class ItemIdentityAdmin(admin.ModelAdmin):
     list_display = ("item_id", "project", "groups", "source", "rule")
     list_filter = ("source",)
     raw_id_fields = ("item",)
+
+    # Written only by the assign service, which keeps the per-import counts with them.
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: ItemIdentity | None = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: ItemIdentity | None = None) -> bool:
+        return False
+
+
+@admin.register(ImportIdentityCounts)
+class ImportIdentityCountsAdmin(admin.ModelAdmin):
+    list_display = ("item_import", "project", "assigned", "with_any_group", "computed_at")
+    readonly_fields = ("item_import", "project", "assigned", "with_any_group", "rules", "counts")
 
 
 @admin.register(FairnessAudit)

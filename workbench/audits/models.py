@@ -58,6 +58,22 @@ class ItemIdentity(models.Model):
         indexes = [models.Index(fields=["project", "rule"])]
 
 
+class ImportIdentityCounts(models.Model):
+    """One import's identity figures, recounted from its items' ``ItemIdentity`` rows whenever
+    they are written (``services.identity.identity_counts_refresh``, which every writer calls),
+    so the pages and the API read them without a pass over the pool. No row: nothing assigned."""
+
+    item_import = models.OneToOneField(
+        ItemImport, on_delete=models.CASCADE, primary_key=True, related_name="+"
+    )
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="+")
+    assigned = models.PositiveIntegerField(default=0)  # items with a stored record
+    with_any_group = models.PositiveIntegerField(default=0)
+    rules = models.JSONField(default=list)  # the rules that assigned them, sorted
+    counts = models.JSONField(default=dict)  # {group: items mentioning it}
+    computed_at = models.DateTimeField(auto_now=True)
+
+
 class FairnessAudit(models.Model):
     """A round's model on its validation slice (gold items), per identity group; one per round."""
 

@@ -8,7 +8,14 @@ from collections.abc import Sequence
 
 from django.db.models import QuerySet
 
-from workbench.audits.models import AuditSettings, DriftCheck, FairnessAudit, ItemIdentity, LabelAudit
+from workbench.audits.models import (
+    AuditSettings,
+    DriftCheck,
+    FairnessAudit,
+    ImportIdentityCounts,
+    ItemIdentity,
+    LabelAudit,
+)
 from workbench.projects.models import ItemImport, Project
 from workbench.rounds.models import Round
 
@@ -31,13 +38,14 @@ def _sorted(counts: Counter[str]) -> dict[str, int]:
 
 
 def group_counts(*, project: Project, item_import: ItemImport | None = None) -> dict[str, int]:
-    """Items mentioning each group (of the project, or of one import), most mentioned first."""
-    rows = ItemIdentity.objects.filter(project=project)
+    """Items mentioning each group (of the project, or of one import), most mentioned first; read
+    from the per-import counts kept when the groups are written (O(imports x groups))."""
+    rows = ImportIdentityCounts.objects.filter(project=project)
     if item_import is not None:
-        rows = rows.filter(item__source=item_import)
+        rows = rows.filter(item_import=item_import)
     counts: Counter[str] = Counter()
-    for groups in rows.values_list("groups", flat=True).iterator(chunk_size=5000):
-        counts.update(groups)
+    for row_counts in rows.values_list("counts", flat=True):
+        counts.update(row_counts)
     return _sorted(counts)
 
 
@@ -45,31 +53,27 @@ def import_group_counts(*, import_id: int) -> dict[str, int] | None:
     """Items of one import mentioning each group, most mentioned first; None while its groups are
     not assigned yet (a worker runs the after-import audit once the import has committed)."""
     record = ItemImport.objects.filter(id=import_id).select_related("project").first()
-    if record is None or (
-        record.created_count and not ItemIdentity.objects.filter(item__source=record).exists()
-    ):
+    if record is None:
         return None
-    return group_counts(project=record.project, item_import=record)
+    row = ImportIdentityCounts.objects.filter(item_import=record).first()
+    if record.created_count and (row is None or not row.assigned):
+        return None
+    return _sorted(Counter(row.counts if row is not None else {}))
 
 
 def identity_summary(*, project: Project) -> dict[str, object]:
     """How many items have groups assigned, by which rule, and the counts (project and per
-    import), in one pass over the stored groups."""
+    import), from the per-import counts kept when the groups are written."""
+    per_import = {row.item_import_id: row for row in ImportIdentityCounts.objects.filter(project=project)}
     total: Counter[str] = Counter()
-    per_import: dict[int, Counter[str]] = {}
-    assigned = with_any = 0
     rules: set[str] = set()
-    rows = ItemIdentity.objects.filter(project=project).values_list("item__source_id", "groups", "rule")
-    for source_id, groups, rule in rows.iterator(chunk_size=5000):
-        assigned += 1
-        with_any += bool(groups)
-        rules.add(rule)
-        total.update(groups)
-        per_import.setdefault(source_id, Counter()).update(groups)
+    for row in per_import.values():
+        total.update(row.counts)
+        rules.update(row.rules)
     return {
         "items": project.item_count,
-        "assigned": assigned,
-        "with_any_group": with_any,
+        "assigned": sum(row.assigned for row in per_import.values()),
+        "with_any_group": sum(row.with_any_group for row in per_import.values()),
         "rules": sorted(rules),
         "counts": _sorted(total),
         "imports": [
@@ -77,7 +81,7 @@ def identity_summary(*, project: Project) -> dict[str, object]:
                 "import_id": record.id,
                 "source_name": record.source_name,
                 "created": record.created_count,
-                "counts": _sorted(per_import.get(record.id, Counter())),
+                "counts": _sorted(Counter(per_import[record.id].counts if record.id in per_import else {})),
             }
             for record in ItemImport.objects.filter(project=project).order_by("id")
         ],

@@ -6,11 +6,11 @@ import math
 from collections.abc import Iterator
 from typing import Any
 
-from django.db import transaction
+from django.db import connection, models, transaction
 
 import audits
 from workbench.audits import selectors
-from workbench.audits.models import AuditSettings, ItemIdentity
+from workbench.audits.models import AuditSettings, ImportIdentityCounts, ItemIdentity
 from workbench.errors import ValidationFailed
 from workbench.projects import kinds
 from workbench.projects.models import Item, ItemImport, Project
@@ -113,29 +113,35 @@ def identity_assign(*, project: Project, item_import: ItemImport | None = None) 
     rule = rule_of(config)
     source = ItemIdentity.Source.COLUMNS if config.identity_columns else ItemIdentity.Source.LEXICON
     counts: dict[str, int] = {}
-    for chunk in _chunks(project, item_import):
-        assignment = _assign(config, lexicon, chunk)
-        rows = [
-            ItemIdentity(
-                item=item,
-                project=project,
-                groups=sorted(groups),
-                terms=list(terms),
-                source=source,
-                rule=rule,
-            )
-            for item, groups, terms in zip(chunk, assignment.groups, assignment.terms, strict=True)
-        ]
-        with transaction.atomic():
-            ItemIdentity.objects.bulk_create(
-                rows,
-                update_conflicts=True,
-                unique_fields=["item"],
-                update_fields=["groups", "terms", "source", "rule", "computed_at"],
-            )
-        for group, n in assignment.counts().items():
-            if n:
-                counts[group] = counts.get(group, 0) + n
+    try:
+        for chunk in _chunks(project, item_import):
+            assignment = _assign(config, lexicon, chunk)
+            rows = [
+                ItemIdentity(
+                    item=item,
+                    project=project,
+                    groups=sorted(groups),
+                    terms=list(terms),
+                    source=source,
+                    rule=rule,
+                )
+                for item, groups, terms in zip(chunk, assignment.groups, assignment.terms, strict=True)
+            ]
+            with transaction.atomic():
+                ItemIdentity.objects.bulk_create(
+                    rows,
+                    update_conflicts=True,
+                    unique_fields=["item"],
+                    update_fields=["groups", "terms", "source", "rule", "computed_at"],
+                )
+            for group, n in assignment.counts().items():
+                if n:
+                    counts[group] = counts.get(group, 0) + n
+    finally:  # also after a failed chunk: the chunks before it are stored
+        for record in (
+            [item_import] if item_import is not None else ItemImport.objects.filter(project=project)
+        ):
+            identity_counts_refresh(item_import=record)
     return dict(sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])))
 
 
@@ -145,3 +151,60 @@ def identity_ensure(*, project: Project, item_ids: list[int]) -> None:
     current = ItemIdentity.objects.filter(project=project, item_id__in=item_ids, rule=rule_of(config)).count()
     if current < len(set(item_ids)):
         identity_assign(project=project)
+
+
+def identity_counts_refresh(*, item_import: ItemImport) -> ImportIdentityCounts | None:
+    """Recount the import's stored identity groups into its ``ImportIdentityCounts`` row (what
+    the summary and the import report read). Every writer of ``ItemIdentity`` rows calls this
+    after writing them; it costs one pass over the import's rows, in SQL (a worker's job)."""
+    row: ImportIdentityCounts | None = recount(
+        ItemIdentity, ImportIdentityCounts, import_id=item_import.id, project_id=item_import.project_id
+    )
+    return row
+
+
+_ELEMENTS = {  # the text elements of a JSON list column, per database vendor
+    "postgresql": "CROSS JOIN LATERAL jsonb_array_elements_text(ii.groups) AS g(value)",
+    "sqlite": "CROSS JOIN json_each(ii.groups) AS g",
+}
+_LENGTH = {"postgresql": "jsonb_array_length", "sqlite": "json_array_length"}
+
+
+def recount(
+    identity_model: type[models.Model], counts_model: type[models.Model], *, import_id: int, project_id: int
+) -> Any:
+    """:func:`identity_counts_refresh` on the given models (the migration that adds the counts
+    passes its historical ones). No stored records: the row is deleted (None)."""
+    if connection.vendor not in _ELEMENTS:
+        raise NotImplementedError(f"identity counts need PostgreSQL or SQLite, not {connection.vendor}.")
+    identities = identity_model._meta.db_table
+    items = identity_model._meta.get_field("item").related_model._meta.db_table  # type: ignore[union-attr]
+    rows = f"FROM {identities} ii JOIN {items} i ON i.id = ii.item_id"
+    where = "WHERE i.source_id = %s AND ii.project_id = %s"
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT ii.rule, COUNT(*), "
+            f"SUM(CASE WHEN {_LENGTH[connection.vendor]}(ii.groups) > 0 THEN 1 ELSE 0 END) "
+            f"{rows} {where} GROUP BY ii.rule",
+            [import_id, project_id],
+        )
+        by_rule = cursor.fetchall()
+        if not by_rule:
+            counts_model._default_manager.filter(item_import_id=import_id).delete()
+            return None
+        cursor.execute(
+            f"SELECT g.value, COUNT(*) {rows} {_ELEMENTS[connection.vendor]} {where} GROUP BY g.value",
+            [import_id, project_id],
+        )
+        counts = dict(sorted(cursor.fetchall(), key=lambda kv: (-kv[1], kv[0])))
+        row, _ = counts_model._default_manager.update_or_create(
+            item_import_id=import_id,
+            defaults={
+                "project_id": project_id,
+                "assigned": sum(n for _, n, _ in by_rule),
+                "with_any_group": sum(int(k) for _, _, k in by_rule),
+                "rules": sorted(rule for rule, _, _ in by_rule),
+                "counts": counts,
+            },
+        )
+    return row
