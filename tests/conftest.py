@@ -9,6 +9,17 @@ from workbench.labelstudio import connection
 pytest_plugins = ["tests.labelstudio_plugin"]
 
 
+@pytest.fixture(autouse=True)
+def _empty_cache() -> Iterator[None]:
+    """Every test starts with an empty Django cache. The database rolls back after each test but
+    the in-process cache does not, and a key made of row ids and counts (the guideline
+    statistics') can then match a later test's rows: SQLite hands out the same ids again."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+
+
 @pytest.fixture
 def fake_gateway(monkeypatch: pytest.MonkeyPatch) -> Iterator[object]:
     """The in-memory Label Studio, for fast service and API tests."""
