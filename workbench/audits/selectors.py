@@ -109,6 +109,3 @@ def drift_of_last_import(*, project: Project) -> DriftCheck | None:
     last = ItemImport.objects.filter(project=project).order_by("-id").first()
     return None if last is None else DriftCheck.objects.filter(item_import=last).first()
 
-
-def drift_get(*, project: Project, check_id: int) -> DriftCheck | None:
-    return DriftCheck.objects.filter(project=project, id=check_id).first()
