@@ -108,4 +108,3 @@ def drift_of_last_import(*, project: Project) -> DriftCheck | None:
     """The check run after the project's newest import (None until it has run)."""
     last = ItemImport.objects.filter(project=project).order_by("-id").first()
     return None if last is None else DriftCheck.objects.filter(item_import=last).first()
-
