@@ -25,8 +25,9 @@ Formats (one file per split, ``<format>/<split>.<ext>``):
 
 from __future__ import annotations
 
+import hashlib
 from pathlib import Path
-from typing import IO, Any, Final, Protocol
+from typing import IO, Any, Final, Protocol, cast
 
 import orjson
 import pyarrow.csv as pa_csv
@@ -64,6 +65,8 @@ class RowWriter(Protocol):
 
     def close(self) -> None: ...
 
+    def sha256(self) -> str: ...
+
 
 def relative_path(fmt: str, split: str) -> str:
     return f"{fmt}/{split}.{EXTENSIONS[fmt]}"
@@ -85,14 +88,44 @@ def open_writer(fmt: str, path: Path, space: LabelSpace, chunk_rows: int, empty:
     raise ValueError(f"unknown format {fmt!r}")
 
 
-def _open_binary(path: Path) -> IO[bytes]:
-    return path.open("wb", buffering=_BUFFER_BYTES)
+class HashedFile:
+    """A binary file that hashes what is written to it, so the manifest's sha256 of a file
+    needs no second read. Arrow's writers take it as their sink (they call ``write``,
+    ``tell``, ``flush`` and read ``closed``); ``hashlib`` releases the GIL on large writes."""
+
+    def __init__(self, path: Path) -> None:
+        self._file = path.open("wb", buffering=_BUFFER_BYTES)
+        self._digest = hashlib.sha256()
+        self._position = 0
+
+    def write(self, data: bytes) -> int:
+        self._digest.update(data)
+        written = self._file.write(data)
+        self._position += written
+        return written
+
+    def tell(self) -> int:
+        return self._position
+
+    def flush(self) -> None:
+        self._file.flush()
+
+    @property
+    def closed(self) -> bool:
+        return self._file.closed
+
+    def close(self) -> None:
+        self._file.close()
+
+    def sha256(self) -> str:
+        """Hex sha256 of everything written so far (the whole file once closed)."""
+        return self._digest.hexdigest()
 
 
 class JsonlWriter:
     def __init__(self, path: Path) -> None:
         self.rows = 0
-        self._file = _open_binary(path)
+        self._file = HashedFile(path)
 
     def write(self, chunk: Chunk) -> None:
         self._file.write(chunk.jsonl)
@@ -100,6 +133,9 @@ class JsonlWriter:
 
     def close(self) -> None:
         self._file.close()
+
+    def sha256(self) -> str:
+        return self._file.sha256()
 
 
 class TrlWriter:
@@ -112,7 +148,7 @@ class TrlWriter:
         self.ties = 0
         self.margin = margin
         self._conversational = conversational
-        self._file = _open_binary(path)
+        self._file = HashedFile(path)
 
     def write(self, chunk: Chunk) -> None:
         lines = []
@@ -136,6 +172,9 @@ class TrlWriter:
     def close(self) -> None:
         self._file.close()
 
+    def sha256(self) -> str:
+        return self._file.sha256()
+
 
 def csv_header(space: LabelSpace) -> list[str]:
     classes = space.classes
@@ -158,22 +197,31 @@ class CsvWriter:
         options = pa_csv.WriteOptions(  # type: ignore[call-arg]
             quoting_style="needed", quoting_header="none", eol="\r\n"
         )
-        self._writer = pa_csv.CSVWriter(str(path), empty.csv_batch.schema, write_options=options)
+        self._file = HashedFile(path)
+        sink = cast("IO[bytes]", self._file)  # file-like is all Arrow needs
+        self._writer = pa_csv.CSVWriter(sink, empty.csv_batch.schema, write_options=options)
 
     def write(self, chunk: Chunk) -> None:
         self._writer.write_batch(chunk.csv_batch)
         self.rows += len(chunk.rows)
 
     def close(self) -> None:
-        self._writer.close()
+        try:
+            self._writer.close()
+        finally:
+            self._file.close()
+
+    def sha256(self) -> str:
+        return self._file.sha256()
 
 
 class ParquetRowWriter:
     def __init__(self, path: Path, space: LabelSpace, chunk_rows: int) -> None:
         self.rows = 0
         self._chunk_rows = chunk_rows
+        self._file = HashedFile(path)
         self._writer = pq.ParquetWriter(
-            str(path),
+            cast("IO[bytes]", self._file),  # file-like is all Arrow needs
             arrow_schema(space),
             compression=PARQUET_COMPRESSION,
             write_statistics=True,
@@ -185,4 +233,10 @@ class ParquetRowWriter:
         self.rows += len(chunk.rows)
 
     def close(self) -> None:
-        self._writer.close()
+        try:
+            self._writer.close()
+        finally:
+            self._file.close()
+
+    def sha256(self) -> str:
+        return self._file.sha256()
