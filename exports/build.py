@@ -261,8 +261,7 @@ def _stream(
         chunk = Chunk(buffers[split], space, schema)
         buffers[split] = []
         stats.add_chunk(split, chunk.rows)
-        # Convert the Python objects here (that holds the GIL); the Arrow kernels, compression,
-        # hashing and writes go to the background thread (see Chunk.prepare).
+        # Encode here (see Chunk.prepare); compression, hashing and writes go to the background.
         chunk.prepare(fmts)
         chunk_writers = [writers[(fmt, split)] for fmt in fmts]
 
@@ -320,12 +319,11 @@ def _read_all(
 class _WriteBehind:
     """Runs chunk writes on one background thread, one chunk behind the reader.
 
-    Arrow's kernels (the CSV view), its Parquet and CSV writers, hashing and plain file writes
-    release the GIL, so on a second core they overlap with validating the next records. At
-    most one chunk is in flight (``submit`` waits for the previous one), so memory stays
-    bounded, and a single worker keeps every file's writes in submission order, so the bytes
-    don't depend on timing. A failed write re-raises in the caller at the next ``submit`` or
-    at ``close``.
+    Arrow's Parquet and CSV writers, hashing and plain file writes release the GIL, so on a
+    second core they overlap with validating the next records. At most one chunk is in flight
+    (``submit`` waits for the previous one), so memory stays bounded, and a single worker keeps
+    every file's writes in submission order, so the bytes don't depend on timing. A failed
+    write re-raises in the caller at the next ``submit`` or at ``close``.
     """
 
     def __init__(self) -> None:
@@ -349,7 +347,7 @@ class _WriteBehind:
 
 
 def _entry(root: Path, rel: str, fmt: str, split: str | None, writer: RowWriter | None = None) -> FileEntry:
-    """A manifest entry; a data file's sha256 is the one its writer took while writing it."""
+    """A manifest entry; a data file's sha256 comes from its writer (see ``RowWriter.sha256``)."""
     path = root / rel
     return FileEntry(
         path=rel,

@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import hashlib
 from pathlib import Path
-from typing import IO, Any, Final, Protocol, cast
+from typing import Any, Final, Protocol
 
 import orjson
 import pyarrow.csv as pa_csv
@@ -35,6 +35,7 @@ import pyarrow.parquet as pq
 
 from exports.conversation import conversational_pair
 from exports.encoding import Chunk
+from exports.keys import sha256_file
 from exports.records import LabelSpace
 from exports.rows import arrow_schema, preference_pair, text_fields
 
@@ -65,7 +66,10 @@ class RowWriter(Protocol):
 
     def close(self) -> None: ...
 
-    def sha256(self) -> str: ...
+    def sha256(self) -> str:
+        """Hex sha256 of the closed file: taken while writing where this library writes the
+        bytes itself, read back from disk where Arrow's writers wrote them."""
+        ...
 
 
 def relative_path(fmt: str, split: str) -> str:
@@ -90,29 +94,18 @@ def open_writer(fmt: str, path: Path, space: LabelSpace, chunk_rows: int, empty:
 
 class HashedFile:
     """A binary file that hashes what is written to it, so the manifest's sha256 of a file
-    needs no second read. Arrow's writers take it as their sink (they call ``write``,
-    ``tell``, ``flush`` and read ``closed``); ``hashlib`` releases the GIL on large writes."""
+    needs no second read (``hashlib`` releases the GIL on large writes). For the files this
+    library writes itself; Arrow's CSV and Parquet writers could take it as their sink too,
+    but then every one of their many small writes calls back into Python, which costs more
+    than reading the file again."""
 
     def __init__(self, path: Path) -> None:
         self._file = path.open("wb", buffering=_BUFFER_BYTES)
         self._digest = hashlib.sha256()
-        self._position = 0
 
     def write(self, data: bytes) -> int:
         self._digest.update(data)
-        written = self._file.write(data)
-        self._position += written
-        return written
-
-    def tell(self) -> int:
-        return self._position
-
-    def flush(self) -> None:
-        self._file.flush()
-
-    @property
-    def closed(self) -> bool:
-        return self._file.closed
+        return self._file.write(data)
 
     def close(self) -> None:
         self._file.close()
@@ -197,31 +190,27 @@ class CsvWriter:
         options = pa_csv.WriteOptions(  # type: ignore[call-arg]
             quoting_style="needed", quoting_header="none", eol="\r\n"
         )
-        self._file = HashedFile(path)
-        sink = cast("IO[bytes]", self._file)  # file-like is all Arrow needs
-        self._writer = pa_csv.CSVWriter(sink, empty.csv_batch.schema, write_options=options)
+        self._path = path
+        self._writer = pa_csv.CSVWriter(str(path), empty.csv_batch.schema, write_options=options)
 
     def write(self, chunk: Chunk) -> None:
         self._writer.write_batch(chunk.csv_batch)
         self.rows += len(chunk.rows)
 
     def close(self) -> None:
-        try:
-            self._writer.close()
-        finally:
-            self._file.close()
+        self._writer.close()
 
     def sha256(self) -> str:
-        return self._file.sha256()
+        return sha256_file(self._path)  # Arrow writes the file itself (see HashedFile)
 
 
 class ParquetRowWriter:
     def __init__(self, path: Path, space: LabelSpace, chunk_rows: int) -> None:
         self.rows = 0
         self._chunk_rows = chunk_rows
-        self._file = HashedFile(path)
+        self._path = path
         self._writer = pq.ParquetWriter(
-            cast("IO[bytes]", self._file),  # file-like is all Arrow needs
+            str(path),
             arrow_schema(space),
             compression=PARQUET_COMPRESSION,
             write_statistics=True,
@@ -233,10 +222,7 @@ class ParquetRowWriter:
         self.rows += len(chunk.rows)
 
     def close(self) -> None:
-        try:
-            self._writer.close()
-        finally:
-            self._file.close()
+        self._writer.close()
 
     def sha256(self) -> str:
-        return self._file.sha256()
+        return sha256_file(self._path)  # Arrow writes the file itself (see HashedFile)
