@@ -217,7 +217,7 @@ def _build(
             "margin": space.graded,
         }
     entries = [
-        _entry(staging, relative_path(fmt, split), fmt, split, writers[(fmt, split)].rows)
+        _entry(staging, relative_path(fmt, split), fmt, split, writers[(fmt, split)])
         for fmt in fmts
         for split in splits
     ]
@@ -234,7 +234,7 @@ def _build(
 
     sheet = render_datasheet(manifest_of(entries), info or DatasheetInfo())
     (staging / DATASHEET_NAME).write_text(sheet, encoding="utf-8", newline="\n")
-    entries.append(_entry(staging, DATASHEET_NAME, "datasheet", None, None))
+    entries.append(_entry(staging, DATASHEET_NAME, "datasheet", None))
     manifest = manifest_of(entries)
     (staging / MANIFEST_NAME).write_bytes(manifest.to_bytes())
     return manifest
@@ -261,7 +261,7 @@ def _stream(
         chunk = Chunk(buffers[split], space, schema)
         buffers[split] = []
         stats.add_chunk(split, chunk.rows)
-        # Encode here (that work holds the GIL); the writes themselves go to the background.
+        # Encode here (see Chunk.prepare); compression, hashing and writes go to the background.
         chunk.prepare(fmts)
         chunk_writers = [writers[(fmt, split)] for fmt in fmts]
 
@@ -319,11 +319,11 @@ def _read_all(
 class _WriteBehind:
     """Runs chunk writes on one background thread, one chunk behind the reader.
 
-    Arrow's Parquet and CSV writers and plain file writes release the GIL, so on a second core
-    they overlap with validating the next records. At most one chunk is in flight (``submit``
-    waits for the previous one), so memory stays bounded, and a single worker keeps every
-    file's writes in submission order, so the bytes don't depend on timing. A failed write
-    re-raises in the caller at the next ``submit`` or at ``close``.
+    Arrow's Parquet and CSV writers, hashing and plain file writes release the GIL, so on a
+    second core they overlap with validating the next records. At most one chunk is in flight
+    (``submit`` waits for the previous one), so memory stays bounded, and a single worker keeps
+    every file's writes in submission order, so the bytes don't depend on timing. A failed
+    write re-raises in the caller at the next ``submit`` or at ``close``.
     """
 
     def __init__(self) -> None:
@@ -346,13 +346,14 @@ class _WriteBehind:
             self._pool.shutdown(wait=True)
 
 
-def _entry(root: Path, rel: str, fmt: str, split: str | None, rows: int | None) -> FileEntry:
+def _entry(root: Path, rel: str, fmt: str, split: str | None, writer: RowWriter | None = None) -> FileEntry:
+    """A manifest entry; a data file's sha256 comes from its writer (see ``RowWriter.sha256``)."""
     path = root / rel
     return FileEntry(
         path=rel,
         format=fmt,
         split=split,
-        rows=rows,
+        rows=None if writer is None else writer.rows,
         bytes=path.stat().st_size,
-        sha256=sha256_file(path),
+        sha256=sha256_file(path) if writer is None else writer.sha256(),
     )

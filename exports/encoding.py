@@ -34,8 +34,10 @@ class Chunk:
         self._schema = schema
 
     def prepare(self, formats: tuple[str, ...]) -> None:
-        """Compute the encodings ``formats`` need now (they hold the GIL), so the writes that
-        follow are mostly native code."""
+        """Compute the encodings ``formats`` need now, so the writes that follow are mostly
+        native code. (The CSV view's Arrow kernels release the GIL, but computed on the writer
+        thread they cost more, in CPU and wall time, than here: each kernel call takes the GIL
+        back from the busy reader.)"""
         if "jsonl" in formats:
             _ = self.jsonl
         if "parquet" in formats:
@@ -121,12 +123,12 @@ class Chunk:
 
 def _membership_columns(labels: pa.ListArray[Any], classes: tuple[str, ...]) -> list[pa.Array[Any]]:
     """One int8 0/1 column per class: whether the row's label list holds it (no per-row Python)."""
-    flat = labels.flatten().to_numpy(zero_copy_only=False)
+    flat = labels.flatten()
     parents = pc.list_parent_indices(labels).to_numpy()
     out: list[pa.Array[Any]] = []
     for name in classes:
         column = np.zeros(len(labels), dtype=np.int8)
-        column[parents[flat == name]] = 1
+        column[parents[pc.equal(flat, pa.scalar(name)).to_numpy(zero_copy_only=False)]] = 1
         out.append(pa.array(column))
     return out
 

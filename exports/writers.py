@@ -25,8 +25,9 @@ Formats (one file per split, ``<format>/<split>.<ext>``):
 
 from __future__ import annotations
 
+import hashlib
 from pathlib import Path
-from typing import IO, Any, Final, Protocol
+from typing import Any, Final, Protocol
 
 import orjson
 import pyarrow.csv as pa_csv
@@ -34,6 +35,7 @@ import pyarrow.parquet as pq
 
 from exports.conversation import conversational_pair
 from exports.encoding import Chunk
+from exports.keys import sha256_file
 from exports.records import LabelSpace
 from exports.rows import arrow_schema, preference_pair, text_fields
 
@@ -64,6 +66,11 @@ class RowWriter(Protocol):
 
     def close(self) -> None: ...
 
+    def sha256(self) -> str:
+        """Hex sha256 of the closed file: taken while writing where this library writes the
+        bytes itself, read back from disk where Arrow's writers wrote them."""
+        ...
+
 
 def relative_path(fmt: str, split: str) -> str:
     return f"{fmt}/{split}.{EXTENSIONS[fmt]}"
@@ -85,14 +92,33 @@ def open_writer(fmt: str, path: Path, space: LabelSpace, chunk_rows: int, empty:
     raise ValueError(f"unknown format {fmt!r}")
 
 
-def _open_binary(path: Path) -> IO[bytes]:
-    return path.open("wb", buffering=_BUFFER_BYTES)
+class HashedFile:
+    """A binary file that hashes what is written to it, so the manifest's sha256 of a file
+    needs no second read (``hashlib`` releases the GIL on large writes). For the files this
+    library writes itself; Arrow's CSV and Parquet writers could take it as their sink too,
+    but then every one of their many small writes calls back into Python, which costs more
+    than reading the file again."""
+
+    def __init__(self, path: Path) -> None:
+        self._file = path.open("wb", buffering=_BUFFER_BYTES)
+        self._digest = hashlib.sha256()
+
+    def write(self, data: bytes) -> int:
+        self._digest.update(data)
+        return self._file.write(data)
+
+    def close(self) -> None:
+        self._file.close()
+
+    def sha256(self) -> str:
+        """Hex sha256 of everything written so far (the whole file once closed)."""
+        return self._digest.hexdigest()
 
 
 class JsonlWriter:
     def __init__(self, path: Path) -> None:
         self.rows = 0
-        self._file = _open_binary(path)
+        self._file = HashedFile(path)
 
     def write(self, chunk: Chunk) -> None:
         self._file.write(chunk.jsonl)
@@ -100,6 +126,9 @@ class JsonlWriter:
 
     def close(self) -> None:
         self._file.close()
+
+    def sha256(self) -> str:
+        return self._file.sha256()
 
 
 class TrlWriter:
@@ -112,7 +141,7 @@ class TrlWriter:
         self.ties = 0
         self.margin = margin
         self._conversational = conversational
-        self._file = _open_binary(path)
+        self._file = HashedFile(path)
 
     def write(self, chunk: Chunk) -> None:
         lines = []
@@ -136,6 +165,9 @@ class TrlWriter:
     def close(self) -> None:
         self._file.close()
 
+    def sha256(self) -> str:
+        return self._file.sha256()
+
 
 def csv_header(space: LabelSpace) -> list[str]:
     classes = space.classes
@@ -158,6 +190,7 @@ class CsvWriter:
         options = pa_csv.WriteOptions(  # type: ignore[call-arg]
             quoting_style="needed", quoting_header="none", eol="\r\n"
         )
+        self._path = path
         self._writer = pa_csv.CSVWriter(str(path), empty.csv_batch.schema, write_options=options)
 
     def write(self, chunk: Chunk) -> None:
@@ -167,11 +200,15 @@ class CsvWriter:
     def close(self) -> None:
         self._writer.close()
 
+    def sha256(self) -> str:
+        return sha256_file(self._path)  # Arrow writes the file itself (see HashedFile)
+
 
 class ParquetRowWriter:
     def __init__(self, path: Path, space: LabelSpace, chunk_rows: int) -> None:
         self.rows = 0
         self._chunk_rows = chunk_rows
+        self._path = path
         self._writer = pq.ParquetWriter(
             str(path),
             arrow_schema(space),
@@ -186,3 +223,6 @@ class ParquetRowWriter:
 
     def close(self) -> None:
         self._writer.close()
+
+    def sha256(self) -> str:
+        return sha256_file(self._path)  # Arrow writes the file itself (see HashedFile)
