@@ -189,7 +189,7 @@ def _compress_openvino(fp32: Path, out_dir: Path) -> None:
     import nncf
     import openvino as ov
 
-    nncf.set_log_level(logging.WARNING)  # its per-layer tables and progress bars, once per machine
+    nncf.set_log_level(logging.WARNING)  # not its per-layer tables (its one progress bar still prints)
     model = nncf.compress_weights(ov.Core().read_model(str(fp32)), mode=nncf.CompressWeightsMode.INT8_ASYM)
     # The IR is two files (graph .xml, weights .bin): both go into a private folder that is
     # renamed into place whole.
