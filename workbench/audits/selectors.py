@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from django.db.models import QuerySet
 
@@ -33,7 +33,8 @@ def groups_of(*, project: Project, item_ids: Sequence[int]) -> dict[int, frozens
     return {item_id: frozenset(groups) for item_id, groups in rows.iterator(chunk_size=5000)}
 
 
-def _sorted(counts: Counter[str]) -> dict[str, int]:
+def most_mentioned_first(counts: Mapping[str, int]) -> dict[str, int]:
+    """Group counts in the order every report shows them: most mentioned first, then by name."""
     return dict(sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])))
 
 
@@ -46,7 +47,7 @@ def group_counts(*, project: Project, item_import: ItemImport | None = None) -> 
     counts: Counter[str] = Counter()
     for row_counts in rows.values_list("counts", flat=True):
         counts.update(row_counts)
-    return _sorted(counts)
+    return most_mentioned_first(counts)
 
 
 def import_group_counts(*, import_id: int) -> dict[str, int] | None:
@@ -58,7 +59,7 @@ def import_group_counts(*, import_id: int) -> dict[str, int] | None:
     row = ImportIdentityCounts.objects.filter(item_import=record).first()
     if record.created_count and (row is None or not row.assigned):
         return None
-    return _sorted(Counter(row.counts if row is not None else {}))
+    return most_mentioned_first(row.counts if row is not None else {})
 
 
 def identity_summary(*, project: Project) -> dict[str, object]:
@@ -75,13 +76,15 @@ def identity_summary(*, project: Project) -> dict[str, object]:
         "assigned": sum(row.assigned for row in per_import.values()),
         "with_any_group": sum(row.with_any_group for row in per_import.values()),
         "rules": sorted(rules),
-        "counts": _sorted(total),
+        "counts": most_mentioned_first(total),
         "imports": [
             {
                 "import_id": record.id,
                 "source_name": record.source_name,
                 "created": record.created_count,
-                "counts": _sorted(Counter(per_import[record.id].counts if record.id in per_import else {})),
+                "counts": most_mentioned_first(per_import[record.id].counts)
+                if record.id in per_import
+                else {},
             }
             for record in ItemImport.objects.filter(project=project).order_by("id")
         ],

@@ -142,7 +142,7 @@ def identity_assign(*, project: Project, item_import: ItemImport | None = None) 
             [item_import] if item_import is not None else ItemImport.objects.filter(project=project)
         ):
             identity_counts_refresh(item_import=record)
-    return dict(sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])))
+    return selectors.most_mentioned_first(counts)
 
 
 def identity_ensure(*, project: Project, item_ids: list[int]) -> None:
@@ -196,7 +196,7 @@ def recount(
             f"SELECT g.value, COUNT(*) {rows} {_ELEMENTS[connection.vendor]} {where} GROUP BY g.value",
             [import_id, project_id],
         )
-        counts = dict(sorted(cursor.fetchall(), key=lambda kv: (-kv[1], kv[0])))
+        counts = selectors.most_mentioned_first(dict(cursor.fetchall()))
         row, _ = counts_model._default_manager.update_or_create(
             item_import_id=import_id,
             defaults={
