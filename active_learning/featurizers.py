@@ -6,10 +6,15 @@ of :data:`BACKENDS`: ``torch`` (``SentenceTransformer.encode``), ``onnx`` (the s
 model exported once to ONNX and run by ONNX Runtime; no torch import after the export),
 ``onnx-int8`` (dynamically quantised weights) or ``openvino-int8`` (int8 weights, activations
 quantised per group of 32, run by OpenVINO); see :mod:`active_learning.onnx_backend`.
+
+A loaded model is shared by every featurizer of the same model, backend and export folder in the
+process (:func:`_loaded_model`, :func:`_loaded_encoder`), so a worker that embeds chunk after
+chunk loads it once and OpenVINO keeps the kernels it prepared for each batch shape.
 """
 
 from __future__ import annotations
 
+import functools
 import importlib
 import importlib.util
 import json
@@ -86,6 +91,18 @@ def _configured_dim(load_path: str) -> int | None:
         return None
 
 
+@functools.cache
+def _loaded_model(load_path: str, device: str) -> Any:
+    from sentence_transformers import SentenceTransformer
+
+    return SentenceTransformer(load_path, device=device)
+
+
+@functools.cache
+def _loaded_encoder(root: Path, models_dir: Path, backend: str) -> OnnxEncoder:
+    return OnnxEncoder(root, ensure_export(root, models_dir, backend), backend=backend)
+
+
 def default_models_dir() -> Path:
     """Where ONNX exports go when no ``models_dir`` is given (the workbench passes one under var/)."""
     base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
@@ -137,9 +154,7 @@ class SentenceTransformerFeaturizer:
     def model(self) -> Any:
         """The underlying ``SentenceTransformer`` (imports torch on first access)."""
         if self._model is None:
-            from sentence_transformers import SentenceTransformer
-
-            self._model = SentenceTransformer(self._load_path, device=self.device)
+            self._model = _loaded_model(self._load_path, self.device)
         return self._model
 
     @property
@@ -156,11 +171,9 @@ class SentenceTransformerFeaturizer:
 
     @property
     def onnx_encoder(self) -> OnnxEncoder:
-        """The ONNX Runtime encoder (exports the model into ``models_dir`` on first use)."""
+        """The exported model's encoder (exports the model into ``models_dir`` on first use)."""
         if self._onnx is None:
-            root = Path(self._load_path)
-            path = ensure_export(root, self.models_dir, self.backend)
-            self._onnx = OnnxEncoder(root, path, backend=self.backend)
+            self._onnx = _loaded_encoder(Path(self._load_path), self.models_dir, self.backend)
         return self._onnx
 
     def encode(self, texts: Sequence[str], batch_size: int = 64) -> NDArray[np.float32]:

@@ -34,6 +34,7 @@ import json
 import logging
 import os
 import shutil
+import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
@@ -248,8 +249,15 @@ def _openvino_runner(path: Path, threads: int, activation_group: int = OPENVINO_
     )
     queue = ov.AsyncInferQueue(compiled, int(compiled.get_property("OPTIMAL_NUMBER_OF_INFER_REQUESTS")))
     inputs = {i.get_any_name() for i in compiled.inputs}
+    # One encode at a time: the queue and its callback belong to the run in progress (a
+    # process shares one encoder between its threads, see active_learning.featurizers).
+    one_at_a_time = threading.Lock()
 
     def run(batches: Iterable[Feeds], consume: Consume) -> None:
+        with one_at_a_time:
+            _run(batches, consume)
+
+    def _run(batches: Iterable[Feeds], consume: Consume) -> None:
         failures: list[BaseException] = []
 
         def done(request: Any, number: int) -> None:

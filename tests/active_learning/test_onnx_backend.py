@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -85,3 +86,25 @@ def test_it_rejects_an_unknown_backend_and_a_model_it_cannot_run(tmp_path: Path)
     )
     with pytest.raises(OnnxModelError, match="modules.json: the onnx backend runs Transformer"):
         check_model_dir(tmp_path)
+
+
+def test_featurizers_of_one_model_share_the_loaded_encoder(models_dir: Path) -> None:
+    # A worker builds a featurizer per chunk task: the session (and OpenVINO's kernels for the
+    # batch shapes it has seen) must outlive each of them.
+    first = get_featurizer("all-MiniLM-L6-v2", backend="openvino-int8", models_dir=models_dir)
+    second = get_featurizer("all-MiniLM-L6-v2", backend="openvino-int8", models_dir=models_dir)
+    assert first is not second
+    assert first.onnx_encoder is second.onnx_encoder
+    other = get_featurizer("all-MiniLM-L6-v2", backend="onnx", models_dir=models_dir)
+    assert other.onnx_encoder is not first.onnx_encoder
+
+
+def test_threads_sharing_the_openvino_encoder_each_get_their_own_texts_back(models_dir: Path) -> None:
+    featurizer = get_featurizer("all-MiniLM-L6-v2", backend="openvino-int8", models_dir=models_dir)
+    texts = [f"{sentence} ({number})" for number in range(8) for sentence in SENTENCES]
+    alone = featurizer.encode(texts, batch_size=4)
+    with ThreadPoolExecutor(max_workers=3) as pool:
+        runs = list(pool.map(lambda part: featurizer.encode(part, batch_size=4), [texts, texts[::-1], texts]))
+    np.testing.assert_allclose(runs[0], alone, atol=1e-5)
+    np.testing.assert_allclose(runs[1], alone[::-1], atol=1e-5)
+    np.testing.assert_allclose(runs[2], alone, atol=1e-5)
