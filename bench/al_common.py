@@ -24,6 +24,8 @@ from active_learning.featurizers import get_featurizer  # noqa: E402
 DATA = Path(os.environ.get("AL_BENCH_DATA", REPO.parent / "shared" / "data"))
 OUT = REPO / "var" / "bench"
 CACHE = REPO / "var" / "cache" / "embeddings"
+# How MiniLM runs: any EMBEDDING_BACKEND (torch, onnx, onnx-int8, openvino-int8).
+BACKEND = os.environ.get("AL_BENCH_BACKEND", "torch")
 LABELS6 = ["toxic", "severe_toxic", "obscene", "threat", "insult", "identity_hate"]
 
 
@@ -36,35 +38,36 @@ class Dataset:
     label_names: list[str]
 
 
-def featurize(texts: list[str], featurizer_name: str = "all-MiniLM-L6-v2") -> NDArray[np.float32]:
-    backend = os.environ.get("AL_BENCH_BACKEND", "torch")  # torch | onnx | onnx-int8, see EMBEDDING_BACKEND
+def featurize(
+    texts: list[str], featurizer_name: str = "all-MiniLM-L6-v2", backend: str = BACKEND
+) -> NDArray[np.float32]:
     f = get_featurizer(featurizer_name, **({} if featurizer_name == "hashed" else {"backend": backend}))
     cache = FileEmbeddingCache(CACHE, f.model_id, f.dim)
     return embed(texts, f, cache=cache, batch_size=64)
 
 
-def jigsaw_binary(featurizer_name: str = "all-MiniLM-L6-v2") -> Dataset:
+def jigsaw_binary(featurizer_name: str = "all-MiniLM-L6-v2", backend: str = BACKEND) -> Dataset:
     """Binary ``toxic``: the binary sample plus the six-label sample (original text), 5,802 rows."""
     a = pd.read_csv(DATA / "jigsaw_toxic_binary_sample.csv")
     b = pd.read_csv(DATA / "jigsaw_toxic_sample.csv")
     df = pd.concat([a[["id", "comment_text", "toxic"]], b[["id", "comment_text", "toxic"]]])
     df = df.drop_duplicates("id").reset_index(drop=True)
     texts = df["comment_text"].astype(str).tolist()
-    return Dataset(
-        "jigsaw_toxic", featurize(texts, featurizer_name), df["toxic"].to_numpy(np.int64), texts, ["toxic"]
-    )
+    X = featurize(texts, featurizer_name, backend)
+    return Dataset("jigsaw_toxic", X, df["toxic"].to_numpy(np.int64), texts, ["toxic"])
 
 
-def jigsaw_multilabel(featurizer_name: str = "all-MiniLM-L6-v2") -> Dataset:
+def jigsaw_multilabel(featurizer_name: str = "all-MiniLM-L6-v2", backend: str = BACKEND) -> Dataset:
     """Six labels from the normalized-text file (7,150 rows; largest counts of rare labels)."""
     df = pd.read_csv(DATA / "jigsaw_toxic_normalized_sample.csv.gz")
     texts = df["comment_text"].fillna("").astype(str).tolist()
-    return Dataset(
-        "jigsaw_multilabel", featurize(texts, featurizer_name), df[LABELS6].to_numpy(np.int64), texts, LABELS6
-    )
+    X = featurize(texts, featurizer_name, backend)
+    return Dataset("jigsaw_multilabel", X, df[LABELS6].to_numpy(np.int64), texts, LABELS6)
 
 
-def hh_rlhf(featurizer_name: str = "all-MiniLM-L6-v2", seed: int = 0, max_pairs: int = 3000) -> Dataset:
+def hh_rlhf(
+    featurizer_name: str = "all-MiniLM-L6-v2", seed: int = 0, max_pairs: int = 3000, backend: str = BACKEND
+) -> Dataset:
     """Preference pairs (n, 2, d): A/B order randomised with ``seed``; y = 1 when A is chosen.
 
     The first ``max_pairs`` rows (the file is already a random sample) keep the one-off embedding
@@ -74,7 +77,7 @@ def hh_rlhf(featurizer_name: str = "all-MiniLM-L6-v2", seed: int = 0, max_pairs:
         rows = [json.loads(line) for line in fh][:max_pairs]
     chosen = [r["chosen_response"] for r in rows]
     rejected = [r["rejected_response"] for r in rows]
-    emb = featurize(chosen + rejected, featurizer_name)
+    emb = featurize(chosen + rejected, featurizer_name, backend)
     n = len(rows)
     ec, er = emb[:n], emb[n:]
     a_is_chosen = np.random.default_rng(seed).random(n) < 0.5

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from al_common import OUT, Dataset, hh_rlhf, jigsaw_binary, jigsaw_multilabel
+from al_common import BACKEND, OUT, Dataset, hh_rlhf, jigsaw_binary, jigsaw_multilabel
 
 from active_learning import LabeledSet, Pool, RoundOptions, ValidationSlice, run_round
 from active_learning.classifiers import Task
@@ -333,7 +333,8 @@ def main() -> None:
     results = {n: [r for r in runs if r["dataset"] == n] for n in names}
     summary = {n: report(n, setups[n], results[n]) for n in names}
     OUT.mkdir(parents=True, exist_ok=True)
-    suffix = "_quick" if args.quick else ""
+    # Each embedding backend's results are kept apart, so two backends can be compared.
+    suffix = ("_quick" if args.quick else "") + ("" if BACKEND == "torch" else f"_{BACKEND}")
     plot(results, setups, str(OUT / f"al_label_efficiency{suffix}.png"))
     (OUT / f"al_label_efficiency{suffix}.json").write_text(
         json.dumps({"summary": summary, "runs": runs}, indent=1)

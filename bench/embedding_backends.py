@@ -122,17 +122,20 @@ def timed_in_turns(
 
 def streamed_in_turns(
     encoders: dict[str, Encode], texts: list[str]
-) -> dict[str, tuple[list[float], NDArray[np.float32]]]:
-    """Seconds of each chunk and all vectors, per encoder; each chunk run by every encoder in turn."""
+) -> dict[str, tuple[list[float], float, NDArray[np.float32]]]:
+    """Seconds of each chunk, CPU seconds (all of the process's threads) and all vectors, per
+    encoder; each chunk run by every encoder in turn (one at a time, so the CPU time is its own)."""
     chunks: dict[str, list[float]] = {name: [] for name in encoders}
+    cpu: dict[str, float] = dict.fromkeys(encoders, 0.0)
     parts: dict[str, list[NDArray[np.float32]]] = {name: [] for name in encoders}
     for start in range(0, len(texts), CHUNK):
         chunk = texts[start : start + CHUNK]
         for name, encode in encoders.items():
-            started = time.perf_counter()
+            started, cpu_started = time.perf_counter(), time.process_time()
             parts[name].append(np.asarray(encode(chunk), dtype=np.float32))
             chunks[name].append(time.perf_counter() - started)
-    return {name: (chunks[name], np.concatenate(parts[name])) for name in encoders}
+            cpu[name] += time.process_time() - cpu_started
+    return {name: (chunks[name], cpu[name], np.concatenate(parts[name])) for name in encoders}
 
 
 def cosines(vectors: NDArray[np.float32], reference: NDArray[np.float32]) -> NDArray[np.float32]:
@@ -333,15 +336,19 @@ def main() -> None:
         for encode in fresh.values():
             encode(stream[:16])
         streamed = streamed_in_turns(fresh, stream)
-        as_passes = {name: ([sum(chunks)], vectors) for name, (chunks, vectors) in streamed.items()}
+        as_passes = {name: ([sum(chunks)], vectors) for name, (chunks, _, vectors) in streamed.items()}
         load_stream = os.getloadavg()[0]
         print(
             f"\nThe stream: {len(stream)} distinct comments, each embedded once, in chunks of {CHUNK} "
             f"taken in turns; load {load_passes:.1f} -> {load_stream:.1f}"
         )
         rows = report(as_passes, len(stream), {})
+        bare_cpu = streamed[BARE][1]
+        print("\nCPU seconds (all threads) per backend over the stream, and bare's over each:")
         for row in rows:
-            row["chunks"] = streamed[row["backend"]][0]
+            row["chunks"], row["cpu_seconds"], _ = streamed[row["backend"]]
+            row["x_bare_cpu"] = bare_cpu / row["cpu_seconds"]
+            print(f"  {row['backend']}: {row['cpu_seconds']:.1f} s, {row['x_bare_cpu']:.2f}x")
         out["stream"] = {"texts": len(stream), "load_1m": [load_passes, load_stream], "results": rows}
         print("\nVerdicts (from the stream: every shape paid for, as a worker pays for it):")
         verdicts(rows, "x_bare")

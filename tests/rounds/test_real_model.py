@@ -1,5 +1,6 @@
-"""The one round test with the real embedding model (all-MiniLM-L6-v2, the packaged offline copy):
-items are embedded once, then read from the cache."""
+"""The one round test with the real embedding model (all-MiniLM-L6-v2, the packaged offline copy,
+on the default backend, openvino-int8: exported and compressed on first use): items are
+embedded once, then read from the cache."""
 
 from __future__ import annotations
 
@@ -41,6 +42,6 @@ def test_rounds_embed_each_item_once_with_the_real_model(
     for round_ in rounds:
         round_.refresh_from_db()
         assert round_.status == "done", round_.error
-        assert round_.parameters["featurizer"] == al.DEFAULT_MODEL
+        assert round_.parameters["featurizer"] == f"{al.DEFAULT_MODEL}#openvino-int8"  # the default
     assert sum(encoded) == 24  # the second round read every vector from the cache
     assert any(hashed_features.rglob("*.vec.npy"))
