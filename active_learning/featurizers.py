@@ -91,14 +91,15 @@ def _configured_dim(load_path: str) -> int | None:
         return None
 
 
-@functools.cache
+# A handful at most: a process runs one configured model; tests and benches a few side by side.
+@functools.lru_cache(maxsize=4)
 def _loaded_model(load_path: str, device: str) -> Any:
     from sentence_transformers import SentenceTransformer
 
     return SentenceTransformer(load_path, device=device)
 
 
-@functools.cache
+@functools.lru_cache(maxsize=4)
 def _loaded_encoder(root: Path, models_dir: Path, backend: str) -> OnnxEncoder:
     return OnnxEncoder(root, ensure_export(root, models_dir, backend), backend=backend)
 
