@@ -27,8 +27,10 @@ its warm rate.
 **The stream** (``--stream N``, default 3,000) is what a worker embedding a large import does:
 ``N`` distinct comments (from both Jigsaw files, none of them among the ``--texts``), in chunks of
 ``EMBEDDING_CHUNK_SIZE`` (1,000) as ``embed_chunk`` takes them, every text seen once, so every
-new batch shape is paid for as it comes. Each chunk is run by every backend in turn, and each
-backend's rate is its texts over the sum of its chunk times. The verdicts come from the stream.
+new batch shape is paid for as it comes. Each chunk is run in turn by bare torch and by each
+exported backend (the pipeline, ``--variants`` and ``--openvino-groups`` run in the passes only),
+and each backend's rate is its texts over the sum of its chunk times. The verdicts come from the
+stream.
 
 Quality is the cosine between each backend's embedding of a text and the float32 torch one (min
 and mean over the texts; the stream's cover all ``N``). Issue 14's rule: a faster backend may
