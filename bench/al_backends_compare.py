@@ -26,7 +26,7 @@ from typing import Any
 
 import numpy as np
 from al_common import hh_rlhf, jigsaw_binary, jigsaw_multilabel
-from al_label_efficiency import FULL, OUT  # each dataset's headline metric, where results go
+from al_label_efficiency import FULL, results_stem  # each dataset's headline metric; its results file
 from embedding_backends import MIN_COSINE  # issue 14's bar for a default backend, every text
 from scipy import stats  # type: ignore[import-untyped,unused-ignore]
 
@@ -34,8 +34,7 @@ TOLERANCE = 0.01
 
 
 def load(backend: str, quick: bool) -> dict[str, Any]:
-    suffix = ("_quick" if quick else "") + ("" if backend == "torch" else f"_{backend}")
-    path = OUT / f"al_label_efficiency{suffix}.json"
+    path = results_stem(backend, quick=quick).with_suffix(".json")
     if not path.exists():
         raise SystemExit(
             f"{path}: missing; run AL_BENCH_BACKEND={backend} bench/al_label_efficiency.py first"

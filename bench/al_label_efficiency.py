@@ -17,6 +17,7 @@ import json
 import multiprocessing as mp
 import time
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -287,6 +288,13 @@ def plot(results: dict[str, list[dict[str, Any]]], setups: dict[str, Setup], pat
     fig.savefig(path, dpi=110)
 
 
+def results_stem(backend: str, *, quick: bool) -> Path:
+    """Where a run's plot and JSON go (without the extension): each embedding backend's results
+    are kept apart, so two backends can be compared (bench/al_backends_compare.py)."""
+    suffix = ("_quick" if quick else "") + ("" if backend == "torch" else f"_{backend}")
+    return OUT / f"al_label_efficiency{suffix}"
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -333,15 +341,10 @@ def main() -> None:
     results = {n: [r for r in runs if r["dataset"] == n] for n in names}
     summary = {n: report(n, setups[n], results[n]) for n in names}
     OUT.mkdir(parents=True, exist_ok=True)
-    # Each embedding backend's results are kept apart, so two backends can be compared.
-    suffix = ("_quick" if args.quick else "") + ("" if BACKEND == "torch" else f"_{BACKEND}")
-    plot(results, setups, str(OUT / f"al_label_efficiency{suffix}.png"))
-    (OUT / f"al_label_efficiency{suffix}.json").write_text(
-        json.dumps({"summary": summary, "runs": runs}, indent=1)
-    )
-    print(
-        f"\nwrote {OUT / f'al_label_efficiency{suffix}.png'} and .json; total {time.perf_counter() - t0:.1f}s"
-    )
+    stem = results_stem(BACKEND, quick=args.quick)
+    plot(results, setups, str(stem.with_suffix(".png")))
+    stem.with_suffix(".json").write_text(json.dumps({"summary": summary, "runs": runs}, indent=1))
+    print(f"\nwrote {stem.with_suffix('.png')} and .json; total {time.perf_counter() - t0:.1f}s")
 
 
 if __name__ == "__main__":
